@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "dp_config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char dp_usage[] =
+	"usage: riptide --rules FILE --input SPEC [--input SPEC ...] [options] [-- EAL-ARGS...]\n"
+	"\n"
+	"Reads UDP event feeds from DPDK ports and counts every packet in one bucket:\n"
+	"  rx_packets = filtered{reason} + decode_errors{reason} + datagrams\n"
+	"\n"
+	"inputs (--input SPEC, repeatable):\n"
+	"  pcap:PATH                    replay a pcap file; the input ends at its end\n"
+	"  af_xdp:IFACE[:QUEUES]        AF_XDP socket(s) on IFACE\n"
+	"  af_packet:IFACE[:QUEUES]     AF_PACKET socket(s) on IFACE\n"
+	"  memif:SOCKET[:server|client] shared-memory packet interface (server by default)\n"
+	"  pci:BDF                      a NIC bound to vfio-pci (or a bifurcated driver)\n"
+	"  null                         DPDK's null port, for benchmarks of what follows RX\n"
+	"\n"
+	"options:\n"
+	"  --rules FILE        rule file; an invalid file is reported and riptide exits 2\n"
+	"  --check-rules       only check --rules, print errors as FILE:LINE:COL, exit 0 or 2\n"
+	"  --stats-out FILE    write the final counters as JSON at exit\n"
+	"  --workers N         worker lcores (default: every available core but the main one;\n"
+	"                      0 runs everything on the main lcore)\n"
+	"  --log-level LEVEL   error, warn, info (default) or debug\n"
+	"  -h, --help          this text\n"
+	"  -V, --version       the version\n"
+	"\n"
+	"With no pci: input riptide passes --no-pci to EAL, and it always gives EAL a\n"
+	"--file-prefix of its own. When every input has ended (pcap) riptide writes its\n"
+	"final stats and exits 0; otherwise it runs until SIGINT or SIGTERM.\n"
+	"Exit status: 0 clean stop, 1 runtime failure, 2 bad command line or rules.\n";
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+void dp_config_init(struct dp_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->workers = -1;
+	cfg->log_level = DP_LOG_INFO;
+}
+
+void dp_config_free(struct dp_config *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_inputs; i++)
+		free(cfg->inputs[i].target);
+	cfg->n_inputs = 0;
+}
+
+/* DPDK devargs are comma-separated key=value pairs: a target holding ',' or '='
+ * would be read as more arguments. */
+static int devarg_safe(const char *s)
+{
+	return strpbrk(s, ",=") == NULL;
+}
+
+static int parse_queues(const char *s, uint16_t *q)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < 1 || v > DP_MAX_QUEUES)
+		return -EINVAL;
+	*q = (uint16_t)v;
+	return 0;
+}
+
+int dp_input_parse(const char *spec, struct dp_input *in, char *err, size_t errlen)
+{
+	static const struct {
+		const char *prefix;
+		enum dp_input_kind kind;
+	} kinds[] = {
+		{"pcap:", DP_IN_PCAP},	 {"af_xdp:", DP_IN_AF_XDP}, {"af_packet:", DP_IN_AF_PACKET},
+		{"memif:", DP_IN_MEMIF}, {"pci:", DP_IN_PCI},
+	};
+	const char *rest = NULL;
+	char *colon;
+	size_t k;
+
+	memset(in, 0, sizeof(*in));
+	in->spec = spec;
+	if (strcmp(spec, "null") == 0) {
+		in->kind = DP_IN_NULL;
+		return 0;
+	}
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		size_t n = strlen(kinds[k].prefix);
+
+		if (strncmp(spec, kinds[k].prefix, n) == 0) {
+			in->kind = kinds[k].kind;
+			rest = spec + n;
+			break;
+		}
+	}
+	if (rest == NULL)
+		return fail(err, errlen,
+			    "--input '%s': unknown kind (pcap:, af_xdp:, af_packet:, memif:, pci:, "
+			    "null)",
+			    spec);
+	if (*rest == '\0')
+		return fail(err, errlen, "--input '%s': missing %s", spec,
+			    in->kind == DP_IN_PCAP	? "the file path"
+			    : in->kind == DP_IN_MEMIF ? "the socket path"
+			    : in->kind == DP_IN_PCI	? "the PCI address"
+						: "the interface name");
+	in->target = strdup(rest);
+	if (in->target == NULL)
+		return -ENOMEM;
+	switch (in->kind) {
+	case DP_IN_AF_XDP:
+	case DP_IN_AF_PACKET:
+		colon = strchr(in->target, ':');
+		if (colon != NULL) {
+			*colon = '\0';
+			if (parse_queues(colon + 1, &in->queues))
+				goto bad_queues;
+		}
+		if (in->target[0] == '\0' || strlen(in->target) >= 16)
+			goto bad_iface;
+		break;
+	case DP_IN_MEMIF:
+		colon = strrchr(in->target, ':');
+		if (colon != NULL && (strcmp(colon + 1, "server") == 0 ||
+				      strcmp(colon + 1, "client") == 0)) {
+			in->memif_client = strcmp(colon + 1, "client") == 0;
+			*colon = '\0';
+		}
+		if (in->target[0] == '\0')
+			goto missing;
+		break;
+	default:
+		break;
+	}
+	if (!devarg_safe(in->target)) {
+		fail(err, errlen, "--input '%s': '%s' may not contain ',' or '='", spec,
+		     in->target);
+		goto out;
+	}
+	return 0;
+bad_queues:
+	fail(err, errlen, "--input '%s': queue count must be 1 to %d", spec, DP_MAX_QUEUES);
+	goto out;
+bad_iface:
+	fail(err, errlen, "--input '%s': interface name must be 1 to 15 characters", spec);
+	goto out;
+missing:
+	fail(err, errlen, "--input '%s': missing the socket path", spec);
+out:
+	free(in->target);
+	in->target = NULL;
+	return -EINVAL;
+}
+
+int dp_input_devname(const struct dp_input *in, unsigned int idx, char *buf, size_t len)
+{
+	static const char *const drivers[] = {
+		[DP_IN_PCAP] = "net_pcap",     [DP_IN_AF_XDP] = "net_af_xdp",
+		[DP_IN_AF_PACKET] = "net_af_packet", [DP_IN_MEMIF] = "net_memif",
+		[DP_IN_NULL] = "net_null",
+	};
+	int n;
+
+	if (in->kind == DP_IN_PCI)
+		n = snprintf(buf, len, "%s", in->target);
+	else
+		n = snprintf(buf, len, "%s%u", drivers[in->kind], idx);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+static int parse_log_level(const char *s, enum dp_log_level *lvl)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	size_t k;
+
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		if (strcmp(s, names[k]) == 0) {
+			*lvl = (enum dp_log_level)k;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+	enum { OPT_RULES = 256, OPT_CHECK, OPT_INPUT, OPT_STATS, OPT_WORKERS, OPT_LOG };
+	static const struct option opts[] = {
+		{"rules", required_argument, NULL, OPT_RULES},
+		{"check-rules", no_argument, NULL, OPT_CHECK},
+		{"input", required_argument, NULL, OPT_INPUT},
+		{"stats-out", required_argument, NULL, OPT_STATS},
+		{"workers", required_argument, NULL, OPT_WORKERS},
+		{"log-level", required_argument, NULL, OPT_LOG},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	char *end;
+	long v;
+	int c, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_RULES:
+			cfg->rules_path = optarg;
+			break;
+		case OPT_CHECK:
+			cfg->check_rules = 1;
+			break;
+		case OPT_INPUT:
+			if (cfg->n_inputs == DP_MAX_INPUTS)
+				return fail(err, errlen, "at most %d --input", DP_MAX_INPUTS);
+			rc = dp_input_parse(optarg, &cfg->inputs[cfg->n_inputs], err, errlen);
+			if (rc)
+				return rc;
+			cfg->n_inputs++;
+			break;
+		case OPT_STATS:
+			cfg->stats_out = optarg;
+			break;
+		case OPT_WORKERS:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 0 || v > 1024)
+				return fail(err, errlen, "--workers '%s': expected 0 to 1024",
+					    optarg);
+			cfg->workers = (int)v;
+			break;
+		case OPT_LOG:
+			if (parse_log_level(optarg, &cfg->log_level))
+				return fail(err, errlen,
+					    "--log-level '%s': expected error, warn, info or debug",
+					    optarg);
+			break;
+		case 'h':
+			fputs(dp_usage, stdout);
+			return 1;
+		case 'V':
+			printf("riptide %s\n", RIPTIDE_VERSION);
+			return 1;
+		case ':':
+			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return fail(err, errlen, "unknown option '%s' (see riptide --help)",
+				    argv[optind - 1]);
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--") != 0)
+			return fail(err, errlen,
+				    "unexpected argument '%s' (EAL arguments go after --)",
+				    argv[optind]);
+		cfg->eal_argc = argc - optind;
+		cfg->eal_argv = argv + optind;
+	}
+	if (cfg->rules_path == NULL)
+		return fail(err, errlen, "--rules FILE is required (see riptide --help)");
+	if (!cfg->check_rules && cfg->n_inputs == 0)
+		return fail(err, errlen, "at least one --input SPEC is required");
+	return 0;
+}
+
+static int argv_push(struct dp_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int argv_push(struct dp_argv *a, const char *fmt, ...)
+{
+	char **v = realloc(a->argv, (size_t)(a->argc + 2) * sizeof(*v));
+	va_list ap;
+	int n;
+
+	if (v == NULL)
+		return -ENOMEM;
+	a->argv = v;
+	va_start(ap, fmt);
+	n = vasprintf(&a->argv[a->argc], fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	a->argv[++a->argc] = NULL;
+	return 0;
+}
+
+static int input_vdev(struct dp_argv *a, const struct dp_input *in, unsigned int idx,
+		      const char *name)
+{
+	(void)idx;
+	switch (in->kind) {
+	case DP_IN_PCAP:
+		return argv_push(a, "--vdev=%s,rx_pcap=%s", name, in->target);
+	case DP_IN_AF_XDP:
+		return argv_push(a, "--vdev=%s,iface=%s,start_queue=0,queue_count=%u", name,
+				 in->target, in->queues ? in->queues : 1);
+	case DP_IN_AF_PACKET:
+		return argv_push(a, "--vdev=%s,iface=%s,qpairs=%u", name, in->target,
+				 in->queues ? in->queues : 1);
+	case DP_IN_MEMIF:
+		return argv_push(a, "--vdev=%s,role=%s,socket=%s,socket-abstract=no,id=0", name,
+				 in->memif_client ? "client" : "server", in->target);
+	case DP_IN_NULL:
+		return argv_push(a, "--vdev=%s", name);
+	case DP_IN_PCI:
+		return argv_push(a, "-a%s", in->target);
+	}
+	return -EINVAL;
+}
+
+int dp_eal_args(const struct dp_config *cfg, const unsigned int *cores, unsigned int n_cores,
+		const char *file_prefix, struct dp_argv *out)
+{
+	static const char *const levels[] = {"error", "warning", "info", "debug"};
+	char list[1024];
+	size_t off = 0;
+	unsigned int i;
+	int has_pci = 0, rc;
+
+	out->argc = 0;
+	out->argv = NULL;
+	if (n_cores == 0)
+		return -EINVAL;
+	for (i = 0; i < n_cores; i++) {
+		int n = snprintf(list + off, sizeof(list) - off, "%s%u", i ? "," : "", cores[i]);
+
+		if (n < 0 || (size_t)n >= sizeof(list) - off)
+			return -EINVAL;
+		off += (size_t)n;
+	}
+	rc = argv_push(out, "riptide");
+	rc = rc ?: argv_push(out, "-l%s", list);
+	rc = rc ?: argv_push(out, "--main-lcore=%u", cores[0]);
+	rc = rc ?: argv_push(out, "--file-prefix=%s", file_prefix);
+	/* Hugepage files are unlinked once mapped: nothing is left behind in hugetlbfs,
+	 * even after kill -9. riptide has no secondary processes that would need them. */
+	rc = rc ?: argv_push(out, "--huge-unlink");
+	/* riptide's control socket is the way in; DPDK's telemetry socket is left off
+	 * (EAL arguments after -- may turn it back on with --telemetry). */
+	rc = rc ?: argv_push(out, "--no-telemetry");
+	/* DPDK's own messages follow riptide's level, one step quieter at info. */
+	rc = rc ?: argv_push(out, "--log-level=%s",
+			     levels[cfg->log_level == DP_LOG_INFO ? DP_LOG_WARN : cfg->log_level]);
+	for (i = 0; i < cfg->n_inputs && rc == 0; i++) {
+		char name[64];
+
+		if (cfg->inputs[i].kind == DP_IN_PCI)
+			has_pci = 1;
+		rc = dp_input_devname(&cfg->inputs[i], i, name, sizeof(name));
+		rc = rc ?: input_vdev(out, &cfg->inputs[i], i, name);
+	}
+	if (rc == 0 && !has_pci)
+		rc = argv_push(out, "--no-pci");
+	for (i = 0; rc == 0 && (int)i < cfg->eal_argc; i++)
+		rc = argv_push(out, "%s", cfg->eal_argv[i]);
+	if (rc)
+		dp_argv_free(out);
+	return rc;
+}
+
+void dp_argv_free(struct dp_argv *a)
+{
+	int i;
+
+	for (i = 0; i < a->argc; i++)
+		free(a->argv[i]);
+	free(a->argv);
+	a->argv = NULL;
+	a->argc = 0;
+}

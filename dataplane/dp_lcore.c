@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "dp_lcore.h"
+
+#include <rte_branch_prediction.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "dp_decode.h"
+
+volatile bool dp_force_quit;
+
+static inline bool port_allowed(const struct dp_pipeline *pl, uint16_t port)
+{
+	return (pl->port_allowed[port >> 6] >> (port & 63)) & 1;
+}
+
+static inline bool cksum_bad(const struct rte_mbuf *m)
+{
+	return (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+	       (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD;
+}
+
+/* Puts one packet in exactly one bucket. */
+static inline void classify(struct dp_worker *w, const struct rte_mbuf *m)
+{
+	struct dp_counters *c = &w->c;
+	const uint8_t *data;
+	struct dp_l4 l4;
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint8_t reason;
+
+	if (unlikely(cksum_bad(m))) {
+		c->decode_errors[DP_DERR_BAD_CHECKSUM]++;
+		return;
+	}
+	if (likely(m->nb_segs == 1)) {
+		data = rte_pktmbuf_mtod(m, const uint8_t *);
+	} else {
+		/* A frame longer than the buffer is decoded on its first DP_MAX_FRAME
+		 * bytes: its IP length then runs past them and it counts as truncated. */
+		if (len > DP_MAX_FRAME)
+			len = DP_MAX_FRAME;
+		data = rte_pktmbuf_read(m, 0, len, w->linear);
+	}
+	switch (dp_decode(data, len, &l4, &reason)) {
+	case DP_DATAGRAM:
+		if (unlikely(!port_allowed(w->pipeline, l4.dst_port)))
+			c->filtered[DP_FILTER_UNKNOWN_PORT]++;
+		else
+			c->datagrams++;
+		break;
+	case DP_FILTERED:
+		c->filtered[reason]++;
+		break;
+	case DP_DECODE_ERROR:
+		c->decode_errors[reason]++;
+		break;
+	}
+}
+
+/* After an empty burst from a port that ends (pcap): has the driver handed over, or
+ * counted as lost, every packet of the file? The pcap driver reads the file in the
+ * burst call, so an empty burst with all packets accounted for is the end. */
+static void check_end(struct dp_worker *w, uint16_t i)
+{
+	const struct dp_port *p = w->rxq[i].port;
+	struct rte_eth_stats st;
+
+	if (rte_eth_stats_get(p->port_id, &st) != 0)
+		return;
+	if (st.ipackets + st.ierrors + st.rx_nombuf >= p->expected) {
+		w->rxq[i].seen = st.ipackets;
+		w->ended[i] = true;
+		w->n_live--;
+	}
+}
+
+int dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct rte_mbuf *pkts[DP_BURST];
+	uint16_t i, j, nb;
+
+	w->n_live = w->n_rxq;
+	while (!dp_force_quit && w->n_live > 0) {
+		for (i = 0; i < w->n_rxq; i++) {
+			if (unlikely(w->ended[i]))
+				continue;
+			nb = rte_eth_rx_burst(w->rxq[i].port->port_id, w->rxq[i].queue, pkts,
+					      DP_BURST);
+			if (nb == 0) {
+				if (unlikely(w->rxq[i].port->in->kind == DP_IN_PCAP))
+					check_end(w, i);
+				continue;
+			}
+			w->c.rx_packets += nb;
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void *));
+			for (j = 0; j < nb; j++) {
+				if (j + 1 < nb)
+					rte_prefetch0(rte_pktmbuf_mtod(pkts[j + 1], void *));
+				classify(w, pkts[j]);
+			}
+			rte_pktmbuf_free_bulk(pkts, nb);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The poll-mode loop. Each lcore owns a struct dp_worker: its RX queues, its counters
+ * and a buffer for frames that span several mbufs. Nothing in it is written by
+ * another core, except `ended`, which only its own lcore writes and main reads.
+ */
+#ifndef RIPTIDE_DP_LCORE_H
+#define RIPTIDE_DP_LCORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp_port.h"
+#include "dp_stats.h"
+
+#define DP_BURST 32
+#define DP_MAX_RXQ_PER_LCORE 32
+/* Largest frame decoded whole: a 64 KiB UDP datagram with its headers. */
+#define DP_MAX_FRAME (65536 + 128)
+
+/* Set by the signal handler and by main; read by every lcore loop. */
+extern volatile bool dp_force_quit;
+
+/* What the data path is configured with: immutable while lcores run. */
+struct dp_pipeline {
+	/* Bit per UDP destination port that some stream declares. */
+	uint64_t port_allowed[65536 / 64];
+};
+
+struct dp_rxq {
+	const struct dp_port *port;
+	uint16_t queue;
+	uint64_t seen; /* packets the driver reported for this queue's port at the end */
+};
+
+struct dp_worker {
+	struct dp_counters c; /* written by this lcore only */
+	unsigned int lcore_id;
+	uint16_t n_rxq;
+	uint16_t n_live; /* queues not yet ended */
+	struct dp_rxq rxq[DP_MAX_RXQ_PER_LCORE];
+	bool ended[DP_MAX_RXQ_PER_LCORE];
+	const struct dp_pipeline *pipeline;
+	uint8_t *linear; /* DP_MAX_FRAME bytes, for multi-segment frames */
+} __attribute__((aligned(64)));
+
+static inline void dp_pipeline_allow_port(struct dp_pipeline *pl, uint16_t port)
+{
+	pl->port_allowed[port >> 6] |= UINT64_C(1) << (port & 63);
+}
+
+/*
+ * The lcore main loop (rte_eal_remote_launch). Returns when dp_force_quit is set or
+ * every one of its queues has ended (the end of a pcap). arg is a struct dp_worker.
+ */
+int dp_worker_main(void *arg);
+
+#endif

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * riptide: the appliance daemon. main() owns the order of things: command line, rule
+ * file, inputs checked before EAL, EAL and ports, lcores launched, then the stop (end
+ * of every input, or a signal), final counters and exit status (INTERFACES.md).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+
+#include "dp_config.h"
+#include "dp_lcore.h"
+#include "dp_log.h"
+#include "dp_port.h"
+#include "dp_stats.h"
+#include "patterns/pat_rules.h"
+
+RTE_LOG_REGISTER_DEFAULT(dp_logtype, INFO);
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	dp_force_quit = true;
+}
+
+/* Compiles the rule file; prints every error. Returns 0 or EXIT_USAGE. */
+static int load_rules(const char *path, struct pat_ruleset **rs)
+{
+	struct pat_diags diags = {0};
+	size_t k;
+	int rc;
+
+	rc = pat_compile_file(path, rs, &diags);
+	for (k = 0; k < diags.n; k++)
+		fprintf(stderr, "%s\n", diags.msgs[k]);
+	pat_diags_free(&diags);
+	if (rc == -ENOMEM)
+		fprintf(stderr, "riptide: out of memory compiling %s\n", path);
+	return rc ? EXIT_USAGE : EXIT_OK;
+}
+
+/* The cores this process may run on, in order. */
+static unsigned int usable_cores(unsigned int *cores, unsigned int max)
+{
+	cpu_set_t set;
+	unsigned int n = 0, c;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 0;
+	for (c = 0; c < CPU_SETSIZE && n < max; c++)
+		if (CPU_ISSET(c, &set))
+			cores[n++] = c;
+	return n;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Gives each lcore its share of the (port, queue) pairs, round-robin. */
+static int assign_queues(struct dp_worker *workers, unsigned int n_workers,
+			 const struct dp_port *ports, unsigned int n_ports)
+{
+	unsigned int p, next = 0;
+	uint16_t q;
+
+	for (p = 0; p < n_ports; p++) {
+		for (q = 0; q < ports[p].n_rxq; q++) {
+			struct dp_worker *w = &workers[next++ % n_workers];
+
+			if (w->n_rxq == DP_MAX_RXQ_PER_LCORE)
+				return -ENOSPC;
+			w->rxq[w->n_rxq].port = &ports[p];
+			w->rxq[w->n_rxq].queue = q;
+			w->n_rxq++;
+		}
+	}
+	return 0;
+}
+
+static void print_summary(const struct dp_counters *t)
+{
+	uint64_t filtered = 0, derr = 0;
+	unsigned int k;
+
+	for (k = 0; k < DP_FILTER__COUNT; k++)
+		filtered += t->filtered[k];
+	for (k = 0; k < DP_DERR__COUNT; k++)
+		derr += t->decode_errors[k];
+	printf("riptide: rx_packets %lu = datagrams %lu + filtered %lu + decode_errors %lu\n",
+	       (unsigned long)t->rx_packets, (unsigned long)t->datagrams,
+	       (unsigned long)filtered, (unsigned long)derr);
+	for (k = 0; k < DP_FILTER__COUNT; k++)
+		if (t->filtered[k])
+			printf("  filtered %-16s %lu\n", dp_filter_reason_name(k),
+			       (unsigned long)t->filtered[k]);
+	for (k = 0; k < DP_DERR__COUNT; k++)
+		if (t->decode_errors[k])
+			printf("  decode_errors %-11s %lu\n", dp_decode_error_name(k),
+			       (unsigned long)t->decode_errors[k]);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	static struct dp_config cfg;
+	struct pat_ruleset *rs = NULL;
+	struct dp_port ports[DP_MAX_INPUTS] = {0};
+	struct dp_port_report port_reports[DP_MAX_INPUTS];
+	struct dp_lcore_report *lcore_reports = NULL;
+	struct dp_stats_report report = {0};
+	struct dp_worker *workers = NULL;
+	struct dp_pipeline *pipeline = NULL;
+	unsigned int cores[RTE_MAX_LCORE], n_cores, n_workers, n_loops, i;
+	struct dp_argv eal = {0};
+	char err[512], prefix[64];
+	int rc, status = EXIT_RUNTIME, eal_up = 0, ports_up = 0;
+	double t0;
+
+	dp_config_init(&cfg);
+	rc = dp_config_parse(&cfg, argc, argv, err, sizeof(err));
+	if (rc == 1)
+		return EXIT_OK;
+	if (rc) {
+		fprintf(stderr, "riptide: %s\n", err);
+		return EXIT_USAGE;
+	}
+	status = load_rules(cfg.rules_path, &rs);
+	if (cfg.check_rules || status != EXIT_OK) {
+		if (status == EXIT_OK)
+			printf("%s: %u stream(s), no errors\n", cfg.rules_path, rs->n_streams);
+		goto out;
+	}
+	status = EXIT_USAGE;
+	for (i = 0; i < cfg.n_inputs; i++) {
+		if (cfg.inputs[i].kind != DP_IN_PCAP)
+			continue;
+		if (dp_pcap_count(cfg.inputs[i].target, &ports[i].expected, err, sizeof(err))) {
+			fprintf(stderr, "riptide: --input %s\n", err);
+			goto out;
+		}
+	}
+	n_cores = usable_cores(cores, RTE_MAX_LCORE);
+	if (n_cores == 0) {
+		fprintf(stderr, "riptide: cannot read the CPU affinity: %s\n", strerror(errno));
+		goto out;
+	}
+	if (cfg.workers < 0)
+		cfg.workers = (int)n_cores - 1;
+	if ((unsigned int)cfg.workers + 1 > n_cores) {
+		fprintf(stderr, "riptide: --workers %d needs %d cores, this process may use %u\n",
+			cfg.workers, cfg.workers + 1, n_cores);
+		goto out;
+	}
+	n_workers = (unsigned int)cfg.workers;
+	snprintf(prefix, sizeof(prefix), "riptide-%d", (int)getpid());
+	if (dp_eal_args(&cfg, cores, n_workers + 1, prefix, &eal)) {
+		fprintf(stderr, "riptide: cannot build the EAL arguments\n");
+		goto out;
+	}
+	status = EXIT_RUNTIME;
+	if (rte_eal_init(eal.argc, eal.argv) < 0) {
+		fprintf(stderr, "riptide: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		goto out;
+	}
+	eal_up = 1;
+	rte_log_set_level(dp_logtype, cfg.log_level == DP_LOG_ERROR  ? RTE_LOG_ERR
+				      : cfg.log_level == DP_LOG_WARN ? RTE_LOG_WARNING
+				      : cfg.log_level == DP_LOG_INFO ? RTE_LOG_INFO
+								     : RTE_LOG_DEBUG);
+
+	/* With no worker lcore, the main lcore runs the loop itself (run to completion). */
+	n_loops = n_workers ? n_workers : 1;
+	for (i = 0; i < cfg.n_inputs; i++) {
+		ports[i].in = &cfg.inputs[i];
+		dp_input_devname(&cfg.inputs[i], i, ports[i].devname, sizeof(ports[i].devname));
+	}
+	if (dp_ports_start(ports, &cfg, (uint16_t)n_loops, err, sizeof(err))) {
+		fprintf(stderr, "riptide: %s\n", err);
+		goto out;
+	}
+	ports_up = 1;
+
+	pipeline = rte_zmalloc("pipeline", sizeof(*pipeline), RTE_CACHE_LINE_SIZE);
+	workers = rte_zmalloc("workers", n_loops * sizeof(*workers), RTE_CACHE_LINE_SIZE);
+	lcore_reports = calloc(n_loops, sizeof(*lcore_reports));
+	if (pipeline == NULL || workers == NULL || lcore_reports == NULL) {
+		fprintf(stderr, "riptide: out of memory for the lcores\n");
+		goto out;
+	}
+	for (i = 0; i < rs->n_streams; i++)
+		dp_pipeline_allow_port(pipeline, rs->streams[i].port);
+	for (i = 0; i < n_loops; i++) {
+		workers[i].pipeline = pipeline;
+		workers[i].linear = rte_malloc("linear", DP_MAX_FRAME, RTE_CACHE_LINE_SIZE);
+		if (workers[i].linear == NULL) {
+			fprintf(stderr, "riptide: out of memory for the lcores\n");
+			goto out;
+		}
+	}
+	if (assign_queues(workers, n_loops, ports, cfg.n_inputs)) {
+		fprintf(stderr, "riptide: more than %d RX queues for one lcore\n",
+			DP_MAX_RXQ_PER_LCORE);
+		goto out;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	t0 = now_s();
+	if (n_workers == 0) {
+		workers[0].lcore_id = rte_lcore_id();
+		dp_worker_main(&workers[0]);
+	} else {
+		unsigned int lcore, k = 0;
+
+		RTE_LCORE_FOREACH_WORKER(lcore) {
+			workers[k].lcore_id = lcore;
+			rte_eal_remote_launch(dp_worker_main, &workers[k], lcore);
+			k++;
+		}
+		DP_LOG(INFO, "%u worker lcore(s) polling %u port(s)", n_workers, cfg.n_inputs);
+		rte_eal_mp_wait_lcore();
+	}
+
+	for (i = 0; i < n_loops; i++) {
+		dp_counters_accumulate(&report.total, &workers[i].c);
+		lcore_reports[i].lcore = workers[i].lcore_id;
+		lcore_reports[i].n_rxq = workers[i].n_rxq;
+		lcore_reports[i].rx_packets = workers[i].c.rx_packets;
+	}
+	for (i = 0; i < cfg.n_inputs; i++)
+		dp_port_report(&ports[i], &port_reports[i]);
+	report.ruleset = 1;
+	report.uptime_s = now_s() - t0;
+	report.n_ports = cfg.n_inputs;
+	report.ports = port_reports;
+	report.n_lcores = n_loops;
+	report.lcores = lcore_reports;
+	print_summary(&report.total);
+	status = EXIT_OK;
+	if (!dp_counters_balanced(&report.total)) {
+		DP_LOG(ERR, "counters do not balance: a packet escaped every bucket");
+		status = EXIT_RUNTIME;
+	}
+	if (cfg.stats_out != NULL) {
+		rc = dp_stats_write(cfg.stats_out, &report);
+		if (rc) {
+			fprintf(stderr, "riptide: --stats-out %s: %s\n", cfg.stats_out,
+				strerror(-rc));
+			status = EXIT_RUNTIME;
+		}
+	}
+out:
+	if (ports_up)
+		dp_ports_stop(ports, cfg.n_inputs);
+	if (workers != NULL)
+		for (i = 0; i < n_loops; i++)
+			rte_free(workers[i].linear);
+	rte_free(workers);
+	rte_free(pipeline);
+	free(lcore_reports);
+	if (eal_up)
+		rte_eal_cleanup();
+	dp_argv_free(&eal);
+	pat_ruleset_free(rs);
+	dp_config_free(&cfg);
+	return status;
+}

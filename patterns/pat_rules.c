@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "pat_rules.h"
+#include "pat_lex.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct parser {
+	const char *file;
+	struct pat_tokens toks;
+	size_t i;
+	struct pat_diags *diags;
+	size_t n_errors;
+	int nomem;
+	struct pat_ruleset *rs;
+	uint32_t streams_cap;
+	/* every statement name seen, for uniqueness across statements */
+	char **names;
+	size_t n_names;
+};
+
+static void diag(struct parser *p, const struct pat_token *t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void diag(struct parser *p, const struct pat_token *t, const char *fmt, ...)
+{
+	char msg[512], *line, **v;
+	va_list ap;
+	int n;
+
+	p->n_errors++;
+	if (p->diags->n >= PAT_MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = snprintf(NULL, 0, "%s:%u:%u: error: %s", p->file, t->line, t->col, msg);
+	line = malloc((size_t)n + 1);
+	v = realloc(p->diags->msgs, (p->diags->n + 1) * sizeof(*v));
+	if (line == NULL || v == NULL) {
+		free(line);
+		if (v != NULL)
+			p->diags->msgs = v;
+		p->nomem = 1;
+		return;
+	}
+	snprintf(line, (size_t)n + 1, "%s:%u:%u: error: %s", p->file, t->line, t->col, msg);
+	p->diags->msgs = v;
+	p->diags->msgs[p->diags->n++] = line;
+}
+
+static const struct pat_token *peek(const struct parser *p)
+{
+	return &p->toks.v[p->i];
+}
+
+static const struct pat_token *next(struct parser *p)
+{
+	const struct pat_token *t = &p->toks.v[p->i];
+
+	if (t->kind != PAT_TOK_EOF && t->kind != PAT_TOK_ERROR)
+		p->i++;
+	return t;
+}
+
+static int is_kw(const struct pat_token *t, const char *kw)
+{
+	return t->kind == PAT_TOK_IDENT && !t->quoted && strcasecmp(t->text, kw) == 0;
+}
+
+static int is_punct(const struct pat_token *t, const char *s)
+{
+	return t->kind == PAT_TOK_PUNCT && strcmp(t->text, s) == 0;
+}
+
+/* What a token is, for messages: the text in quotes, or the kind. */
+static const char *what(const struct pat_token *t, char *buf, size_t len)
+{
+	switch (t->kind) {
+	case PAT_TOK_EOF:
+		return "end of file";
+	case PAT_TOK_STRING:
+		snprintf(buf, len, "string '%.40s'", t->text);
+		return buf;
+	default:
+		snprintf(buf, len, "'%.40s'", t->text);
+		return buf;
+	}
+}
+
+static int expect_kw(struct parser *p, const char *kw)
+{
+	char buf[64];
+
+	if (is_kw(peek(p), kw)) {
+		next(p);
+		return 0;
+	}
+	diag(p, peek(p), "expected %s, found %s", kw, what(peek(p), buf, sizeof(buf)));
+	return -1;
+}
+
+static int expect_punct(struct parser *p, const char *s)
+{
+	char buf[64];
+
+	if (is_punct(peek(p), s)) {
+		next(p);
+		return 0;
+	}
+	diag(p, peek(p), "expected '%s', found %s", s, what(peek(p), buf, sizeof(buf)));
+	return -1;
+}
+
+static const struct pat_token *expect_ident(struct parser *p, const char *role)
+{
+	char buf[64];
+
+	if (peek(p)->kind == PAT_TOK_IDENT)
+		return next(p);
+	diag(p, peek(p), "expected %s, found %s", role, what(peek(p), buf, sizeof(buf)));
+	return NULL;
+}
+
+/* Recovery: skip to just after the next ';' (or to the end). */
+static void sync_statement(struct parser *p)
+{
+	for (;;) {
+		const struct pat_token *t = peek(p);
+
+		if (t->kind == PAT_TOK_EOF || t->kind == PAT_TOK_ERROR)
+			return;
+		next(p);
+		if (is_punct(t, ";"))
+			return;
+	}
+}
+
+int pat_parse_duration(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {
+		{"MILLISECOND", 1}, {"MILLISECONDS", 1},  {"SECOND", 1000},	{"SECONDS", 1000},
+		{"MINUTE", 60000},  {"MINUTES", 60000},	  {"HOUR", 3600000},	{"HOURS", 3600000},
+		{"DAY", 86400000},  {"DAYS", 86400000},
+	};
+	char *end;
+	long long v;
+	size_t k;
+
+	while (*s == ' ')
+		s++;
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end != ' ')
+		return -EINVAL;
+	while (*end == ' ')
+		end++;
+	for (k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
+		size_t ul = strlen(units[k].unit);
+
+		if (strncasecmp(end, units[k].unit, ul) == 0) {
+			const char *rest = end + ul;
+
+			while (*rest == ' ')
+				rest++;
+			if (*rest != '\0')
+				continue;
+			if (v > INT64_MAX / units[k].ms)
+				return -EINVAL;
+			*ms = v * units[k].ms;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static char *xstrdup(struct parser *p, const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		p->nomem = 1;
+	return d;
+}
+
+/* Registers a statement name; a duplicate is an error at tok. */
+static void claim_name(struct parser *p, const struct pat_token *tok)
+{
+	char **v;
+	size_t k;
+
+	for (k = 0; k < p->n_names; k++) {
+		if (strcmp(p->names[k], tok->text) == 0) {
+			diag(p, tok, "name '%s' is already used by another statement", tok->text);
+			return;
+		}
+	}
+	v = realloc(p->names, (p->n_names + 1) * sizeof(*v));
+	if (v == NULL) {
+		p->nomem = 1;
+		return;
+	}
+	p->names = v;
+	p->names[p->n_names] = xstrdup(p, tok->text);
+	if (p->names[p->n_names] != NULL)
+		p->n_names++;
+}
+
+static int parse_type(struct parser *p, struct pat_column *col)
+{
+	static const struct {
+		const char *name;
+		enum pat_type type;
+	} types[] = {
+		{"BIGINT", PAT_T_BIGINT},	{"DOUBLE", PAT_T_DOUBLE},
+		{"BOOLEAN", PAT_T_BOOLEAN},	{"STRING", PAT_T_STRING},
+		{"TIMESTAMP", PAT_T_TIMESTAMP},
+	};
+	const struct pat_token *t = peek(p);
+	char buf[64];
+	size_t k;
+
+	for (k = 0; k < sizeof(types) / sizeof(types[0]); k++)
+		if (is_kw(t, types[k].name))
+			break;
+	if (k == sizeof(types) / sizeof(types[0])) {
+		diag(p, t, "expected a column type (BIGINT, DOUBLE, BOOLEAN, STRING, TIMESTAMP), "
+			   "found %s",
+		     what(t, buf, sizeof(buf)));
+		return -1;
+	}
+	next(p);
+	col->type = types[k].type;
+	col->size = 0;
+	if (col->type == PAT_T_STRING && is_punct(peek(p), "(")) {
+		const struct pat_token *n;
+
+		next(p);
+		n = peek(p);
+		if (n->kind != PAT_TOK_INT || n->ival < 1 || n->ival > PAT_MAX_STRING) {
+			diag(p, n, "STRING(n) needs a length from 1 to %d", PAT_MAX_STRING);
+			return -1;
+		}
+		col->size = (uint32_t)n->ival;
+		next(p);
+		if (expect_punct(p, ")"))
+			return -1;
+	}
+	return 0;
+}
+
+/* The value of a WITH option: a string, an integer or an identifier. */
+static const struct pat_token *option_value(struct parser *p)
+{
+	const struct pat_token *t = peek(p);
+	char buf[64];
+
+	if (t->kind == PAT_TOK_STRING || t->kind == PAT_TOK_INT || t->kind == PAT_TOK_IDENT)
+		return next(p);
+	diag(p, t, "expected an option value, found %s", what(t, buf, sizeof(buf)));
+	return NULL;
+}
+
+static void stream_option(struct parser *p, struct pat_stream *s, const struct pat_token *key,
+			  const struct pat_token *val, const struct pat_token **ts_tok,
+			  const struct pat_token **delim_tok)
+{
+	const char *k = key->text;
+
+	if (strcasecmp(k, "format") == 0) {
+		if (val->kind == PAT_TOK_STRING && strcasecmp(val->text, "json") == 0)
+			s->format = PAT_FMT_JSON;
+		else if (val->kind == PAT_TOK_STRING && strcasecmp(val->text, "csv") == 0)
+			s->format = PAT_FMT_CSV;
+		else if (val->kind == PAT_TOK_STRING && strcasecmp(val->text, "binary") == 0)
+			s->format = PAT_FMT_BINARY;
+		else
+			diag(p, val, "format must be 'json', 'csv' or 'binary'");
+	} else if (strcasecmp(k, "port") == 0) {
+		int64_t v = -1;
+
+		if (val->kind == PAT_TOK_INT)
+			v = val->ival;
+		else if (val->kind == PAT_TOK_STRING)
+			v = strspn(val->text, "0123456789") == val->len && val->len && val->len < 6
+				    ? atol(val->text)
+				    : -1;
+		if (v < 1 || v > 65535)
+			diag(p, val, "port must be an integer from 1 to 65535");
+		else
+			s->port = (uint16_t)v;
+	} else if (strcasecmp(k, "timestamp") == 0) {
+		*ts_tok = val;
+	} else if (strcasecmp(k, "watermark_delay") == 0 || strcasecmp(k, "idle_timeout") == 0) {
+		int64_t ms;
+
+		if (val->kind != PAT_TOK_STRING || pat_parse_duration(val->text, &ms) != 0)
+			diag(p, val,
+			     "%s must be a duration such as '5 SECONDS' (units MILLISECONDS, "
+			     "SECONDS, MINUTES, HOURS, DAYS)",
+			     k);
+		else if (strcasecmp(k, "watermark_delay") == 0)
+			s->watermark_delay_ms = ms;
+		else
+			s->idle_timeout_ms = ms;
+	} else if (strcasecmp(k, "delimiter") == 0) {
+		if (val->kind != PAT_TOK_STRING || val->len != 1 || val->text[0] == '"' ||
+		    val->text[0] == '\n' || val->text[0] == '\r')
+			diag(p, val, "delimiter must be one character, not a quote or line break");
+		else
+			s->delimiter = val->text[0];
+		*delim_tok = val;
+	} else if (strcasecmp(k, "dead_letter_topic") == 0) {
+		if (val->kind != PAT_TOK_STRING || val->len == 0) {
+			diag(p, val, "dead_letter_topic must be a non-empty string");
+		} else {
+			free(s->dead_letter_topic);
+			s->dead_letter_topic = xstrdup(p, val->text);
+		}
+	} else {
+		diag(p, key,
+		     "unknown stream option '%s' (format, port, timestamp, watermark_delay, "
+		     "idle_timeout, delimiter, dead_letter_topic)",
+		     k);
+	}
+}
+
+static void stream_free(struct pat_stream *s)
+{
+	uint32_t c;
+
+	free(s->name);
+	free(s->dead_letter_topic);
+	for (c = 0; c < s->n_cols; c++)
+		free(s->cols[c].name);
+	free(s->cols);
+	memset(s, 0, sizeof(*s));
+}
+
+/* CREATE STREAM, after the keywords. Returns 0 when the statement was accepted. */
+static int parse_stream(struct parser *p)
+{
+	const struct pat_token *name, *ts_tok = NULL, *delim_tok = NULL, *start = peek(p);
+	const struct pat_token *seen[8] = {0};
+	struct pat_stream s = {.ts_col = -1, .delimiter = ',', .idle_timeout_ms = 10000};
+	size_t errors = p->n_errors;
+	int has_format = 0;
+	uint32_t c;
+
+	name = expect_ident(p, "a stream name");
+	if (name == NULL)
+		goto fail;
+	claim_name(p, name);
+	s.name = xstrdup(p, name->text);
+	if (expect_punct(p, "("))
+		goto fail;
+	s.cols = calloc(PAT_MAX_COLUMNS, sizeof(*s.cols));
+	if (s.cols == NULL) {
+		p->nomem = 1;
+		goto fail;
+	}
+	do {
+		const struct pat_token *cn = expect_ident(p, "a column name");
+
+		if (cn == NULL)
+			goto fail;
+		for (c = 0; c < s.n_cols; c++)
+			if (strcmp(s.cols[c].name, cn->text) == 0)
+				diag(p, cn, "column '%s' is declared twice", cn->text);
+		if (s.n_cols == PAT_MAX_COLUMNS) {
+			diag(p, cn, "a stream has at most %d columns", PAT_MAX_COLUMNS);
+			goto fail;
+		}
+		if (parse_type(p, &s.cols[s.n_cols]))
+			goto fail;
+		s.cols[s.n_cols].name = xstrdup(p, cn->text);
+		s.n_cols++;
+	} while (is_punct(peek(p), ",") && next(p));
+	if (expect_punct(p, ")") || expect_kw(p, "WITH") || expect_punct(p, "("))
+		goto fail;
+	do {
+		static const char *const keys[] = {"format",	    "port",	    "timestamp",
+						   "watermark_delay", "idle_timeout", "delimiter",
+						   "dead_letter_topic"};
+		const struct pat_token *key = expect_ident(p, "an option name"), *val;
+		size_t k;
+
+		if (key == NULL || expect_punct(p, "="))
+			goto fail;
+		val = option_value(p);
+		if (val == NULL)
+			goto fail;
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			if (strcasecmp(key->text, keys[k]) != 0)
+				continue;
+			if (seen[k] != NULL)
+				diag(p, key, "option '%s' is given twice", keys[k]);
+			seen[k] = key;
+		}
+		if (strcasecmp(key->text, "format") == 0)
+			has_format = 1;
+		stream_option(p, &s, key, val, &ts_tok, &delim_tok);
+	} while (is_punct(peek(p), ",") && next(p));
+	if (expect_punct(p, ")"))
+		goto fail;
+
+	if (!has_format)
+		diag(p, start, "stream '%s' needs WITH (format = 'json' | 'csv' | 'binary')",
+		     s.name ? s.name : "");
+	if (s.port == 0 && seen[1] == NULL)
+		diag(p, start, "stream '%s' needs WITH (port = N)", s.name ? s.name : "");
+	if (ts_tok != NULL) {
+		for (c = 0; c < s.n_cols; c++)
+			if (strcmp(s.cols[c].name, ts_tok->text) == 0)
+				break;
+		if (c == s.n_cols)
+			diag(p, ts_tok, "timestamp column '%s' is not a column of stream '%s'",
+			     ts_tok->text, s.name ? s.name : "");
+		else if (s.cols[c].type != PAT_T_TIMESTAMP)
+			diag(p, ts_tok, "timestamp column '%s' must be of type TIMESTAMP",
+			     ts_tok->text);
+		else
+			s.ts_col = (int)c;
+	}
+	if (delim_tok != NULL && has_format && s.format != PAT_FMT_CSV)
+		diag(p, delim_tok, "delimiter applies to format 'csv' only");
+	for (c = 0; c < s.n_cols && has_format; c++) {
+		if (s.format == PAT_FMT_BINARY && s.cols[c].type == PAT_T_STRING &&
+		    s.cols[c].size == 0)
+			diag(p, start,
+			     "column '%s': format 'binary' needs a fixed length, STRING(n)",
+			     s.cols[c].name);
+	}
+	for (c = 0; c < p->rs->n_streams && s.port != 0; c++)
+		if (p->rs->streams[c].port == s.port)
+			diag(p, seen[1] ? seen[1] : start, "port %u is already taken by stream '%s'",
+			     s.port, p->rs->streams[c].name);
+	if (expect_punct(p, ";"))
+		goto fail;
+	if (p->n_errors != errors || p->nomem)
+		goto fail_synced;
+	if (p->rs->n_streams == PAT_MAX_STREAMS) {
+		diag(p, start, "a rule set has at most %d streams", PAT_MAX_STREAMS);
+		goto fail_synced;
+	}
+	p->rs->streams[p->rs->n_streams++] = s;
+	return 0;
+fail:
+	sync_statement(p);
+fail_synced:
+	stream_free(&s);
+	return -1;
+}
+
+static void parse_statement(struct parser *p)
+{
+	const struct pat_token *t = peek(p), *kind;
+	char buf[64];
+
+	if (is_punct(t, ";")) { /* an empty statement */
+		next(p);
+		return;
+	}
+	if (!is_kw(t, "CREATE")) {
+		diag(p, t, "expected CREATE, found %s", what(t, buf, sizeof(buf)));
+		sync_statement(p);
+		return;
+	}
+	next(p);
+	kind = peek(p);
+	if (is_kw(kind, "STREAM")) {
+		next(p);
+		parse_stream(p);
+	} else if (is_kw(kind, "ALERT") || is_kw(kind, "AGGREGATE") || is_kw(kind, "PATTERN")) {
+		diag(p, kind,
+		     "CREATE %s is not accepted by this version of riptide, which compiles "
+		     "CREATE STREAM only",
+		     kind->text);
+		sync_statement(p);
+	} else {
+		diag(p, kind, "expected STREAM, ALERT, AGGREGATE or PATTERN after CREATE, found %s",
+		     what(kind, buf, sizeof(buf)));
+		sync_statement(p);
+	}
+}
+
+int pat_compile(const char *file, const char *src, size_t len, struct pat_ruleset **out,
+		struct pat_diags *diags)
+{
+	struct parser p = {.file = file, .diags = diags};
+	size_t k;
+	int rc;
+
+	*out = NULL;
+	rc = pat_lex(src, len, &p.toks);
+	if (rc)
+		return rc;
+	p.rs = calloc(1, sizeof(*p.rs));
+	if (p.rs != NULL)
+		p.rs->streams = calloc(PAT_MAX_STREAMS, sizeof(*p.rs->streams));
+	if (p.rs == NULL || p.rs->streams == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (peek(&p)->kind != PAT_TOK_EOF && !p.nomem && p.diags->n < PAT_MAX_ERRORS) {
+		if (peek(&p)->kind == PAT_TOK_ERROR) {
+			diag(&p, peek(&p), "%s", peek(&p)->text);
+			break;
+		}
+		parse_statement(&p);
+	}
+	if (p.nomem)
+		rc = -ENOMEM;
+	else if (p.n_errors)
+		rc = -EINVAL;
+	else if (p.rs->n_streams == 0) {
+		diag(&p, peek(&p), "the rule file declares no stream (CREATE STREAM)");
+		rc = -EINVAL;
+	}
+out:
+	for (k = 0; k < p.n_names; k++)
+		free(p.names[k]);
+	free(p.names);
+	pat_tokens_free(&p.toks);
+	if (rc == 0)
+		*out = p.rs;
+	else
+		pat_ruleset_free(p.rs);
+	return rc;
+}
+
+int pat_compile_file(const char *path, struct pat_ruleset **out, struct pat_diags *diags)
+{
+	struct pat_token at = {.line = 1, .col = 1};
+	struct parser p = {.file = path, .diags = diags};
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if (f == NULL) {
+		rc = -errno;
+		diag(&p, &at, "cannot open: %s", strerror(-rc));
+		return rc;
+	}
+	buf = malloc(PAT_MAX_FILE + 1);
+	if (buf == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	n = fread(buf, 1, PAT_MAX_FILE + 1, f);
+	if (ferror(f)) {
+		rc = -EIO;
+		diag(&p, &at, "cannot read the file");
+		goto out;
+	}
+	if (n > PAT_MAX_FILE) {
+		rc = -EFBIG;
+		diag(&p, &at, "rule file larger than %d bytes", PAT_MAX_FILE);
+		goto out;
+	}
+	rc = pat_compile(path, buf, n, out, diags);
+out:
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+void pat_ruleset_free(struct pat_ruleset *rs)
+{
+	uint32_t k;
+
+	if (rs == NULL)
+		return;
+	for (k = 0; k < rs->n_streams; k++)
+		stream_free(&rs->streams[k]);
+	free(rs->streams);
+	free(rs);
+}
+
+void pat_diags_free(struct pat_diags *diags)
+{
+	size_t k;
+
+	for (k = 0; k < diags->n; k++)
+		free(diags->msgs[k]);
+	free(diags->msgs);
+	diags->msgs = NULL;
+	diags->n = 0;
+}
+
+const struct pat_stream *pat_stream_by_port(const struct pat_ruleset *rs, uint16_t port)
+{
+	uint32_t k;
+
+	for (k = 0; k < rs->n_streams; k++)
+		if (rs->streams[k].port == port)
+			return &rs->streams[k];
+	return NULL;
+}
+
+const char *pat_type_name(enum pat_type t)
+{
+	static const char *const names[] = {"BIGINT", "DOUBLE", "BOOLEAN", "STRING", "TIMESTAMP"};
+
+	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
+}
+
+const char *pat_format_name(enum pat_format f)
+{
+	static const char *const names[] = {"json", "csv", "binary"};
+
+	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
+}

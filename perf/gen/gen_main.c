@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * riptide-gen: deterministic event feeds for tests and benchmarks.
+ *
+ *   riptide-gen pcap --out FILE [--manifest FILE] [options]
+ *
+ * writes a pcap of payment events (JSON, CSV or binary) from a seed, with a chosen
+ * key cardinality, out-of-order jitter, share of malformed records and share of
+ * packets that riptide must filter or reject, and a manifest (JSON) of what every
+ * counter of riptide must read after replaying it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "gen_frame.h"
+
+enum fmt { FMT_JSON, FMT_CSV, FMT_BINARY };
+
+/* Everything riptide must count for the file, mirrored from its stats names. */
+enum bucket {
+	B_DATAGRAM,
+	B_NOT_IP,
+	B_NOT_UDP,
+	B_IP_FRAGMENT,
+	B_UNKNOWN_PORT,
+	B_TRUNCATED,
+	B_BAD_UDP_LENGTH,
+	B__COUNT
+};
+static const char *const bucket_name[B__COUNT] = {
+	"datagrams", "not_ip", "not_udp", "ip_fragment", "unknown_port", "truncated",
+	"bad_udp_length"};
+
+struct opts {
+	const char *out, *manifest;
+	uint64_t seed, count;
+	enum fmt format;
+	uint16_t port;
+	uint32_t keys, batch, sources;
+	double noise, malformed, ipv6, vlan;
+	uint64_t jitter_ms, interval_us, start_ms;
+};
+
+struct counts {
+	uint64_t packets, bucket[B__COUNT], records, malformed;
+};
+
+static uint64_t rng_state;
+
+/* splitmix64: small, fast and the same on every machine. */
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static double rnd01(void)
+{
+	return (double)(rnd() >> 11) / (double)(1ULL << 53);
+}
+
+static uint64_t rnd_below(uint64_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
+static const char *const countries[] = {"DE", "FR", "US", "GB", "NL", "ES", "IT", "PL"};
+static const char *const statuses[] = {"approved", "approved", "approved", "declined"};
+
+struct event {
+	uint64_t ts;
+	uint64_t card;
+	uint32_t merchant;
+	double amount;
+	const char *country;
+	const char *status;
+};
+
+static void make_event(struct event *e, const struct opts *o, uint64_t i)
+{
+	uint64_t arrival = o->start_ms + i * o->interval_us / 1000;
+	uint64_t jit = o->jitter_ms ? rnd_below(o->jitter_ms + 1) : 0;
+
+	e->ts = arrival > jit ? arrival - jit : 0;
+	e->card = 4000000000000000ULL + rnd_below(o->keys);
+	e->merchant = (uint32_t)rnd_below(500);
+	e->amount = (double)rnd_below(200000) / 100.0;
+	e->country = countries[rnd_below(8)];
+	e->status = statuses[rnd_below(4)];
+}
+
+/* One record at p; returns its length. bad: make it malformed for its format. */
+static size_t write_record(char *p, size_t cap, const struct event *e, enum fmt f, int bad)
+{
+	int n = 0;
+
+	switch (f) {
+	case FMT_JSON:
+		n = snprintf(p, cap,
+			     "{\"ts\":%" PRIu64 ",\"card\":\"%" PRIu64 "\",\"merchant\":\"merchant-%04u\","
+			     "\"amount\":%.2f,\"country\":\"%s\",\"status\":\"%s\"}",
+			     e->ts, e->card, e->merchant, e->amount, e->country, e->status);
+		if (bad && n > 0)
+			n--; /* the closing brace is gone: not JSON */
+		break;
+	case FMT_CSV:
+		n = snprintf(p, cap, "%" PRIu64 ",%" PRIu64 ",%smerchant-%04u,%.2f,%s,%s", e->ts,
+			     e->card, bad ? "\"" : "", e->merchant, e->amount, e->country,
+			     e->status);
+		break;
+	case FMT_BINARY: {
+		uint8_t *b = (uint8_t *)p;
+		char s[17];
+
+		if (cap < 58)
+			return 0;
+		memset(b, 0, 58);
+		memcpy(b, &e->ts, 8); /* little-endian hosts only, as riptide's layout */
+		snprintf(s, sizeof(s), "%" PRIu64, e->card);
+		memcpy(b + 8, s, strlen(s));
+		snprintf(s, sizeof(s), "merchant-%04u", e->merchant);
+		memcpy(b + 24, s, strlen(s));
+		memcpy(b + 40, &e->amount, 8);
+		memcpy(b + 48, e->country, 2);
+		memcpy(b + 50, e->status, strlen(e->status));
+		return 58;
+	}
+	}
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* A datagram of o->batch records. Returns its length; counts records and malformed. */
+static size_t make_payload(uint8_t *buf, size_t cap, const struct opts *o, uint64_t *ev,
+			   struct counts *c, int count_records)
+{
+	size_t len = 0;
+	int bad_bin = o->format == FMT_BINARY && rnd01() < o->malformed;
+	uint32_t r;
+
+	for (r = 0; r < o->batch; r++) {
+		struct event e;
+		int bad = o->format != FMT_BINARY && rnd01() < o->malformed;
+
+		make_event(&e, o, (*ev)++);
+		if (r > 0 && o->format != FMT_BINARY)
+			buf[len++] = '\n';
+		len += write_record((char *)buf + len, cap - len, &e, o->format, bad);
+		if (count_records) {
+			c->records++;
+			c->malformed += bad || bad_bin;
+		}
+	}
+	if (bad_bin) /* a length that is not a multiple of the record size */
+		for (r = 0; r < 3; r++)
+			buf[len++] = 0xee;
+	return len;
+}
+
+static void source_of(struct gen_addr *a, uint32_t k)
+{
+	memset(a->src, 0, 16);
+	memset(a->dst, 0, 16);
+	if (a->ip_version == 4) {
+		a->src[0] = 10;
+		a->src[1] = 0;
+		a->src[2] = (uint8_t)(k >> 8);
+		a->src[3] = (uint8_t)k;
+		a->dst[0] = 10;
+		a->dst[1] = 1;
+		a->dst[3] = 1;
+	} else {
+		a->src[0] = 0xfd;
+		a->src[14] = (uint8_t)(k >> 8);
+		a->src[15] = (uint8_t)k;
+		a->dst[0] = 0xfd;
+		a->dst[1] = 0x01;
+		a->dst[15] = 1;
+	}
+}
+
+static int generate(const struct opts *o, struct counts *c)
+{
+	static uint8_t frame[GEN_MAX_FRAME], payload[GEN_MAX_FRAME];
+	FILE *f = fopen(o->out, "wb");
+	uint64_t i, ev = 0;
+	int rc = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "riptide-gen: %s: %s\n", o->out, strerror(errno));
+		return -errno;
+	}
+	rng_state = o->seed;
+	if (gen_pcap_header(f))
+		rc = -EIO;
+	for (i = 0; i < o->count && rc == 0; i++) {
+		struct gen_addr a = {.sport = 40000, .dport = o->port};
+		enum bucket b = B_DATAGRAM;
+		uint32_t len;
+		size_t plen;
+
+		a.ip_version = rnd01() < o->ipv6 ? 6 : 4;
+		a.vlan_id = rnd01() < o->vlan ? (uint16_t)(1 + rnd_below(4094)) : 0;
+		a.sport = (uint16_t)(40000 + rnd_below(1000));
+		source_of(&a, (uint32_t)rnd_below(o->sources));
+		if (rnd01() < o->noise)
+			b = (enum bucket)(1 + rnd_below(B__COUNT - 1));
+		switch (b) {
+		case B_NOT_IP:
+			len = gen_arp_frame(frame);
+			break;
+		case B_NOT_UDP:
+			a.ip_version = 4;
+			source_of(&a, 1);
+			len = gen_tcp_frame(frame, &a);
+			break;
+		default:
+			if (b == B_UNKNOWN_PORT)
+				a.dport = (uint16_t)(o->port + 1 + rnd_below(100));
+			plen = make_payload(payload, sizeof(payload) - 64, o, &ev, c,
+					    b == B_DATAGRAM);
+			len = gen_udp_frame(frame, &a, payload, (uint32_t)plen);
+			if (b == B_IP_FRAGMENT)
+				len = gen_make_fragment(frame, len, &a, payload, (uint32_t)plen);
+			else if (b == B_TRUNCATED)
+				len -= 1 + (uint32_t)rnd_below(plen + 8 < len ? plen + 8 : len - 15);
+			else if (b == B_BAD_UDP_LENGTH) {
+				uint32_t uoff = (a.vlan_id ? 18 : 14) + (a.ip_version == 4 ? 20 : 40);
+
+				frame[uoff + 4] = 0xff; /* UDP length above the IP payload */
+				frame[uoff + 5] = 0xff;
+			}
+			break;
+		}
+		c->packets++;
+		c->bucket[b]++;
+		if (gen_pcap_packet(f, (o->start_ms + i * o->interval_us / 1000) * 1000 +
+					       i * o->interval_us % 1000,
+				    frame, len))
+			rc = -EIO;
+	}
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	if (rc)
+		fprintf(stderr, "riptide-gen: writing %s failed\n", o->out);
+	return rc;
+}
+
+static int write_manifest(const struct opts *o, const struct counts *c)
+{
+	static const char *const fmt_name[] = {"json", "csv", "binary"};
+	static const char *const bad_reason[] = {"bad_json", "bad_csv", "bad_length"};
+	json_t *filtered = json_object(), *derr = json_object(), *mal = json_object(), *m;
+	int b, rc;
+
+	for (b = B_NOT_IP; b <= B_UNKNOWN_PORT; b++)
+		if (c->bucket[b])
+			json_object_set_new(filtered, bucket_name[b],
+					    json_integer((json_int_t)c->bucket[b]));
+	for (b = B_TRUNCATED; b < B__COUNT; b++)
+		if (c->bucket[b])
+			json_object_set_new(derr, bucket_name[b],
+					    json_integer((json_int_t)c->bucket[b]));
+	if (c->malformed)
+		json_object_set_new(mal, bad_reason[o->format],
+				    json_integer((json_int_t)c->malformed));
+	m = json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:{s:s, s:i}}", "seed",
+		      (json_int_t)o->seed, "rx_packets", (json_int_t)c->packets, "datagrams",
+		      (json_int_t)c->bucket[B_DATAGRAM], "filtered", filtered, "decode_errors",
+		      derr, "records", (json_int_t)c->records, "events",
+		      (json_int_t)(c->records - c->malformed), "malformed", mal, "stream",
+		      "format", fmt_name[o->format], "port", (int)o->port);
+	if (m == NULL)
+		return -ENOMEM;
+	rc = json_dump_file(m, o->manifest, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(m);
+	if (rc) {
+		fprintf(stderr, "riptide-gen: cannot write %s\n", o->manifest);
+		return -EIO;
+	}
+	return 0;
+}
+
+static const char usage[] =
+	"usage: riptide-gen pcap --out FILE [options]\n"
+	"\n"
+	"Writes a pcap of payment events (ts, card, merchant, amount, country, status),\n"
+	"deterministic for a given seed, and optionally a manifest of what riptide's\n"
+	"counters must read after replaying it.\n"
+	"\n"
+	"  --out FILE            the pcap to write (required)\n"
+	"  --manifest FILE       JSON of the expected counters\n"
+	"  --seed N              random seed (default 1)\n"
+	"  --count N             packets (default 10000)\n"
+	"  --format F            json (default), csv or binary\n"
+	"  --port P              UDP destination port of the stream (default 9000)\n"
+	"  --batch N             records per datagram (default 1)\n"
+	"  --keys N              distinct cards (default 1000)\n"
+	"  --sources N           distinct source addresses (default 64)\n"
+	"  --jitter-ms N         event time up to N ms behind arrival (default 0)\n"
+	"  --interval-us N       arrival spacing in microseconds (default 100)\n"
+	"  --start-ms N          first arrival, epoch ms (default 1767225600000)\n"
+	"  --malformed SHARE     share of malformed records, 0..1 (default 0)\n"
+	"  --noise SHARE         share of packets riptide must filter or reject (default 0)\n"
+	"  --ipv6 SHARE          share of datagrams over IPv6 (default 0)\n"
+	"  --vlan SHARE          share of VLAN-tagged packets (default 0)\n";
+
+static int parse_share(const char *s, double *v)
+{
+	char *end;
+
+	*v = strtod(s, &end);
+	return end != s && *end == '\0' && *v >= 0 && *v <= 1 ? 0 : -1;
+}
+
+static int parse_u64(const char *s, uint64_t *v, uint64_t min, uint64_t max)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno == 0 && end != s && *end == '\0' && *s != '-' && *v >= min && *v <= max ? 0
+											       : -1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{"out", required_argument, NULL, 'o'},	 {"manifest", required_argument, NULL, 'm'},
+		{"seed", required_argument, NULL, 's'},	 {"count", required_argument, NULL, 'n'},
+		{"format", required_argument, NULL, 'f'}, {"port", required_argument, NULL, 'p'},
+		{"batch", required_argument, NULL, 'b'},	 {"keys", required_argument, NULL, 'k'},
+		{"sources", required_argument, NULL, 'S'},
+		{"jitter-ms", required_argument, NULL, 'j'},
+		{"interval-us", required_argument, NULL, 'i'},
+		{"start-ms", required_argument, NULL, 't'},
+		{"malformed", required_argument, NULL, 'M'},
+		{"noise", required_argument, NULL, 'N'}, {"ipv6", required_argument, NULL, '6'},
+		{"vlan", required_argument, NULL, 'v'},	 {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct opts o = {.seed = 1, .count = 10000, .port = 9000, .batch = 1, .keys = 1000,
+			 .sources = 64, .interval_us = 100, .start_ms = 1767225600000ULL};
+	struct counts c = {0};
+	uint64_t v;
+	int ch, bad = 0;
+
+	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (argc < 2 || strcmp(argv[1], "pcap") != 0) {
+		fprintf(stderr, "riptide-gen: expected the command 'pcap'\n%s", usage);
+		return 2;
+	}
+	optind = 2;
+	while (!bad && (ch = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o': o.out = optarg; break;
+		case 'm': o.manifest = optarg; break;
+		case 's': bad = parse_u64(optarg, &o.seed, 0, UINT64_MAX); break;
+		case 'n': bad = parse_u64(optarg, &o.count, 0, UINT64_MAX); break;
+		case 'p': bad = parse_u64(optarg, &v, 1, 65535); o.port = (uint16_t)v; break;
+		case 'b': bad = parse_u64(optarg, &v, 1, 100); o.batch = (uint32_t)v; break;
+		case 'k': bad = parse_u64(optarg, &v, 1, UINT32_MAX); o.keys = (uint32_t)v; break;
+		case 'S': bad = parse_u64(optarg, &v, 1, 65536); o.sources = (uint32_t)v; break;
+		case 'j': bad = parse_u64(optarg, &o.jitter_ms, 0, UINT32_MAX); break;
+		case 'i': bad = parse_u64(optarg, &o.interval_us, 0, UINT32_MAX); break;
+		case 't': bad = parse_u64(optarg, &o.start_ms, 0, UINT64_MAX / 2000); break;
+		case 'M': bad = parse_share(optarg, &o.malformed); break;
+		case 'N': bad = parse_share(optarg, &o.noise); break;
+		case '6': bad = parse_share(optarg, &o.ipv6); break;
+		case 'v': bad = parse_share(optarg, &o.vlan); break;
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				o.format = FMT_JSON;
+			else if (strcmp(optarg, "csv") == 0)
+				o.format = FMT_CSV;
+			else if (strcmp(optarg, "binary") == 0)
+				o.format = FMT_BINARY;
+			else
+				bad = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "%s", usage);
+			return 2;
+		}
+		if (bad)
+			fprintf(stderr, "riptide-gen: bad value '%s' for %s\n", optarg,
+				argv[optind - 1]);
+	}
+	if (bad)
+		return 2;
+	if (o.out == NULL) {
+		fprintf(stderr, "riptide-gen: --out FILE is required\n");
+		return 2;
+	}
+	if (generate(&o, &c))
+		return 1;
+	if (o.manifest != NULL && write_manifest(&o, &c))
+		return 1;
+	printf("riptide-gen: %s: %" PRIu64 " packets, %" PRIu64 " datagrams, %" PRIu64
+	       " records (%" PRIu64 " malformed)\n",
+	       o.out, c.packets, c.bucket[B_DATAGRAM], c.records, c.malformed);
+	return 0;
+}
