@@ -131,6 +131,7 @@ int main(int argc, char **argv)
 	struct dp_pipeline *pipeline = NULL;
 	unsigned int cores[RTE_MAX_LCORE], n_cores, n_workers, n_loops, i;
 	struct dp_argv eal = {0};
+	char **eal_view = NULL;
 	char err[512], prefix[64];
 	int rc, status = EXIT_RUNTIME, eal_up = 0, ports_up = 0;
 	double t0;
@@ -177,7 +178,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	status = EXIT_RUNTIME;
-	if (rte_eal_init(eal.argc, eal.argv) < 0) {
+	/* EAL permutes its argv and writes the program name over one slot: it gets a
+	 * copy of the pointers, and the strings are freed from the original at exit. */
+	eal_view = malloc((size_t)(eal.argc + 1) * sizeof(*eal_view));
+	if (eal_view == NULL) {
+		fprintf(stderr, "riptide: out of memory\n");
+		goto out;
+	}
+	memcpy(eal_view, eal.argv, (size_t)(eal.argc + 1) * sizeof(*eal_view));
+	if (rte_eal_init(eal.argc, eal_view) < 0) {
 		fprintf(stderr, "riptide: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		goto out;
 	}
@@ -279,6 +288,7 @@ out:
 	free(lcore_reports);
 	if (eal_up)
 		rte_eal_cleanup();
+	free(eal_view);
 	dp_argv_free(&eal);
 	pat_ruleset_free(rs);
 	dp_config_free(&cfg);
