@@ -18,8 +18,8 @@ struct lexer {
 	size_t cap;
 };
 
-static int push(struct lexer *lx, enum pat_tok_kind kind, size_t start, const char *text,
-		size_t tlen, uint32_t line, uint32_t col)
+static int push(struct lexer *lx, enum pat_tok_kind kind, const char *text, size_t tlen,
+		uint32_t line, uint32_t col)
 {
 	struct pat_token *t;
 
@@ -32,7 +32,6 @@ static int push(struct lexer *lx, enum pat_tok_kind kind, size_t start, const ch
 		lx->out->v = v;
 		lx->cap = cap;
 	}
-	(void)start;
 	t = &lx->out->v[lx->out->n];
 	memset(t, 0, sizeof(*t));
 	t->kind = kind;
@@ -59,11 +58,11 @@ static void newline(struct lexer *lx, size_t pos_after)
 	lx->line_start = pos_after;
 }
 
-static int error_at(struct lexer *lx, size_t pos, uint32_t line, const char *msg)
+/* An error token at (line, col): positions are taken where the offending token
+ * starts, before any line break inside it moves the line start on. */
+static int error_at(struct lexer *lx, uint32_t line, uint32_t col, const char *msg)
 {
-	uint32_t col = (uint32_t)(pos >= lx->line_start ? pos - lx->line_start + 1 : 1);
-
-	return push(lx, PAT_TOK_ERROR, pos, msg, strlen(msg), line, col);
+	return push(lx, PAT_TOK_ERROR, msg, strlen(msg), line, col);
 }
 
 /* A string or quoted identifier from the opening quote q at lx->pos; a doubled quote
@@ -82,7 +81,7 @@ static int lex_quoted(struct lexer *lx, char q, enum pat_tok_kind kind)
 		if (i >= lx->len) {
 			free(buf);
 			lx->pos = lx->len;
-			return error_at(lx, start, line,
+			return error_at(lx, line, col,
 					kind == PAT_TOK_STRING ? "unterminated string literal"
 							       : "unterminated quoted identifier");
 		}
@@ -102,9 +101,9 @@ static int lex_quoted(struct lexer *lx, char q, enum pat_tok_kind kind)
 	lx->pos = i;
 	if (kind == PAT_TOK_IDENT && n == 0) {
 		free(buf);
-		return push(lx, PAT_TOK_ERROR, start, "empty quoted identifier", 23, line, col);
+		return error_at(lx, line, col, "empty quoted identifier");
 	}
-	rc = push(lx, kind, start, buf, n, line, col);
+	rc = push(lx, kind, buf, n, line, col);
 	free(buf);
 	if (rc == 0 && kind == PAT_TOK_IDENT)
 		lx->out->v[lx->out->n - 1].quoted = 1;
@@ -140,9 +139,9 @@ static int lex_number(struct lexer *lx)
 	}
 	if (i < lx->len && (isalpha((unsigned char)lx->src[i]) || lx->src[i] == '_')) {
 		lx->pos = i;
-		return error_at(lx, start, lx->line, "malformed number");
+		return error_at(lx, lx->line, col_of(lx, start), "malformed number");
 	}
-	rc = push(lx, is_float ? PAT_TOK_FLOAT : PAT_TOK_INT, start, lx->src + start, i - start,
+	rc = push(lx, is_float ? PAT_TOK_FLOAT : PAT_TOK_INT, lx->src + start, i - start,
 		  lx->line, col_of(lx, start));
 	if (rc)
 		return rc;
@@ -183,7 +182,7 @@ int pat_lex(const char *src, size_t len, struct pat_tokens *out)
 		size_t k;
 
 		if (p >= len) {
-			rc = push(&lx, PAT_TOK_EOF, p, "", 0, lx.line, col_of(&lx, p));
+			rc = push(&lx, PAT_TOK_EOF, "", 0, lx.line, col_of(&lx, p));
 			break;
 		}
 		c = src[p];
@@ -202,7 +201,7 @@ int pat_lex(const char *src, size_t len, struct pat_tokens *out)
 			continue;
 		}
 		if (c == '/' && p + 1 < len && src[p + 1] == '*') {
-			uint32_t line = lx.line;
+			uint32_t line = lx.line, col = col_of(&lx, p);
 
 			lx.pos += 2;
 			while (lx.pos + 1 < len && !(src[lx.pos] == '*' && src[lx.pos + 1] == '/')) {
@@ -212,7 +211,8 @@ int pat_lex(const char *src, size_t len, struct pat_tokens *out)
 			}
 			if (lx.pos + 1 >= len) {
 				lx.pos = len;
-				rc = error_at(&lx, p, line, "unterminated comment");
+				rc = error_at(&lx, line, col, "unterminated comment");
+				rc = rc ?: push(&lx, PAT_TOK_EOF, "", 0, lx.line, col_of(&lx, len));
 				break;
 			}
 			lx.pos += 2;
@@ -229,17 +229,17 @@ int pat_lex(const char *src, size_t len, struct pat_tokens *out)
 
 			while (i < len && (isalnum((unsigned char)src[i]) || src[i] == '_'))
 				i++;
-			rc = push(&lx, PAT_TOK_IDENT, p, src + p, i - p, lx.line, col_of(&lx, p));
+			rc = push(&lx, PAT_TOK_IDENT, src + p, i - p, lx.line, col_of(&lx, p));
 			lx.pos = i;
 		} else {
 			for (k = 0; k < sizeof(two) / sizeof(two[0]); k++)
 				if (p + 1 < len && src[p] == two[k][0] && src[p + 1] == two[k][1])
 					break;
 			if (k < sizeof(two) / sizeof(two[0])) {
-				rc = push(&lx, PAT_TOK_PUNCT, p, src + p, 2, lx.line, col_of(&lx, p));
+				rc = push(&lx, PAT_TOK_PUNCT, src + p, 2, lx.line, col_of(&lx, p));
 				lx.pos += 2;
 			} else if (c != '\0' && strchr(one, c) != NULL) {
-				rc = push(&lx, PAT_TOK_PUNCT, p, src + p, 1, lx.line, col_of(&lx, p));
+				rc = push(&lx, PAT_TOK_PUNCT, src + p, 1, lx.line, col_of(&lx, p));
 				lx.pos++;
 			} else {
 				char msg[64];
@@ -249,12 +249,12 @@ int pat_lex(const char *src, size_t len, struct pat_tokens *out)
 				else
 					snprintf(msg, sizeof(msg), "unexpected byte 0x%02x",
 						 (unsigned char)c);
-				rc = error_at(&lx, p, lx.line, msg);
+				rc = error_at(&lx, lx.line, col_of(&lx, p), msg);
 				lx.pos = len;
 			}
 		}
 		if (rc == 0 && out->n > 0 && out->v[out->n - 1].kind == PAT_TOK_ERROR) {
-			rc = push(&lx, PAT_TOK_EOF, lx.pos, "", 0, lx.line, col_of(&lx, lx.pos));
+			rc = push(&lx, PAT_TOK_EOF, "", 0, lx.line, col_of(&lx, lx.pos));
 			break;
 		}
 	}

@@ -383,6 +383,8 @@ static int parse_stream(struct parser *p)
 		if (parse_type(p, &s.cols[s.n_cols]))
 			goto fail;
 		s.cols[s.n_cols].name = xstrdup(p, cn->text);
+		s.cols[s.n_cols].line = cn->line;
+		s.cols[s.n_cols].col = cn->col;
 		s.n_cols++;
 	} while (is_punct(peek(p), ",") && next(p));
 	if (expect_punct(p, ")") || expect_kw(p, "WITH") || expect_punct(p, "("))
@@ -435,10 +437,13 @@ static int parse_stream(struct parser *p)
 		diag(p, delim_tok, "delimiter applies to format 'csv' only");
 	for (c = 0; c < s.n_cols && has_format; c++) {
 		if (s.format == PAT_FMT_BINARY && s.cols[c].type == PAT_T_STRING &&
-		    s.cols[c].size == 0)
-			diag(p, start,
+		    s.cols[c].size == 0) {
+			struct pat_token at = {.line = s.cols[c].line, .col = s.cols[c].col};
+
+			diag(p, &at,
 			     "column '%s': format 'binary' needs a fixed length, STRING(n)",
 			     s.cols[c].name);
+		}
 	}
 	for (c = 0; c < p->rs->n_streams && s.port != 0; c++)
 		if (p->rs->streams[c].port == s.port)
@@ -523,7 +528,9 @@ int pat_compile(const char *file, const char *src, size_t len, struct pat_rulese
 	else if (p.n_errors)
 		rc = -EINVAL;
 	else if (p.rs->n_streams == 0) {
-		diag(&p, peek(&p), "the rule file declares no stream (CREATE STREAM)");
+		struct pat_token top = {.line = 1, .col = 1};
+
+		diag(&p, &top, "the rule file declares no stream (CREATE STREAM)");
 		rc = -EINVAL;
 	}
 out:

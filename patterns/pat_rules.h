@@ -29,6 +29,7 @@ struct pat_column {
 	char *name;
 	enum pat_type type;
 	uint32_t size; /* STRING(n): bytes in the binary layout; 0 when not given */
+	uint32_t line, col; /* where it is declared, for messages */
 };
 
 struct pat_stream {
@@ -49,7 +50,7 @@ struct pat_ruleset {
 	struct pat_stream *streams;
 };
 
-/* Diagnostics, in source order; each string is a whole "FILE:LINE:COL: error: ..." line. */
+/* Diagnostics, in the order found (source order within a statement's syntax); each string is a whole "FILE:LINE:COL: error: ..." line. */
 struct pat_diags {
 	char **msgs;
 	size_t n;
