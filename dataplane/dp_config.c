@@ -314,8 +314,12 @@ static int input_vdev(struct dp_argv *a, const struct dp_input *in, unsigned int
 		return argv_push(a, "--vdev=%s,iface=%s,start_queue=0,queue_count=%u", name,
 				 in->target, in->queues ? in->queues : 1);
 	case DP_IN_AF_PACKET:
-		return argv_push(a, "--vdev=%s,iface=%s,qpairs=%u", name, in->target,
-				 in->queues ? in->queues : 1);
+		/* 4096 frames of 2 KiB a queue (8 MiB) rather than the driver's 512, so
+		 * that a burst is buffered while the lcore is busy: the kernel drops what
+		 * overflows the ring, and DPDK 22.11 does not report those drops. */
+		return argv_push(a, "--vdev=%s,iface=%s,qpairs=%u,blocksz=4096,framesz=2048,"
+				    "framecnt=4096",
+				 name, in->target, in->queues ? in->queues : 1);
 	case DP_IN_MEMIF:
 		return argv_push(a, "--vdev=%s,role=%s,socket=%s,socket-abstract=no,id=0", name,
 				 in->memif_client ? "client" : "server", in->target);
@@ -331,6 +335,7 @@ int dp_eal_args(const struct dp_config *cfg, const unsigned int *cores, unsigned
 		const char *file_prefix, struct dp_argv *out)
 {
 	static const char *const levels[] = {"error", "warning", "info", "debug"};
+	const char *lvl;
 	char list[1024];
 	size_t off = 0;
 	unsigned int i;
@@ -357,9 +362,11 @@ int dp_eal_args(const struct dp_config *cfg, const unsigned int *cores, unsigned
 	/* riptide's control socket is the way in; DPDK's telemetry socket is left off
 	 * (EAL arguments after -- may turn it back on with --telemetry). */
 	rc = rc ?: argv_push(out, "--no-telemetry");
-	/* DPDK's own messages follow riptide's level, one step quieter at info. */
-	rc = rc ?: argv_push(out, "--log-level=%s",
-			     levels[cfg->log_level == DP_LOG_INFO ? DP_LOG_WARN : cfg->log_level]);
+	/* DPDK's own libraries and drivers follow riptide's level, one step quieter at
+	 * info. Not the global level: that would cap riptide's log types too. */
+	lvl = levels[cfg->log_level == DP_LOG_INFO ? DP_LOG_WARN : cfg->log_level];
+	rc = rc ?: argv_push(out, "--log-level=lib.*:%s", lvl);
+	rc = rc ?: argv_push(out, "--log-level=pmd.*:%s", lvl);
 	for (i = 0; i < cfg->n_inputs && rc == 0; i++) {
 		char name[64];
 

@@ -27,7 +27,7 @@
 #include "dp_stats.h"
 #include "patterns/pat_rules.h"
 
-RTE_LOG_REGISTER_DEFAULT(dp_logtype, INFO);
+RTE_LOG_REGISTER(dp_logtype, riptide.dataplane, INFO);
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 

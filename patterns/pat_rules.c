@@ -21,6 +21,13 @@ struct parser {
 	/* every statement name seen, for uniqueness across statements */
 	char **names;
 	size_t n_names;
+	/* every stream port seen, with its stream's name, also of streams that had
+	 * other errors, so that a clash is reported in the same pass */
+	struct {
+		uint16_t port;
+		char *stream;
+	} *ports;
+	size_t n_ports;
 };
 
 static void diag(struct parser *p, const struct pat_token *t, const char *fmt, ...)
@@ -213,6 +220,31 @@ static void claim_name(struct parser *p, const struct pat_token *tok)
 	p->names[p->n_names] = xstrdup(p, tok->text);
 	if (p->names[p->n_names] != NULL)
 		p->n_names++;
+}
+
+/* Registers a stream's port; a port already declared is an error at tok. */
+static void claim_port(struct parser *p, uint16_t port, const char *stream,
+		       const struct pat_token *tok)
+{
+	void *v;
+	size_t k;
+
+	for (k = 0; k < p->n_ports; k++) {
+		if (p->ports[k].port == port) {
+			diag(p, tok, "port %u is already taken by stream '%s'", port,
+			     p->ports[k].stream ? p->ports[k].stream : "");
+			return;
+		}
+	}
+	v = realloc(p->ports, (p->n_ports + 1) * sizeof(*p->ports));
+	if (v == NULL) {
+		p->nomem = 1;
+		return;
+	}
+	p->ports = v;
+	p->ports[p->n_ports].port = port;
+	p->ports[p->n_ports].stream = stream ? strdup(stream) : NULL;
+	p->n_ports++;
 }
 
 static int parse_type(struct parser *p, struct pat_column *col)
@@ -445,10 +477,8 @@ static int parse_stream(struct parser *p)
 			     s.cols[c].name);
 		}
 	}
-	for (c = 0; c < p->rs->n_streams && s.port != 0; c++)
-		if (p->rs->streams[c].port == s.port)
-			diag(p, seen[1] ? seen[1] : start, "port %u is already taken by stream '%s'",
-			     s.port, p->rs->streams[c].name);
+	if (s.port != 0)
+		claim_port(p, s.port, s.name, seen[1] ? seen[1] : start);
 	if (expect_punct(p, ";"))
 		goto fail;
 	if (p->n_errors != errors || p->nomem)
@@ -537,6 +567,9 @@ out:
 	for (k = 0; k < p.n_names; k++)
 		free(p.names[k]);
 	free(p.names);
+	for (k = 0; k < p.n_ports; k++)
+		free(p.ports[k].stream);
+	free(p.ports);
 	pat_tokens_free(&p.toks);
 	if (rc == 0)
 		*out = p.rs;

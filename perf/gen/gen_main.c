@@ -44,6 +44,7 @@ struct opts {
 	uint16_t port;
 	uint32_t keys, batch, sources;
 	double noise, malformed, ipv6, vlan;
+	uint32_t noise_kinds; /* bit per enum bucket that noise may take */
 	uint64_t jitter_ms, interval_us, start_ms;
 };
 
@@ -211,8 +212,14 @@ static int generate(const struct opts *o, struct counts *c)
 		a.vlan_id = rnd01() < o->vlan ? (uint16_t)(1 + rnd_below(4094)) : 0;
 		a.sport = (uint16_t)(40000 + rnd_below(1000));
 		source_of(&a, (uint32_t)rnd_below(o->sources));
-		if (rnd01() < o->noise)
-			b = (enum bucket)(1 + rnd_below(B__COUNT - 1));
+		if (rnd01() < o->noise) {
+			/* the k-th allowed kind, k uniform */
+			uint64_t k = rnd_below((uint64_t)__builtin_popcount(o->noise_kinds));
+
+			for (b = B_NOT_IP; b < B__COUNT; b++)
+				if ((o->noise_kinds >> b & 1) && k-- == 0)
+					break;
+		}
 		switch (b) {
 		case B_NOT_IP:
 			len = gen_arp_frame(frame);
@@ -310,8 +317,30 @@ static const char usage[] =
 	"  --start-ms N          first arrival, epoch ms (default 1767225600000)\n"
 	"  --malformed SHARE     share of malformed records, 0..1 (default 0)\n"
 	"  --noise SHARE         share of packets riptide must filter or reject (default 0)\n"
+	"  --noise-kinds LIST    which: not_ip,not_udp,ip_fragment,unknown_port,truncated,\n"
+	"                        bad_udp_length (default all)\n"
 	"  --ipv6 SHARE          share of datagrams over IPv6 (default 0)\n"
 	"  --vlan SHARE          share of VLAN-tagged packets (default 0)\n";
+
+static int parse_kinds(const char *s, uint32_t *kinds)
+{
+	char buf[256], *tok, *save;
+	int b;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	*kinds = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (b = B_NOT_IP; b < B__COUNT; b++)
+			if (strcmp(tok, bucket_name[b]) == 0)
+				break;
+		if (b == B__COUNT)
+			return -1;
+		*kinds |= 1u << b;
+	}
+	return *kinds ? 0 : -1;
+}
 
 static int parse_share(const char *s, double *v)
 {
@@ -343,15 +372,17 @@ int main(int argc, char **argv)
 		{"interval-us", required_argument, NULL, 'i'},
 		{"start-ms", required_argument, NULL, 't'},
 		{"malformed", required_argument, NULL, 'M'},
-		{"noise", required_argument, NULL, 'N'}, {"ipv6", required_argument, NULL, '6'},
+		{"noise", required_argument, NULL, 'N'},
+		{"noise-kinds", required_argument, NULL, 'K'}, {"ipv6", required_argument, NULL, '6'},
 		{"vlan", required_argument, NULL, 'v'},	 {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o = {.seed = 1, .count = 10000, .port = 9000, .batch = 1, .keys = 1000,
-			 .sources = 64, .interval_us = 100, .start_ms = 1767225600000ULL};
+			 .sources = 64, .interval_us = 100, .start_ms = 1767225600000ULL,
+			 .noise_kinds = ((1u << B__COUNT) - 1) & ~1u};
 	struct counts c = {0};
 	uint64_t v;
-	int ch, bad = 0;
+	int ch, bad = 0, li = 0;
 
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		fputs(usage, stdout);
@@ -362,7 +393,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	optind = 2;
-	while (!bad && (ch = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+	while (!bad && (ch = getopt_long(argc, argv, "h", lopts, &li)) != -1) {
 		switch (ch) {
 		case 'o': o.out = optarg; break;
 		case 'm': o.manifest = optarg; break;
@@ -377,6 +408,7 @@ int main(int argc, char **argv)
 		case 't': bad = parse_u64(optarg, &o.start_ms, 0, UINT64_MAX / 2000); break;
 		case 'M': bad = parse_share(optarg, &o.malformed); break;
 		case 'N': bad = parse_share(optarg, &o.noise); break;
+		case 'K': bad = parse_kinds(optarg, &o.noise_kinds); break;
 		case '6': bad = parse_share(optarg, &o.ipv6); break;
 		case 'v': bad = parse_share(optarg, &o.vlan); break;
 		case 'f':
@@ -397,8 +429,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		if (bad)
-			fprintf(stderr, "riptide-gen: bad value '%s' for %s\n", optarg,
-				argv[optind - 1]);
+			fprintf(stderr, "riptide-gen: bad value '%s' for --%s\n", optarg,
+				lopts[li].name);
 	}
 	if (bad)
 		return 2;

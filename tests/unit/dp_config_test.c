@@ -159,10 +159,12 @@ static void test_eal_args(void)
 	CU_ASSERT(has_arg(&a, "--file-prefix=riptide-42"));
 	CU_ASSERT(has_arg(&a, "--no-pci"));
 	CU_ASSERT(has_arg(&a, "--huge-unlink"));
+	CU_ASSERT(has_arg(&a, "--log-level=lib.*:warning"));
+	CU_ASSERT(has_arg(&a, "--log-level=pmd.*:warning"));
 	CU_ASSERT(has_arg(&a, "--vdev=net_pcap0,rx_pcap=/p.pcap"));
 	CU_ASSERT(has_arg(&a, "--vdev=net_memif1,role=server,socket=/m.sock,socket-abstract=no,id=0"));
 	CU_ASSERT(has_arg(&a, "--vdev=net_af_xdp2,iface=v1,start_queue=0,queue_count=2"));
-	CU_ASSERT(has_arg(&a, "--vdev=net_af_packet3,iface=v2,qpairs=1"));
+	CU_ASSERT(has_arg(&a, "--vdev=net_af_packet3,iface=v2,qpairs=1,blocksz=4096,framesz=2048,framecnt=4096"));
 	CU_ASSERT(has_arg(&a, "--vdev=net_null4"));
 	/* the user's own EAL arguments come last, so that they win */
 	CU_ASSERT_STRING_EQUAL(a.argv[a.argc - 1], "--telemetry");

@@ -145,6 +145,7 @@ static void test_errors_one_pass(void)
 		"f.rql:2:71: error: unknown stream option 'colour' (format, port, timestamp, "
 		"watermark_delay, idle_timeout, delimiter, dead_letter_topic)",
 		"f.rql:3:15: error: name 'a' is already used by another statement",
+		"f.rql:3:51: error: port 1 is already taken by stream 'b'",
 		"f.rql:4:8: error: CREATE ALERT is not accepted by this version of riptide, which "
 		"compiles CREATE STREAM only",
 		"f.rql:5:1: error: expected CREATE, found 'SELECT'",

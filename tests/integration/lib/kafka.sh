@@ -21,7 +21,7 @@ kafka_fetch() {
 	fi
 	mkdir -p "$KAFKA_LIBS"
 	echo "kafka: fetching Apache Kafka $KAFKA_VERSION from Maven Central into $KAFKA_LIBS" >&2
-	if ! mvn -q -B -f "$_kafka_here/kafka/pom.xml" dependency:copy-dependencies \
+	if ! mvn -q -B -Dstyle.color=never -f "$_kafka_here/kafka/pom.xml" dependency:copy-dependencies \
 		-DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS" >&2; then
 		echo "kafka: maven could not resolve the broker's jars" >&2
 		return 1
@@ -88,7 +88,7 @@ PROPS
 			return 1
 		fi
 		if kcat -b "$KAFKA_BOOTSTRAP" -L -m 2 >/dev/null 2>&1; then
-			echo "kafka: broker $KAFKA_VERSION ready on $KAFKA_BOOTSTRAP after ${i}x0.5 s" >&2
+			echo "kafka: broker $KAFKA_VERSION ready on $KAFKA_BOOTSTRAP" >&2
 			return 0
 		fi
 		sleep 0.5
