@@ -40,11 +40,17 @@ configure() { # DIR ARGS...
 stage_build() {
 	configure build -Dwerror=true && ninja -C build
 }
-stage_unit() {
-	meson test -C build --suite unit --print-errorlogs
-	local rc=$?
-	count_meson build
+# meson_suite DIR SUITE [ARGS...]: one meson test suite, its results counted.
+meson_suite() {
+	local dir=$1 suite=$2 rc
+	shift 2
+	meson test -C "$dir" --suite "$suite" --print-errorlogs "$@"
+	rc=$?
+	count_meson "$dir"
 	return $rc
+}
+stage_unit() {
+	meson_suite build unit
 }
 stage_asan() {
 	CC=clang configure build-asan -Dwerror=true -Db_sanitize=address,undefined \
@@ -52,16 +58,10 @@ stage_asan() {
 		ninja -C build-asan tests/unit/dp_config_test tests/unit/dp_decode_test \
 			tests/unit/dp_stats_test tests/unit/pat_rules_test || return 1
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		meson test -C build-asan --suite unit --no-rebuild --print-errorlogs
-	local rc=$?
-	count_meson build-asan
-	return $rc
+		meson_suite build-asan unit --no-rebuild
 }
 stage_integration() {
-	meson test -C build --suite integration --print-errorlogs
-	local rc=$?
-	count_meson build
-	return $rc
+	meson_suite build integration
 }
 stage_fuzz() {
 	local t rc=0 corpus
