@@ -303,10 +303,8 @@ static int argv_push(struct dp_argv *a, const char *fmt, ...)
 	return 0;
 }
 
-static int input_vdev(struct dp_argv *a, const struct dp_input *in, unsigned int idx,
-		      const char *name)
+static int input_vdev(struct dp_argv *a, const struct dp_input *in, const char *name)
 {
-	(void)idx;
 	switch (in->kind) {
 	case DP_IN_PCAP:
 		return argv_push(a, "--vdev=%s,rx_pcap=%s", name, in->target);
@@ -373,7 +371,7 @@ int dp_eal_args(const struct dp_config *cfg, const unsigned int *cores, unsigned
 		if (cfg->inputs[i].kind == DP_IN_PCI)
 			has_pci = 1;
 		rc = dp_input_devname(&cfg->inputs[i], i, name, sizeof(name));
-		rc = rc ?: input_vdev(out, &cfg->inputs[i], i, name);
+		rc = rc ?: input_vdev(out, &cfg->inputs[i], name);
 	}
 	if (rc == 0 && !has_pci)
 		rc = argv_push(out, "--no-pci");

@@ -70,7 +70,6 @@ static void check_end(struct dp_worker *w, uint16_t i)
 	if (rte_eth_stats_get(p->port_id, &st) != 0)
 		return;
 	if (st.ipackets + st.ierrors + st.rx_nombuf >= p->expected) {
-		w->rxq[i].seen = st.ipackets;
 		w->ended[i] = true;
 		w->n_live--;
 	}

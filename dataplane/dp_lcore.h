@@ -30,7 +30,6 @@ struct dp_pipeline {
 struct dp_rxq {
 	const struct dp_port *port;
 	uint16_t queue;
-	uint64_t seen; /* packets the driver reported for this queue's port at the end */
 };
 
 struct dp_worker {
