@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The poll-mode loop. Each lcore owns a struct dp_worker: its RX queues, its counters
- * and a buffer for frames that span several mbufs. Nothing in it is written by
- * another core, except `ended`, which only its own lcore writes and main reads.
+ * and a buffer for frames that span several mbufs. Only that lcore writes it; main
+ * fills it in before the launch and reads the counters (relaxed) while and after it
+ * runs.
  */
 #ifndef RIPTIDE_DP_LCORE_H
 #define RIPTIDE_DP_LCORE_H

@@ -117,8 +117,8 @@ static int port_start(struct dp_port *p, unsigned int idx, uint16_t rxq_want, ch
 	rc = rte_eth_dev_start(p->port_id);
 	if (rc)
 		goto fail;
-	/* Only pcap inputs and loopback tests would see nothing without it; on a NIC it
-	 * is what lets traffic to other MACs (a mirror port, a tap) in. */
+	/* Feeds often arrive on a mirror port or a tap, addressed to other MACs. Ports
+	 * that have no such filter (pcap, null) refuse the call, which is harmless. */
 	rte_eth_promiscuous_enable(p->port_id);
 	DP_LOG(INFO, "port %u %s (%s): %u RX queue(s), %u descriptors, %s", p->port_id,
 	       p->devname, p->in->spec, p->n_rxq, nb_rxd,

@@ -236,13 +236,21 @@ int main(int argc, char **argv)
 	t0 = now_s();
 	if (n_workers == 0) {
 		workers[0].lcore_id = rte_lcore_id();
+		DP_LOG(INFO, "main lcore polling %u port(s), run to completion", cfg.n_inputs);
 		dp_worker_main(&workers[0]);
 	} else {
 		unsigned int lcore, k = 0;
 
 		RTE_LCORE_FOREACH_WORKER(lcore) {
 			workers[k].lcore_id = lcore;
-			rte_eal_remote_launch(dp_worker_main, &workers[k], lcore);
+			rc = rte_eal_remote_launch(dp_worker_main, &workers[k], lcore);
+			if (rc) {
+				/* Its queues would go unpolled: stop the others, fail. */
+				DP_LOG(ERR, "cannot launch lcore %u: %s", lcore, rte_strerror(-rc));
+				dp_force_quit = true;
+				rte_eal_mp_wait_lcore();
+				goto out;
+			}
 			k++;
 		}
 		DP_LOG(INFO, "%u worker lcore(s) polling %u port(s)", n_workers, cfg.n_inputs);
@@ -257,7 +265,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < cfg.n_inputs; i++)
 		dp_port_report(&ports[i], &port_reports[i]);
-	report.ruleset = 1;
+	report.ruleset = 1; /* the set loaded at start; each reload will count up */
 	report.uptime_s = now_s() - t0;
 	report.n_ports = cfg.n_inputs;
 	report.ports = port_reports;
