@@ -55,6 +55,13 @@ static json_t *reasons(const uint64_t *v, unsigned int n, const char *(*name)(un
 	return o;
 }
 
+/* Releases a half-built array; NULL, so that json_pack fails on it. */
+static json_t *drop(json_t *a)
+{
+	json_decref(a);
+	return NULL;
+}
+
 json_t *dp_stats_json(const struct dp_stats_report *r)
 {
 	const struct dp_counters *t = &r->total;
@@ -65,21 +72,26 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 	for (k = 0; ports != NULL && k < r->n_ports; k++) {
 		const struct dp_port_report *p = &r->ports[k];
 
-		json_array_append_new(
-			ports, json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I}", "input", p->spec,
-					 "device", p->device, "rx_queues", (int)p->rx_queues,
-					 "ipackets", (json_int_t)p->ipackets, "imissed",
-					 (json_int_t)p->imissed, "ierrors", (json_int_t)p->ierrors,
-					 "rx_nombuf", (json_int_t)p->rx_nombuf));
+		if (json_array_append_new(
+			    ports, json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I}", "input",
+					     p->spec, "device", p->device, "rx_queues",
+					     (int)p->rx_queues, "ipackets", (json_int_t)p->ipackets,
+					     "imissed", (json_int_t)p->imissed, "ierrors",
+					     (json_int_t)p->ierrors, "rx_nombuf",
+					     (json_int_t)p->rx_nombuf)) != 0)
+			ports = drop(ports);
 	}
 	lcores = json_array();
 	for (k = 0; lcores != NULL && k < r->n_lcores; k++)
-		json_array_append_new(lcores, json_pack("{s:i, s:i, s:I}", "lcore",
-							(int)r->lcores[k].lcore, "rx_queues",
-							(int)r->lcores[k].n_rxq, "rx_packets",
-							(json_int_t)r->lcores[k].rx_packets));
-	o = json_pack("{s:I, s:I, s:I, s:I, s:o*, s:o*, s:o, s:o, s:o, s:o, s:I, s:I, s:o, "
-		      "s:I, s:f, s:o*, s:o*}",
+		if (json_array_append_new(lcores, json_pack("{s:i, s:i, s:I}", "lcore",
+							     (int)r->lcores[k].lcore, "rx_queues",
+							     (int)r->lcores[k].n_rxq, "rx_packets",
+							     (json_int_t)r->lcores[k].rx_packets)) != 0)
+			lcores = drop(lcores);
+	/* "o" (not "o*"): a member that could not be built fails the whole object,
+	 * so that the stats never come out with a key silently missing. */
+	o = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o, "
+		      "s:I, s:f, s:o, s:o}",
 		      "rx_packets", (json_int_t)t->rx_packets, "datagrams",
 		      (json_int_t)t->datagrams, "records", (json_int_t)t->records, "events",
 		      (json_int_t)t->events, "filtered",
