@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "dataplane/dp_decode.h"
 #include "gen_frame.h"
 
 enum fmt { FMT_JSON, FMT_CSV, FMT_BINARY };
@@ -33,9 +34,29 @@ enum bucket {
 	B_BAD_UDP_LENGTH,
 	B__COUNT
 };
-static const char *const bucket_name[B__COUNT] = {
-	"datagrams", "not_ip", "not_udp", "ip_fragment", "unknown_port", "truncated",
-	"bad_udp_length"};
+/* The counter each bucket lands in, named by riptide's own reason list, so that a
+ * manifest and riptide's stats can never name the same thing differently. */
+static const struct {
+	int filter; /* enum dp_filter_reason, or -1 */
+	int derr;   /* enum dp_decode_error, or -1 */
+} bucket_reason[B__COUNT] = {
+	[B_DATAGRAM] = {-1, -1},
+	[B_NOT_IP] = {DP_FILTER_NOT_IP, -1},
+	[B_NOT_UDP] = {DP_FILTER_NOT_UDP, -1},
+	[B_IP_FRAGMENT] = {DP_FILTER_IP_FRAGMENT, -1},
+	[B_UNKNOWN_PORT] = {DP_FILTER_UNKNOWN_PORT, -1},
+	[B_TRUNCATED] = {-1, DP_DERR_TRUNCATED},
+	[B_BAD_UDP_LENGTH] = {-1, DP_DERR_BAD_UDP_LENGTH},
+};
+
+static const char *bucket_name(int b)
+{
+	if (bucket_reason[b].filter >= 0)
+		return dp_filter_reason_name((unsigned int)bucket_reason[b].filter);
+	if (bucket_reason[b].derr >= 0)
+		return dp_decode_error_name((unsigned int)bucket_reason[b].derr);
+	return "datagrams";
+}
 
 struct opts {
 	const char *out, *manifest;
@@ -268,14 +289,10 @@ static int write_manifest(const struct opts *o, const struct counts *c)
 	json_t *filtered = json_object(), *derr = json_object(), *mal = json_object(), *m;
 	int b, rc;
 
-	for (b = B_NOT_IP; b <= B_UNKNOWN_PORT; b++)
+	for (b = B_NOT_IP; b < B__COUNT; b++)
 		if (c->bucket[b])
-			json_object_set_new(filtered, bucket_name[b],
-					    json_integer((json_int_t)c->bucket[b]));
-	for (b = B_TRUNCATED; b < B__COUNT; b++)
-		if (c->bucket[b])
-			json_object_set_new(derr, bucket_name[b],
-					    json_integer((json_int_t)c->bucket[b]));
+			json_object_set_new(bucket_reason[b].filter >= 0 ? filtered : derr,
+					    bucket_name(b), json_integer((json_int_t)c->bucket[b]));
 	if (c->malformed)
 		json_object_set_new(mal, bad_reason[o->format],
 				    json_integer((json_int_t)c->malformed));
@@ -333,7 +350,7 @@ static int parse_kinds(const char *s, uint32_t *kinds)
 	*kinds = 0;
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		for (b = B_NOT_IP; b < B__COUNT; b++)
-			if (strcmp(tok, bucket_name[b]) == 0)
+			if (strcmp(tok, bucket_name(b)) == 0)
 				break;
 		if (b == B__COUNT)
 			return -1;
