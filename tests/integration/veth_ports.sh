@@ -20,28 +20,33 @@ RQL
 	--count 2000 --noise 0.3 --ipv6 0.2 --vlan 0.1 \
 	--noise-kinds not_ip,not_udp,unknown_port,truncated,bad_udp_length >/dev/null || { not_ok "riptide-gen"; finish; }
 
-# The same traffic through both kernel-socket ports. af_xdp runs the driver's default
-# XDP program (libxdp) until riptide's own pre-filter lands.
-for kind in af_packet af_xdp; do
+# The same traffic through the kernel-socket ports. af_packet:rtv1:2 opens two queues
+# (a fanout group) that one worker lcore polls together. af_xdp runs the driver's
+# default XDP program (libxdp) until riptide's own pre-filter lands.
+for kind in af_packet:rtv1 af_packet:rtv1:2 af_xdp:rtv1; do
+	queues=${kind#*:rtv1}
+	queues=${queues#:}
+	queues=${queues:-1}
+	tag=${kind//:/_}
 	base=$(ip netns exec "$ns" cat /sys/class/net/rtv1/statistics/rx_packets)
-	ip netns exec "$ns" "$RIPTIDE" --rules "$WORK/rules.rql" --input "$kind:rtv1" \
-		--workers 1 --stats-out "$WORK/stats-$kind.json" >"$WORK/riptide-$kind.log" 2>&1 &
+	ip netns exec "$ns" "$RIPTIDE" --rules "$WORK/rules.rql" --input "$kind" \
+		--workers 1 --stats-out "$WORK/stats-$tag.json" >"$WORK/riptide-$tag.log" 2>&1 &
 	rpid=$!
 	at_exit kill -KILL "$rpid"
-	if ! wait_for_line "$WORK/riptide-$kind.log" "worker lcore(s) polling" 30; then
-		not_ok "riptide started on $kind:rtv1"
-		cat "$WORK/riptide-$kind.log"
+	if ! wait_for_line "$WORK/riptide-$tag.log" "worker lcore(s) polling" 30; then
+		not_ok "riptide started on $kind"
+		cat "$WORK/riptide-$tag.log"
 		continue
 	fi
-	ok "riptide started on $kind:rtv1"
+	ok "riptide started on $kind"
 
 	# Paced at 20 kpps: on a 2-core machine tcpreplay and the polling lcore share the
 	# CPUs, and the kernel drops what overflows the af_packet ring without DPDK 22.11
 	# reporting it (docs/operations.md), so the test stays well inside the ring.
 	ip netns exec "$ns" tcpreplay --pps 20000 -q -i rtv0 "$WORK/feed.pcap" \
-		>"$WORK/replay-$kind.log" 2>&1
+		>"$WORK/replay-$tag.log" 2>&1
 	check_eq "$kind: tcpreplay exit status" "$?" 0
-	sent=$(sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p' "$WORK/replay-$kind.log")
+	sent=$(sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p' "$WORK/replay-$tag.log")
 	check_eq "$kind: packets sent" "$sent" "$(jq .rx_packets "$WORK/feed.json")"
 
 	# Wait until the interface has taken every packet, then stop riptide.
@@ -54,6 +59,8 @@ for kind in af_packet af_xdp; do
 	kill -TERM "$rpid"
 	wait "$rpid"
 	check_eq "$kind: riptide exit status after SIGTERM" "$?" 0
-	check_counters "$WORK/stats-$kind.json" "$WORK/feed.json"
+	check_counters "$WORK/stats-$tag.json" "$WORK/feed.json"
+	check_eq "$kind: RX queues of the port" "$(jq '.ports[0].rx_queues' "$WORK/stats-$tag.json")" "$queues"
+	check_eq "$kind: queues polled by the worker" "$(jq '.lcores[0].rx_queues' "$WORK/stats-$tag.json")" "$queues"
 done
 finish
