@@ -264,6 +264,10 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 		case ':':
 			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 		default:
+			/* optopt names a short option, even inside a bundle like -Vx */
+			if (optopt)
+				return fail(err, errlen, "unknown option '-%c' (see riptide --help)",
+					    optopt);
 			return fail(err, errlen, "unknown option '%s' (see riptide --help)",
 				    argv[optind - 1]);
 		}

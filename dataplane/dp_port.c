@@ -124,10 +124,10 @@ static int port_start(struct dp_port *p, unsigned int idx, uint16_t rxq_want, ch
 	       p->devname, p->in->spec, p->n_rxq, nb_rxd,
 	       conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS ? "RSS" : "no RSS");
 	return 0;
-fail:
+fail: /* ethdev and mempool calls give -errno */
 	snprintf(err, errlen, "--input %s: cannot set up port %s: %s", p->in->spec, p->devname,
-		 rte_strerror(rc < 0 ? -rc : rc));
-	return rc < 0 ? rc : -rc;
+		 rte_strerror(-rc));
+	return rc;
 }
 
 int dp_ports_start(struct dp_port *ports, const struct dp_config *cfg, uint16_t rxq_want,

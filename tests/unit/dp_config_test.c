@@ -108,6 +108,7 @@ static void test_option_errors(void)
 	const char *no_rules[] = {"riptide", "--input", "null"};
 	const char *no_input[] = {"riptide", "--rules", "r"};
 	const char *unknown[] = {"riptide", "--frobnicate"};
+	const char *short_unknown[] = {"riptide", "-x"};
 	const char *missing[] = {"riptide", "--rules"};
 	const char *workers[] = {"riptide", "--rules", "r", "--input", "null", "--workers", "-1"};
 	const char *level[] = {"riptide", "--log-level", "loud"};
@@ -120,6 +121,8 @@ static void test_option_errors(void)
 	CU_ASSERT_STRING_EQUAL(err, "at least one --input SPEC is required");
 	CU_ASSERT_EQUAL(parse(&cfg, 2, unknown), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "unknown option '--frobnicate' (see riptide --help)");
+	CU_ASSERT_EQUAL(parse(&cfg, 2, short_unknown), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "unknown option '-x' (see riptide --help)");
 	CU_ASSERT_EQUAL(parse(&cfg, 2, missing), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "option '--rules' needs a value");
 	CU_ASSERT_EQUAL(parse(&cfg, 7, workers), -EINVAL);
