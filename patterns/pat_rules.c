@@ -302,13 +302,32 @@ static const struct pat_token *option_value(struct parser *p)
 	return NULL;
 }
 
-static void stream_option(struct parser *p, struct pat_stream *s, const struct pat_token *key,
-			  const struct pat_token *val, const struct pat_token **ts_tok,
-			  const struct pat_token **delim_tok)
-{
-	const char *k = key->text;
+/* The options of CREATE STREAM ... WITH (...): one table for lookup, duplicate
+ * checks and messages. */
+enum stream_opt {
+	SO_FORMAT,
+	SO_PORT,
+	SO_TIMESTAMP,
+	SO_WATERMARK_DELAY,
+	SO_IDLE_TIMEOUT,
+	SO_DELIMITER,
+	SO_DEAD_LETTER_TOPIC,
+	SO__COUNT
+};
+static const char *const stream_opt_names[SO__COUNT] = {
+	"format",	"port",	     "timestamp",	 "watermark_delay",
+	"idle_timeout", "delimiter", "dead_letter_topic",
+};
 
-	if (strcasecmp(k, "format") == 0) {
+/* Option o of stream s is val: checks it and stores it. The timestamp column and the
+ * delimiter's format are checked once the whole statement is read. */
+static void stream_option(struct parser *p, struct pat_stream *s, enum stream_opt o,
+			  const struct pat_token *val)
+{
+	int64_t v = -1;
+
+	switch (o) {
+	case SO_FORMAT:
 		if (val->kind == PAT_TOK_STRING && strcasecmp(val->text, "json") == 0)
 			s->format = PAT_FMT_JSON;
 		else if (val->kind == PAT_TOK_STRING && strcasecmp(val->text, "csv") == 0)
@@ -317,9 +336,8 @@ static void stream_option(struct parser *p, struct pat_stream *s, const struct p
 			s->format = PAT_FMT_BINARY;
 		else
 			diag(p, val, "format must be 'json', 'csv' or 'binary'");
-	} else if (strcasecmp(k, "port") == 0) {
-		int64_t v = -1;
-
+		break;
+	case SO_PORT:
 		if (val->kind == PAT_TOK_INT)
 			v = val->ival;
 		else if (val->kind == PAT_TOK_STRING)
@@ -330,40 +348,55 @@ static void stream_option(struct parser *p, struct pat_stream *s, const struct p
 			diag(p, val, "port must be an integer from 1 to 65535");
 		else
 			s->port = (uint16_t)v;
-	} else if (strcasecmp(k, "timestamp") == 0) {
-		*ts_tok = val;
-	} else if (strcasecmp(k, "watermark_delay") == 0 || strcasecmp(k, "idle_timeout") == 0) {
-		int64_t ms;
-
-		if (val->kind != PAT_TOK_STRING || pat_parse_duration(val->text, &ms) != 0)
+		break;
+	case SO_WATERMARK_DELAY:
+	case SO_IDLE_TIMEOUT:
+		if (val->kind != PAT_TOK_STRING || pat_parse_duration(val->text, &v) != 0)
 			diag(p, val,
 			     "%s must be a duration such as '5 SECONDS' (units MILLISECONDS, "
 			     "SECONDS, MINUTES, HOURS, DAYS)",
-			     k);
-		else if (strcasecmp(k, "watermark_delay") == 0)
-			s->watermark_delay_ms = ms;
+			     stream_opt_names[o]);
+		else if (o == SO_WATERMARK_DELAY)
+			s->watermark_delay_ms = v;
 		else
-			s->idle_timeout_ms = ms;
-	} else if (strcasecmp(k, "delimiter") == 0) {
+			s->idle_timeout_ms = v;
+		break;
+	case SO_DELIMITER:
 		if (val->kind != PAT_TOK_STRING || val->len != 1 || val->text[0] == '"' ||
 		    val->text[0] == '\n' || val->text[0] == '\r')
 			diag(p, val, "delimiter must be one character, not a quote or line break");
 		else
 			s->delimiter = val->text[0];
-		*delim_tok = val;
-	} else if (strcasecmp(k, "dead_letter_topic") == 0) {
+		break;
+	case SO_DEAD_LETTER_TOPIC:
 		if (val->kind != PAT_TOK_STRING || val->len == 0) {
 			diag(p, val, "dead_letter_topic must be a non-empty string");
 		} else {
 			free(s->dead_letter_topic);
 			s->dead_letter_topic = xstrdup(p, val->text);
 		}
-	} else {
-		diag(p, key,
-		     "unknown stream option '%s' (format, port, timestamp, watermark_delay, "
-		     "idle_timeout, delimiter, dead_letter_topic)",
-		     k);
+		break;
+	case SO_TIMESTAMP:
+	case SO__COUNT:
+		break;
 	}
+}
+
+/* The option named by key, or SO__COUNT after reporting it as unknown. */
+static enum stream_opt stream_opt_of(struct parser *p, const struct pat_token *key)
+{
+	char list[256];
+	size_t off = 0;
+	int o;
+
+	for (o = 0; o < SO__COUNT; o++)
+		if (strcasecmp(key->text, stream_opt_names[o]) == 0)
+			return (enum stream_opt)o;
+	for (o = 0; o < SO__COUNT; o++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", o ? ", " : "",
+					stream_opt_names[o]);
+	diag(p, key, "unknown stream option '%s' (%s)", key->text, list);
+	return SO__COUNT;
 }
 
 static void stream_free(struct pat_stream *s)
@@ -381,11 +414,12 @@ static void stream_free(struct pat_stream *s)
 /* CREATE STREAM, after the keywords. Returns 0 when the statement was accepted. */
 static int parse_stream(struct parser *p)
 {
-	const struct pat_token *name, *ts_tok = NULL, *delim_tok = NULL, *start = peek(p);
-	const struct pat_token *seen[8] = {0};
+	/* per option: where its name and its value stand, NULL when not given */
+	const struct pat_token *name, *start = peek(p), *key_at[SO__COUNT] = {0},
+				       *val_at[SO__COUNT] = {0}, *ts_tok, *delim_tok;
 	struct pat_stream s = {.ts_col = -1, .delimiter = ',', .idle_timeout_ms = 10000};
 	size_t errors = p->n_errors;
-	int has_format = 0;
+	int has_format;
 	uint32_t c;
 
 	name = expect_ident(p, "a stream name");
@@ -422,35 +456,33 @@ static int parse_stream(struct parser *p)
 	if (expect_punct(p, ")") || expect_kw(p, "WITH") || expect_punct(p, "("))
 		goto fail;
 	do {
-		static const char *const keys[] = {"format",	    "port",	    "timestamp",
-						   "watermark_delay", "idle_timeout", "delimiter",
-						   "dead_letter_topic"};
 		const struct pat_token *key = expect_ident(p, "an option name"), *val;
-		size_t k;
+		enum stream_opt o;
 
 		if (key == NULL || expect_punct(p, "="))
 			goto fail;
 		val = option_value(p);
 		if (val == NULL)
 			goto fail;
-		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-			if (strcasecmp(key->text, keys[k]) != 0)
-				continue;
-			if (seen[k] != NULL)
-				diag(p, key, "option '%s' is given twice", keys[k]);
-			seen[k] = key;
-		}
-		if (strcasecmp(key->text, "format") == 0)
-			has_format = 1;
-		stream_option(p, &s, key, val, &ts_tok, &delim_tok);
+		o = stream_opt_of(p, key);
+		if (o == SO__COUNT)
+			continue;
+		if (key_at[o] != NULL)
+			diag(p, key, "option '%s' is given twice", stream_opt_names[o]);
+		key_at[o] = key;
+		val_at[o] = val;
+		stream_option(p, &s, o, val);
 	} while (is_punct(peek(p), ",") && next(p));
 	if (expect_punct(p, ")"))
 		goto fail;
 
+	has_format = key_at[SO_FORMAT] != NULL;
+	ts_tok = val_at[SO_TIMESTAMP];
+	delim_tok = val_at[SO_DELIMITER];
 	if (!has_format)
 		diag(p, start, "stream '%s' needs WITH (format = 'json' | 'csv' | 'binary')",
 		     s.name ? s.name : "");
-	if (s.port == 0 && seen[1] == NULL)
+	if (s.port == 0 && key_at[SO_PORT] == NULL)
 		diag(p, start, "stream '%s' needs WITH (port = N)", s.name ? s.name : "");
 	if (ts_tok != NULL) {
 		for (c = 0; c < s.n_cols; c++)
@@ -478,7 +510,7 @@ static int parse_stream(struct parser *p)
 		}
 	}
 	if (s.port != 0)
-		claim_port(p, s.port, s.name, seen[1] ? seen[1] : start);
+		claim_port(p, s.port, s.name, key_at[SO_PORT]);
 	if (expect_punct(p, ";"))
 		goto fail;
 	if (p->n_errors != errors || p->nomem)
