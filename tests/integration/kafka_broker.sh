@@ -15,7 +15,13 @@ if ! kafka_start "$WORK/kafka"; then
 	finish
 fi
 ok "broker $KAFKA_VERSION started on $KAFKA_BOOTSTRAP in $(($(date +%s) - t0)) s"
-check_eq "listens on loopback only" "${KAFKA_BOOTSTRAP%%:*}" 127.0.0.1
+# What the broker's JVM really listens on (broker and controller listeners), by its
+# sockets: both on 127.0.0.1 (Java's dual-stack sockets show it v4-mapped), nothing
+# on another address.
+listening=$(ss -Hltnp | grep "pid=$KAFKA_PID," | awk '{print $4}')
+check_eq "listening sockets of the broker" "$(wc -l <<<"$listening")" 2
+check_eq "sockets not on loopback" \
+	"$(grep -Evc '^(127\.0\.0\.1|\[::ffff:127\.0\.0\.1\]):' <<<"$listening")" 0
 
 n=500
 seq 1 $n | sed 's/^/event-/' >"$WORK/sent.txt"

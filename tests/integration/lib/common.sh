@@ -59,9 +59,9 @@ check_counters() {
 sum_manifests() {
 	local out=$1
 	shift
-	jq -s '{rx_packets: (map(.rx_packets) | add), datagrams: (map(.datagrams) | add),
-		filtered: (map(.filtered) | reduce .[] as $o ({}; reduce ($o | to_entries[]) as $e (.; .[$e.key] += $e.value))),
-		decode_errors: (map(.decode_errors) | reduce .[] as $o ({}; reduce ($o | to_entries[]) as $e (.; .[$e.key] += $e.value)))}' \
+	jq -s 'def addup(k): map(.[k]) | reduce .[] as $o ({}; reduce ($o | to_entries[]) as $e (.; .[$e.key] += $e.value));
+		{rx_packets: (map(.rx_packets) | add), datagrams: (map(.datagrams) | add),
+		filtered: addup("filtered"), decode_errors: addup("decode_errors")}' \
 		"$@" >"$out"
 }
 
