@@ -136,7 +136,8 @@ uint32_t gen_arp_frame(uint8_t *frame)
 	frame[off + 4] = 6;
 	frame[off + 5] = 4;
 	wr16(frame + off + 6, 1);
-	return off + 28 > 60 ? off + 28 : 60;
+	memset(frame + off + 28, 0, 60 - (off + 28)); /* padding to the Ethernet minimum */
+	return 60;
 }
 
 uint32_t gen_make_fragment(uint8_t *frame, uint32_t len, const struct gen_addr *a,
