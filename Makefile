@@ -6,7 +6,7 @@
 DEMO_OUT ?= out/demo
 FUZZ_SECONDS ?= 60
 
-.PHONY: all setup build demo test test-unit test-integration clean
+.PHONY: all setup build demo test test-unit test-integration format clean
 
 all: build
 
@@ -37,6 +37,10 @@ test-unit: setup
 
 test-integration: setup
 	scripts/test.sh build integration
+
+# Formats every C file as .clang-format says (the test stage "format" checks it).
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf build build-asan build-fuzz out

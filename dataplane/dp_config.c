@@ -37,7 +37,8 @@ const char dp_usage[] =
 	"final stats and exits 0; otherwise it runs until SIGINT or SIGTERM.\n"
 	"Exit status: 0 clean stop, 1 runtime failure, 2 bad command line or rules.\n";
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -91,8 +92,11 @@ int dp_input_parse(const char *spec, struct dp_input *in, char *err, size_t errl
 		const char *prefix;
 		enum dp_input_kind kind;
 	} kinds[] = {
-		{"pcap:", DP_IN_PCAP},	 {"af_xdp:", DP_IN_AF_XDP}, {"af_packet:", DP_IN_AF_PACKET},
-		{"memif:", DP_IN_MEMIF}, {"pci:", DP_IN_PCI},
+		{ "pcap:", DP_IN_PCAP },
+		{ "af_xdp:", DP_IN_AF_XDP },
+		{ "af_packet:", DP_IN_AF_PACKET },
+		{ "memif:", DP_IN_MEMIF },
+		{ "pci:", DP_IN_PCI },
 	};
 	const char *rest = NULL;
 	char *colon;
@@ -120,10 +124,10 @@ int dp_input_parse(const char *spec, struct dp_input *in, char *err, size_t errl
 			    spec);
 	if (*rest == '\0')
 		return fail(err, errlen, "--input '%s': missing %s", spec,
-			    in->kind == DP_IN_PCAP	? "the file path"
+			    in->kind == DP_IN_PCAP    ? "the file path"
 			    : in->kind == DP_IN_MEMIF ? "the socket path"
-			    : in->kind == DP_IN_PCI	? "the PCI address"
-						: "the interface name");
+			    : in->kind == DP_IN_PCI   ? "the PCI address"
+						      : "the interface name");
 	in->target = strdup(rest);
 	if (in->target == NULL)
 		return -ENOMEM;
@@ -141,8 +145,8 @@ int dp_input_parse(const char *spec, struct dp_input *in, char *err, size_t errl
 		break;
 	case DP_IN_MEMIF:
 		colon = strrchr(in->target, ':');
-		if (colon != NULL && (strcmp(colon + 1, "server") == 0 ||
-				      strcmp(colon + 1, "client") == 0)) {
+		if (colon != NULL &&
+		    (strcmp(colon + 1, "server") == 0 || strcmp(colon + 1, "client") == 0)) {
 			in->memif_client = strcmp(colon + 1, "client") == 0;
 			*colon = '\0';
 		}
@@ -175,7 +179,7 @@ out:
 int dp_input_devname(const struct dp_input *in, unsigned int idx, char *buf, size_t len)
 {
 	static const char *const drivers[] = {
-		[DP_IN_PCAP] = "net_pcap",     [DP_IN_AF_XDP] = "net_af_xdp",
+		[DP_IN_PCAP] = "net_pcap",	     [DP_IN_AF_XDP] = "net_af_xdp",
 		[DP_IN_AF_PACKET] = "net_af_packet", [DP_IN_MEMIF] = "net_memif",
 		[DP_IN_NULL] = "net_null",
 	};
@@ -190,7 +194,7 @@ int dp_input_devname(const struct dp_input *in, unsigned int idx, char *buf, siz
 
 static int parse_log_level(const char *s, enum dp_log_level *lvl)
 {
-	static const char *const names[] = {"error", "warn", "info", "debug"};
+	static const char *const names[] = { "error", "warn", "info", "debug" };
 	size_t k;
 
 	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
@@ -206,15 +210,15 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 {
 	enum { OPT_RULES = 256, OPT_CHECK, OPT_INPUT, OPT_STATS, OPT_WORKERS, OPT_LOG };
 	static const struct option opts[] = {
-		{"rules", required_argument, NULL, OPT_RULES},
-		{"check-rules", no_argument, NULL, OPT_CHECK},
-		{"input", required_argument, NULL, OPT_INPUT},
-		{"stats-out", required_argument, NULL, OPT_STATS},
-		{"workers", required_argument, NULL, OPT_WORKERS},
-		{"log-level", required_argument, NULL, OPT_LOG},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "check-rules", no_argument, NULL, OPT_CHECK },
+		{ "input", required_argument, NULL, OPT_INPUT },
+		{ "stats-out", required_argument, NULL, OPT_STATS },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "log-level", required_argument, NULL, OPT_LOG },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
 	long v;
@@ -266,8 +270,8 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 		default:
 			/* optopt names a short option, even inside a bundle like -Vx */
 			if (optopt)
-				return fail(err, errlen, "unknown option '-%c' (see riptide --help)",
-					    optopt);
+				return fail(err, errlen,
+					    "unknown option '-%c' (see riptide --help)", optopt);
 			return fail(err, errlen, "unknown option '%s' (see riptide --help)",
 				    argv[optind - 1]);
 		}
@@ -319,8 +323,9 @@ static int input_vdev(struct dp_argv *a, const struct dp_input *in, const char *
 		/* 4096 frames of 2 KiB a queue (8 MiB) rather than the driver's 512, so
 		 * that a burst is buffered while the lcore is busy: the kernel drops what
 		 * overflows the ring, and DPDK 22.11 does not report those drops. */
-		return argv_push(a, "--vdev=%s,iface=%s,qpairs=%u,blocksz=4096,framesz=2048,"
-				    "framecnt=4096",
+		return argv_push(a,
+				 "--vdev=%s,iface=%s,qpairs=%u,blocksz=4096,framesz=2048,"
+				 "framecnt=4096",
 				 name, in->target, in->queues ? in->queues : 1);
 	case DP_IN_MEMIF:
 		return argv_push(a, "--vdev=%s,role=%s,socket=%s,socket-abstract=no,id=0", name,
@@ -336,7 +341,7 @@ static int input_vdev(struct dp_argv *a, const struct dp_input *in, const char *
 int dp_eal_args(const struct dp_config *cfg, const unsigned int *cores, unsigned int n_cores,
 		const char *file_prefix, struct dp_argv *out)
 {
-	static const char *const levels[] = {"error", "warning", "info", "debug"};
+	static const char *const levels[] = { "error", "warning", "info", "debug" };
 	const char *lvl;
 	char list[1024];
 	size_t off = 0;

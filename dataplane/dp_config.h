@@ -13,7 +13,14 @@
 #define DP_MAX_INPUTS 16
 #define DP_MAX_QUEUES 64
 
-enum dp_input_kind { DP_IN_PCAP, DP_IN_AF_XDP, DP_IN_AF_PACKET, DP_IN_MEMIF, DP_IN_PCI, DP_IN_NULL };
+enum dp_input_kind {
+	DP_IN_PCAP,
+	DP_IN_AF_XDP,
+	DP_IN_AF_PACKET,
+	DP_IN_MEMIF,
+	DP_IN_PCI,
+	DP_IN_NULL
+};
 
 struct dp_input {
 	enum dp_input_kind kind;

@@ -4,28 +4,28 @@
 #include <stddef.h>
 #include <string.h>
 
-#define ETH_HLEN 14
-#define VLAN_HLEN 4
+#define ETH_HLEN      14
+#define VLAN_HLEN     4
 #define IPV4_MIN_HLEN 20
-#define IPV6_HLEN 40
-#define UDP_HLEN 8
+#define IPV6_HLEN     40
+#define UDP_HLEN      8
 
-#define ETHERTYPE_IPV4 0x0800
-#define ETHERTYPE_IPV6 0x86dd
-#define ETHERTYPE_VLAN 0x8100
-#define ETHERTYPE_QINQ 0x88a8
+#define ETHERTYPE_IPV4	   0x0800
+#define ETHERTYPE_IPV6	   0x86dd
+#define ETHERTYPE_VLAN	   0x8100
+#define ETHERTYPE_QINQ	   0x88a8
 #define ETHERTYPE_QINQ_OLD 0x9100
 
 #define IPPROTO_UDP_ 17
-#define IP6_HOPOPTS 0
-#define IP6_ROUTING 43
+#define IP6_HOPOPTS  0
+#define IP6_ROUTING  43
 #define IP6_FRAGMENT 44
-#define IP6_DSTOPTS 60
-#define IP6_AH 51
+#define IP6_DSTOPTS  60
+#define IP6_AH	     51
 
 #define NAME_OF(id, name) name,
-static const char *const filter_names[] = {DP_FILTER_REASONS(NAME_OF)};
-static const char *const derr_names[] = {DP_DECODE_ERRORS(NAME_OF)};
+static const char *const filter_names[] = { DP_FILTER_REASONS(NAME_OF) };
+static const char *const derr_names[] = { DP_DECODE_ERRORS(NAME_OF) };
 #undef NAME_OF
 
 const char *dp_filter_reason_name(unsigned int reason)

@@ -17,27 +17,27 @@
 /* Reasons a well-formed packet is not passed on. The names are the counter names of
  * the stats and are shared with the XDP pre-filter (bpf/), which counts the same
  * reasons under xdp_dropped. Keep the order: the BPF maps index by it. */
-#define DP_FILTER_REASONS(X)                                                                       \
-	X(NOT_IP, "not_ip")                                                                        \
-	X(NOT_UDP, "not_udp")                                                                      \
-	X(IP_FRAGMENT, "ip_fragment")                                                              \
-	X(UNKNOWN_PORT, "unknown_port")                                                            \
-	X(BLOCKED_SOURCE, "blocked_source")                                                        \
+#define DP_FILTER_REASONS(X)                \
+	X(NOT_IP, "not_ip")                 \
+	X(NOT_UDP, "not_udp")               \
+	X(IP_FRAGMENT, "ip_fragment")       \
+	X(UNKNOWN_PORT, "unknown_port")     \
+	X(BLOCKED_SOURCE, "blocked_source") \
 	X(RATE_LIMITED, "rate_limited")
 
 /* Reasons a packet is broken. */
-#define DP_DECODE_ERRORS(X)                                                                        \
-	X(TRUNCATED, "truncated")                                                                  \
-	X(BAD_IP_VERSION, "bad_ip_version")                                                        \
-	X(BAD_IP_HEADER, "bad_ip_header")                                                          \
-	X(BAD_IP_LENGTH, "bad_ip_length")                                                          \
-	X(BAD_UDP_LENGTH, "bad_udp_length")                                                        \
-	X(BAD_CHECKSUM, "bad_checksum")                                                            \
-	X(TOO_MANY_VLANS, "too_many_vlans")                                                        \
+#define DP_DECODE_ERRORS(X)                 \
+	X(TRUNCATED, "truncated")           \
+	X(BAD_IP_VERSION, "bad_ip_version") \
+	X(BAD_IP_HEADER, "bad_ip_header")   \
+	X(BAD_IP_LENGTH, "bad_ip_length")   \
+	X(BAD_UDP_LENGTH, "bad_udp_length") \
+	X(BAD_CHECKSUM, "bad_checksum")     \
+	X(TOO_MANY_VLANS, "too_many_vlans") \
 	X(IPV6_EXT_CHAIN, "ipv6_ext_chain")
 
 #define DP_ENUM_FILTER(id, name) DP_FILTER_##id,
-#define DP_ENUM_DERR(id, name) DP_DERR_##id,
+#define DP_ENUM_DERR(id, name)	 DP_DERR_##id,
 enum dp_filter_reason { DP_FILTER_REASONS(DP_ENUM_FILTER) DP_FILTER__COUNT };
 enum dp_decode_error { DP_DECODE_ERRORS(DP_ENUM_DERR) DP_DERR__COUNT };
 #undef DP_ENUM_FILTER

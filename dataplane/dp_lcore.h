@@ -14,7 +14,7 @@
 #include "dp_port.h"
 #include "dp_stats.h"
 
-#define DP_BURST 32
+#define DP_BURST	     32
 #define DP_MAX_RXQ_PER_LCORE 32
 /* Largest frame decoded whole: a 64 KiB UDP datagram with its headers. */
 #define DP_MAX_FRAME (65536 + 128)

@@ -7,7 +7,7 @@
 
 extern int dp_logtype;
 
-#define DP_LOG(level, fmt, ...)                                                                    \
+#define DP_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, dp_logtype, "riptide: " fmt "\n", ##__VA_ARGS__)
 
 #endif

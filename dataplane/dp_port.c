@@ -12,8 +12,8 @@
 
 #include "dp_log.h"
 
-#define NB_RXD 1024
-#define NB_TXD 512
+#define NB_RXD	   1024
+#define NB_TXD	   512
 #define POOL_CACHE 256
 
 int dp_pcap_count(const char *path, uint64_t *count, char *err, size_t errlen)
@@ -56,7 +56,7 @@ static unsigned int pool_size(uint16_t n_rxq)
 static int port_start(struct dp_port *p, unsigned int idx, uint16_t rxq_want, char *err,
 		      size_t errlen)
 {
-	struct rte_eth_conf conf = {0};
+	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	uint16_t nb_rxd = NB_RXD, nb_txd = NB_TXD, q, n_txq;
 	char pool_name[RTE_MEMPOOL_NAMESIZE];
@@ -120,8 +120,8 @@ static int port_start(struct dp_port *p, unsigned int idx, uint16_t rxq_want, ch
 	/* Feeds often arrive on a mirror port or a tap, addressed to other MACs. Ports
 	 * that have no such filter (pcap, null) refuse the call, which is harmless. */
 	rte_eth_promiscuous_enable(p->port_id);
-	DP_LOG(INFO, "port %u %s (%s): %u RX queue(s), %u descriptors, %s", p->port_id,
-	       p->devname, p->in->spec, p->n_rxq, nb_rxd,
+	DP_LOG(INFO, "port %u %s (%s): %u RX queue(s), %u descriptors, %s", p->port_id, p->devname,
+	       p->in->spec, p->n_rxq, nb_rxd,
 	       conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS ? "RSS" : "no RSS");
 	return 0;
 fail: /* ethdev and mempool calls give -errno */
@@ -130,8 +130,8 @@ fail: /* ethdev and mempool calls give -errno */
 	return rc;
 }
 
-int dp_ports_start(struct dp_port *ports, const struct dp_config *cfg, uint16_t rxq_want,
-		   char *err, size_t errlen)
+int dp_ports_start(struct dp_port *ports, const struct dp_config *cfg, uint16_t rxq_want, char *err,
+		   size_t errlen)
 {
 	unsigned int i;
 	int rc;

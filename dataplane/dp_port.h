@@ -37,8 +37,8 @@ int dp_pcap_count(const char *path, uint64_t *count, char *err, size_t errlen);
  * worker). Returns 0, or -errno with a message in err; ports already started are
  * stopped again on failure.
  */
-int dp_ports_start(struct dp_port *ports, const struct dp_config *cfg, uint16_t rxq_want,
-		   char *err, size_t errlen);
+int dp_ports_start(struct dp_port *ports, const struct dp_config *cfg, uint16_t rxq_want, char *err,
+		   size_t errlen);
 
 /* The driver's figures for a port (rte_eth_stats_get). */
 void dp_port_report(const struct dp_port *p, struct dp_port_report *r);

@@ -73,38 +73,36 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 		const struct dp_port_report *p = &r->ports[k];
 
 		if (json_array_append_new(
-			    ports, json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I}", "input",
-					     p->spec, "device", p->device, "rx_queues",
-					     (int)p->rx_queues, "ipackets", (json_int_t)p->ipackets,
-					     "imissed", (json_int_t)p->imissed, "ierrors",
-					     (json_int_t)p->ierrors, "rx_nombuf",
-					     (json_int_t)p->rx_nombuf)) != 0)
+			    ports,
+			    json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I}", "input", p->spec,
+				      "device", p->device, "rx_queues", (int)p->rx_queues,
+				      "ipackets", (json_int_t)p->ipackets, "imissed",
+				      (json_int_t)p->imissed, "ierrors", (json_int_t)p->ierrors,
+				      "rx_nombuf", (json_int_t)p->rx_nombuf)) != 0)
 			ports = drop(ports);
 	}
 	lcores = json_array();
 	for (k = 0; lcores != NULL && k < r->n_lcores; k++)
-		if (json_array_append_new(lcores, json_pack("{s:i, s:i, s:I}", "lcore",
-							     (int)r->lcores[k].lcore, "rx_queues",
-							     (int)r->lcores[k].n_rxq, "rx_packets",
-							     (json_int_t)r->lcores[k].rx_packets)) != 0)
+		if (json_array_append_new(
+			    lcores, json_pack("{s:i, s:i, s:I}", "lcore", (int)r->lcores[k].lcore,
+					      "rx_queues", (int)r->lcores[k].n_rxq, "rx_packets",
+					      (json_int_t)r->lcores[k].rx_packets)) != 0)
 			lcores = drop(lcores);
 	/* "o" (not "o*"): a member that could not be built fails the whole object,
 	 * so that the stats never come out with a key silently missing. */
-	o = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o, "
-		      "s:I, s:f, s:o, s:o}",
-		      "rx_packets", (json_int_t)t->rx_packets, "datagrams",
-		      (json_int_t)t->datagrams, "records", (json_int_t)t->records, "events",
-		      (json_int_t)t->events, "filtered",
-		      reasons(t->filtered, DP_FILTER__COUNT, dp_filter_reason_name),
-		      "decode_errors",
-		      reasons(t->decode_errors, DP_DERR__COUNT, dp_decode_error_name),
-		      /* Stages that come with later parts of the pipeline: nothing is
-		       * counted there yet, so the objects are empty, not absent. */
-		      "malformed", json_object(), "xdp_dropped", json_object(), "late_events",
-		      json_object(), "results", json_object(), "delivered", (json_int_t)0,
-		      "spooled", (json_int_t)0, "lost", json_object(), "ruleset",
-		      (json_int_t)r->ruleset, "uptime_s", r->uptime_s, "ports", ports, "lcores",
-		      lcores);
+	o = json_pack(
+		"{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o, "
+		"s:I, s:f, s:o, s:o}",
+		"rx_packets", (json_int_t)t->rx_packets, "datagrams", (json_int_t)t->datagrams,
+		"records", (json_int_t)t->records, "events", (json_int_t)t->events, "filtered",
+		reasons(t->filtered, DP_FILTER__COUNT, dp_filter_reason_name), "decode_errors",
+		reasons(t->decode_errors, DP_DERR__COUNT, dp_decode_error_name),
+		/* Stages that come with later parts of the pipeline: nothing is
+		 * counted there yet, so the objects are empty, not absent. */
+		"malformed", json_object(), "xdp_dropped", json_object(), "late_events",
+		json_object(), "results", json_object(), "delivered", (json_int_t)0, "spooled",
+		(json_int_t)0, "lost", json_object(), "ruleset", (json_int_t)r->ruleset, "uptime_s",
+		r->uptime_s, "ports", ports, "lcores", lcores);
 	return o;
 }
 

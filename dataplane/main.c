@@ -40,7 +40,7 @@ static void on_signal(int sig)
 /* Compiles the rule file; prints every error. Returns 0 or EXIT_USAGE. */
 static int load_rules(const char *path, struct pat_ruleset **rs)
 {
-	struct pat_diags diags = {0};
+	struct pat_diags diags = { 0 };
 	size_t k;
 	int rc;
 
@@ -106,8 +106,8 @@ static void print_summary(const struct dp_counters *t)
 	for (k = 0; k < DP_DERR__COUNT; k++)
 		derr += t->decode_errors[k];
 	printf("riptide: rx_packets %lu = datagrams %lu + filtered %lu + decode_errors %lu\n",
-	       (unsigned long)t->rx_packets, (unsigned long)t->datagrams,
-	       (unsigned long)filtered, (unsigned long)derr);
+	       (unsigned long)t->rx_packets, (unsigned long)t->datagrams, (unsigned long)filtered,
+	       (unsigned long)derr);
 	for (k = 0; k < DP_FILTER__COUNT; k++)
 		if (t->filtered[k])
 			printf("  filtered %-16s %lu\n", dp_filter_reason_name(k),
@@ -123,14 +123,14 @@ int main(int argc, char **argv)
 {
 	static struct dp_config cfg;
 	struct pat_ruleset *rs = NULL;
-	struct dp_port ports[DP_MAX_INPUTS] = {0};
+	struct dp_port ports[DP_MAX_INPUTS] = { 0 };
 	struct dp_port_report port_reports[DP_MAX_INPUTS];
 	struct dp_lcore_report *lcore_reports = NULL;
-	struct dp_stats_report report = {0};
+	struct dp_stats_report report = { 0 };
 	struct dp_worker *workers = NULL;
 	struct dp_pipeline *pipeline = NULL;
 	unsigned int cores[RTE_MAX_LCORE], n_cores, n_workers, n_loops, i;
-	struct dp_argv eal = {0};
+	struct dp_argv eal = { 0 };
 	char **eal_view = NULL;
 	char err[512], prefix[64];
 	int rc, status = EXIT_RUNTIME, eal_up = 0, ports_up = 0;
@@ -187,7 +187,8 @@ int main(int argc, char **argv)
 	}
 	memcpy(eal_view, eal.argv, (size_t)(eal.argc + 1) * sizeof(*eal_view));
 	if (rte_eal_init(eal.argc, eal_view) < 0) {
-		fprintf(stderr, "riptide: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		fprintf(stderr, "riptide: EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
 		goto out;
 	}
 	eal_up = 1;
@@ -241,7 +242,8 @@ int main(int argc, char **argv)
 	} else {
 		unsigned int lcore, k = 0;
 
-		RTE_LCORE_FOREACH_WORKER(lcore) {
+		RTE_LCORE_FOREACH_WORKER(lcore)
+		{
 			workers[k].lcore_id = lcore;
 			rc = rte_eal_remote_launch(dp_worker_main, &workers[k], lcore);
 			if (rc) {

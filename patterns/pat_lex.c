@@ -141,8 +141,8 @@ static int lex_number(struct lexer *lx)
 		lx->pos = i;
 		return error_at(lx, lx->line, col_of(lx, start), "malformed number");
 	}
-	rc = push(lx, is_float ? PAT_TOK_FLOAT : PAT_TOK_INT, lx->src + start, i - start,
-		  lx->line, col_of(lx, start));
+	rc = push(lx, is_float ? PAT_TOK_FLOAT : PAT_TOK_INT, lx->src + start, i - start, lx->line,
+		  col_of(lx, start));
 	if (rc)
 		return rc;
 	t = &lx->out->v[lx->out->n - 1];
@@ -169,9 +169,9 @@ static int lex_number(struct lexer *lx)
 
 int pat_lex(const char *src, size_t len, struct pat_tokens *out)
 {
-	static const char *const two[] = {"!=", "<>", "<=", ">="};
+	static const char *const two[] = { "!=", "<>", "<=", ">=" };
 	static const char one[] = "(),;.*=<>+-/%{}|?";
-	struct lexer lx = {.src = src, .len = len, .line = 1, .out = out};
+	struct lexer lx = { .src = src, .len = len, .line = 1, .out = out };
 	int rc = 0;
 
 	out->v = NULL;
@@ -204,7 +204,8 @@ int pat_lex(const char *src, size_t len, struct pat_tokens *out)
 			uint32_t line = lx.line, col = col_of(&lx, p);
 
 			lx.pos += 2;
-			while (lx.pos + 1 < len && !(src[lx.pos] == '*' && src[lx.pos + 1] == '/')) {
+			while (lx.pos + 1 < len &&
+			       !(src[lx.pos] == '*' && src[lx.pos + 1] == '/')) {
 				if (src[lx.pos] == '\n')
 					newline(&lx, lx.pos + 1);
 				lx.pos++;

@@ -17,17 +17,18 @@ enum pat_tok_kind {
 	PAT_TOK_STRING, /* text is the value, '' already folded to ' */
 	PAT_TOK_INT,	/* ival */
 	PAT_TOK_FLOAT,	/* dval */
-	PAT_TOK_PUNCT,	/* text holds 1 or 2 characters: ( ) , ; . * = != <> < <= > >= + - / % { } | ? */
+	PAT_TOK_PUNCT,	/* text holds 1 or 2 characters: ( ) , ; . * = != <> < <= > >= + - / % { } |
+			   ? */
 	PAT_TOK_ERROR,	/* text is the message; the lexer stops after one */
 };
 
 struct pat_token {
 	enum pat_tok_kind kind;
-	uint32_t line;	 /* 1-based */
-	uint32_t col;	 /* 1-based, in bytes */
-	int quoted;	 /* PAT_TOK_IDENT only */
-	char *text;	 /* NUL-terminated, owned by the token list */
-	size_t len;	 /* of text, without the NUL (strings may hold NUL bytes) */
+	uint32_t line; /* 1-based */
+	uint32_t col;  /* 1-based, in bytes */
+	int quoted;    /* PAT_TOK_IDENT only */
+	char *text;    /* NUL-terminated, owned by the token list */
+	size_t len;    /* of text, without the NUL (strings may hold NUL bytes) */
 	int64_t ival;
 	double dval;
 };

@@ -26,7 +26,7 @@ struct parser {
 	struct {
 		uint16_t port;
 		char *stream;
-	} *ports;
+	} * ports;
 	size_t n_ports;
 };
 
@@ -153,9 +153,10 @@ int pat_parse_duration(const char *s, int64_t *ms)
 		const char *unit;
 		int64_t ms;
 	} units[] = {
-		{"MILLISECOND", 1}, {"MILLISECONDS", 1},  {"SECOND", 1000},	{"SECONDS", 1000},
-		{"MINUTE", 60000},  {"MINUTES", 60000},	  {"HOUR", 3600000},	{"HOURS", 3600000},
-		{"DAY", 86400000},  {"DAYS", 86400000},
+		{ "MILLISECOND", 1 }, { "MILLISECONDS", 1 }, { "SECOND", 1000 },
+		{ "SECONDS", 1000 },  { "MINUTE", 60000 },   { "MINUTES", 60000 },
+		{ "HOUR", 3600000 },  { "HOURS", 3600000 },  { "DAY", 86400000 },
+		{ "DAYS", 86400000 },
 	};
 	char *end;
 	long long v;
@@ -253,9 +254,9 @@ static int parse_type(struct parser *p, struct pat_column *col)
 		const char *name;
 		enum pat_type type;
 	} types[] = {
-		{"BIGINT", PAT_T_BIGINT},	{"DOUBLE", PAT_T_DOUBLE},
-		{"BOOLEAN", PAT_T_BOOLEAN},	{"STRING", PAT_T_STRING},
-		{"TIMESTAMP", PAT_T_TIMESTAMP},
+		{ "BIGINT", PAT_T_BIGINT },	  { "DOUBLE", PAT_T_DOUBLE },
+		{ "BOOLEAN", PAT_T_BOOLEAN },	  { "STRING", PAT_T_STRING },
+		{ "TIMESTAMP", PAT_T_TIMESTAMP },
 	};
 	const struct pat_token *t = peek(p);
 	char buf[64];
@@ -265,8 +266,9 @@ static int parse_type(struct parser *p, struct pat_column *col)
 		if (is_kw(t, types[k].name))
 			break;
 	if (k == sizeof(types) / sizeof(types[0])) {
-		diag(p, t, "expected a column type (BIGINT, DOUBLE, BOOLEAN, STRING, TIMESTAMP), "
-			   "found %s",
+		diag(p, t,
+		     "expected a column type (BIGINT, DOUBLE, BOOLEAN, STRING, TIMESTAMP), "
+		     "found %s",
 		     what(t, buf, sizeof(buf)));
 		return -1;
 	}
@@ -315,7 +317,7 @@ enum stream_opt {
 	SO__COUNT
 };
 static const char *const stream_opt_names[SO__COUNT] = {
-	"format",	"port",	     "timestamp",	 "watermark_delay",
+	"format",	"port",	     "timestamp",	  "watermark_delay",
 	"idle_timeout", "delimiter", "dead_letter_topic",
 };
 
@@ -415,9 +417,9 @@ static void stream_free(struct pat_stream *s)
 static int parse_stream(struct parser *p)
 {
 	/* per option: where its name and its value stand, NULL when not given */
-	const struct pat_token *name, *start = peek(p), *key_at[SO__COUNT] = {0},
-				       *val_at[SO__COUNT] = {0}, *ts_tok, *delim_tok;
-	struct pat_stream s = {.ts_col = -1, .delimiter = ',', .idle_timeout_ms = 10000};
+	const struct pat_token *name, *start = peek(p), *key_at[SO__COUNT] = { 0 },
+				      *val_at[SO__COUNT] = { 0 }, *ts_tok, *delim_tok;
+	struct pat_stream s = { .ts_col = -1, .delimiter = ',', .idle_timeout_ms = 10000 };
 	size_t errors = p->n_errors;
 	int has_format;
 	uint32_t c;
@@ -502,10 +504,9 @@ static int parse_stream(struct parser *p)
 	for (c = 0; c < s.n_cols && has_format; c++) {
 		if (s.format == PAT_FMT_BINARY && s.cols[c].type == PAT_T_STRING &&
 		    s.cols[c].size == 0) {
-			struct pat_token at = {.line = s.cols[c].line, .col = s.cols[c].col};
+			struct pat_token at = { .line = s.cols[c].line, .col = s.cols[c].col };
 
-			diag(p, &at,
-			     "column '%s': format 'binary' needs a fixed length, STRING(n)",
+			diag(p, &at, "column '%s': format 'binary' needs a fixed length, STRING(n)",
 			     s.cols[c].name);
 		}
 	}
@@ -563,7 +564,7 @@ static void parse_statement(struct parser *p)
 int pat_compile(const char *file, const char *src, size_t len, struct pat_ruleset **out,
 		struct pat_diags *diags)
 {
-	struct parser p = {.file = file, .diags = diags};
+	struct parser p = { .file = file, .diags = diags };
 	size_t k;
 	int rc;
 
@@ -590,7 +591,7 @@ int pat_compile(const char *file, const char *src, size_t len, struct pat_rulese
 	else if (p.n_errors)
 		rc = -EINVAL;
 	else if (p.rs->n_streams == 0) {
-		struct pat_token top = {.line = 1, .col = 1};
+		struct pat_token top = { .line = 1, .col = 1 };
 
 		diag(&p, &top, "the rule file declares no stream (CREATE STREAM)");
 		rc = -EINVAL;
@@ -612,8 +613,8 @@ out:
 
 int pat_compile_file(const char *path, struct pat_ruleset **out, struct pat_diags *diags)
 {
-	struct pat_token at = {.line = 1, .col = 1};
-	struct parser p = {.file = path, .diags = diags};
+	struct pat_token at = { .line = 1, .col = 1 };
+	struct parser p = { .file = path, .diags = diags };
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t n;
@@ -683,14 +684,14 @@ const struct pat_stream *pat_stream_by_port(const struct pat_ruleset *rs, uint16
 
 const char *pat_type_name(enum pat_type t)
 {
-	static const char *const names[] = {"BIGINT", "DOUBLE", "BOOLEAN", "STRING", "TIMESTAMP"};
+	static const char *const names[] = { "BIGINT", "DOUBLE", "BOOLEAN", "STRING", "TIMESTAMP" };
 
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }
 
 const char *pat_format_name(enum pat_format f)
 {
-	static const char *const names[] = {"json", "csv", "binary"};
+	static const char *const names[] = { "json", "csv", "binary" };
 
 	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
 }

@@ -28,7 +28,7 @@ enum pat_format { PAT_FMT_JSON, PAT_FMT_CSV, PAT_FMT_BINARY };
 struct pat_column {
 	char *name;
 	enum pat_type type;
-	uint32_t size; /* STRING(n): bytes in the binary layout; 0 when not given */
+	uint32_t size;	    /* STRING(n): bytes in the binary layout; 0 when not given */
 	uint32_t line, col; /* where it is declared, for messages */
 };
 
@@ -50,7 +50,8 @@ struct pat_ruleset {
 	struct pat_stream *streams;
 };
 
-/* Diagnostics, in the order found (source order within a statement's syntax); each string is a whole "FILE:LINE:COL: error: ..." line. */
+/* Diagnostics, in the order found (source order within a statement's syntax); each string is a
+ * whole "FILE:LINE:COL: error: ..." line. */
 struct pat_diags {
 	char **msgs;
 	size_t n;

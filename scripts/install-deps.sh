@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
 	# build
-	build-essential meson ninja-build pkg-config clang llvm
+	build-essential meson ninja-build pkg-config clang clang-format llvm
 	# libraries (see meson.build for the minimum versions)
 	libdpdk-dev dpdk libhyperscan-dev librdkafka-dev libisal-dev libcunit1-dev
 	libbpf-dev libxdp-dev bpftool libjansson-dev libpcap-dev libmicrohttpd-dev

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Every test of riptide, in stages, each timed:
 #   build        release build with -Werror
+#   format       every C file as .clang-format says (fix with `make format`)
 #   unit         CUnit suites (meson test --suite unit)
 #   asan         the unit suites again, built with ASan + UBSan (clang)
 #   integration  riptide on real DPDK ports, veth pairs in namespaces, Kafka broker
@@ -11,7 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(build unit asan integration fuzz)
+[ ${#stages[@]} -gt 0 ] || stages=(build format unit asan integration fuzz)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 passed=0
 failed=0
@@ -48,6 +49,15 @@ meson_suite() {
 	rc=$?
 	count_meson "$dir"
 	return $rc
+}
+stage_format() {
+	if clang-format --dry-run --Werror $(git ls-files '*.c' '*.h'); then
+		passed=$((passed + 1))
+	else
+		echo "format: run 'make format'"
+		failed=$((failed + 1))
+		return 1
+	fi
 }
 stage_unit() {
 	meson_suite build unit

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-static const uint8_t mac_dst[6] = {0x02, 0, 0, 0, 0, 0x01};
-static const uint8_t mac_src[6] = {0x02, 0, 0, 0, 0, 0x02};
+static const uint8_t mac_dst[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t mac_src[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
 static void wr16(uint8_t *p, uint16_t v)
 {
@@ -164,15 +164,15 @@ uint32_t gen_make_fragment(uint8_t *frame, uint32_t len, const struct gen_addr *
 
 int gen_pcap_header(FILE *f)
 {
-	const uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+	const uint32_t hdr[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1 };
 
 	return fwrite(hdr, sizeof(hdr), 1, f) == 1 ? 0 : -1;
 }
 
 int gen_pcap_packet(FILE *f, uint64_t ts_us, const uint8_t *frame, uint32_t len)
 {
-	const uint32_t rec[4] = {(uint32_t)(ts_us / 1000000), (uint32_t)(ts_us % 1000000), len,
-				 len};
+	const uint32_t rec[4] = { (uint32_t)(ts_us / 1000000), (uint32_t)(ts_us % 1000000), len,
+				  len };
 
 	if (fwrite(rec, sizeof(rec), 1, f) != 1 || fwrite(frame, 1, len, f) != len)
 		return -1;

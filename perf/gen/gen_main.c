@@ -40,13 +40,13 @@ static const struct {
 	int filter; /* enum dp_filter_reason, or -1 */
 	int derr;   /* enum dp_decode_error, or -1 */
 } bucket_reason[B__COUNT] = {
-	[B_DATAGRAM] = {-1, -1},
-	[B_NOT_IP] = {DP_FILTER_NOT_IP, -1},
-	[B_NOT_UDP] = {DP_FILTER_NOT_UDP, -1},
-	[B_IP_FRAGMENT] = {DP_FILTER_IP_FRAGMENT, -1},
-	[B_UNKNOWN_PORT] = {DP_FILTER_UNKNOWN_PORT, -1},
-	[B_TRUNCATED] = {-1, DP_DERR_TRUNCATED},
-	[B_BAD_UDP_LENGTH] = {-1, DP_DERR_BAD_UDP_LENGTH},
+	[B_DATAGRAM] = { -1, -1 },
+	[B_NOT_IP] = { DP_FILTER_NOT_IP, -1 },
+	[B_NOT_UDP] = { DP_FILTER_NOT_UDP, -1 },
+	[B_IP_FRAGMENT] = { DP_FILTER_IP_FRAGMENT, -1 },
+	[B_UNKNOWN_PORT] = { DP_FILTER_UNKNOWN_PORT, -1 },
+	[B_TRUNCATED] = { -1, DP_DERR_TRUNCATED },
+	[B_BAD_UDP_LENGTH] = { -1, DP_DERR_BAD_UDP_LENGTH },
 };
 
 static const char *bucket_name(int b)
@@ -95,8 +95,8 @@ static uint64_t rnd_below(uint64_t n)
 	return n ? rnd() % n : 0;
 }
 
-static const char *const countries[] = {"DE", "FR", "US", "GB", "NL", "ES", "IT", "PL"};
-static const char *const statuses[] = {"approved", "approved", "approved", "declined"};
+static const char *const countries[] = { "DE", "FR", "US", "GB", "NL", "ES", "IT", "PL" };
+static const char *const statuses[] = { "approved", "approved", "approved", "declined" };
 
 struct event {
 	uint64_t ts;
@@ -128,7 +128,8 @@ static size_t write_record(char *p, size_t cap, const struct event *e, enum fmt 
 	switch (f) {
 	case FMT_JSON:
 		n = snprintf(p, cap,
-			     "{\"ts\":%" PRIu64 ",\"card\":\"%" PRIu64 "\",\"merchant\":\"merchant-%04u\","
+			     "{\"ts\":%" PRIu64 ",\"card\":\"%" PRIu64
+			     "\",\"merchant\":\"merchant-%04u\","
 			     "\"amount\":%.2f,\"country\":\"%s\",\"status\":\"%s\"}",
 			     e->ts, e->card, e->merchant, e->amount, e->country, e->status);
 		if (bad && n > 0)
@@ -224,7 +225,7 @@ static int generate(const struct opts *o, struct counts *c)
 	if (gen_pcap_header(f))
 		rc = -EIO;
 	for (i = 0; i < o->count && rc == 0; i++) {
-		struct gen_addr a = {.sport = 40000, .dport = o->port};
+		struct gen_addr a = { .sport = 40000, .dport = o->port };
 		enum bucket b = B_DATAGRAM;
 		uint32_t len;
 		size_t plen;
@@ -259,9 +260,11 @@ static int generate(const struct opts *o, struct counts *c)
 			if (b == B_IP_FRAGMENT)
 				len = gen_make_fragment(frame, len, &a, payload, (uint32_t)plen);
 			else if (b == B_TRUNCATED)
-				len -= 1 + (uint32_t)rnd_below(plen + 8 < len ? plen + 8 : len - 15);
+				len -= 1 +
+				       (uint32_t)rnd_below(plen + 8 < len ? plen + 8 : len - 15);
 			else if (b == B_BAD_UDP_LENGTH) {
-				uint32_t uoff = (a.vlan_id ? 18 : 14) + (a.ip_version == 4 ? 20 : 40);
+				uint32_t uoff =
+					(a.vlan_id ? 18 : 14) + (a.ip_version == 4 ? 20 : 40);
 
 				frame[uoff + 4] = 0xff; /* UDP length above the IP payload */
 				frame[uoff + 5] = 0xff;
@@ -270,8 +273,9 @@ static int generate(const struct opts *o, struct counts *c)
 		}
 		c->packets++;
 		c->bucket[b]++;
-		if (gen_pcap_packet(f, (o->start_ms + i * o->interval_us / 1000) * 1000 +
-					       i * o->interval_us % 1000,
+		if (gen_pcap_packet(f,
+				    (o->start_ms + i * o->interval_us / 1000) * 1000 +
+					    i * o->interval_us % 1000,
 				    frame, len))
 			rc = -EIO;
 	}
@@ -284,8 +288,8 @@ static int generate(const struct opts *o, struct counts *c)
 
 static int write_manifest(const struct opts *o, const struct counts *c)
 {
-	static const char *const fmt_name[] = {"json", "csv", "binary"};
-	static const char *const bad_reason[] = {"bad_json", "bad_csv", "bad_length"};
+	static const char *const fmt_name[] = { "json", "csv", "binary" };
+	static const char *const bad_reason[] = { "bad_json", "bad_csv", "bad_length" };
 	json_t *filtered = json_object(), *derr = json_object(), *mal = json_object(), *m;
 	int b, rc;
 
@@ -300,8 +304,8 @@ static int write_manifest(const struct opts *o, const struct counts *c)
 		      (json_int_t)o->seed, "rx_packets", (json_int_t)c->packets, "datagrams",
 		      (json_int_t)c->bucket[B_DATAGRAM], "filtered", filtered, "decode_errors",
 		      derr, "records", (json_int_t)c->records, "events",
-		      (json_int_t)(c->records - c->malformed), "malformed", mal, "stream",
-		      "format", fmt_name[o->format], "port", (int)o->port);
+		      (json_int_t)(c->records - c->malformed), "malformed", mal, "stream", "format",
+		      fmt_name[o->format], "port", (int)o->port);
 	if (m == NULL)
 		return -ENOMEM;
 	rc = json_dump_file(m, o->manifest, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -374,30 +378,42 @@ static int parse_u64(const char *s, uint64_t *v, uint64_t min, uint64_t max)
 	errno = 0;
 	*v = strtoull(s, &end, 10);
 	return errno == 0 && end != s && *end == '\0' && *s != '-' && *v >= min && *v <= max ? 0
-											       : -1;
+											     : -1;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{"out", required_argument, NULL, 'o'},	 {"manifest", required_argument, NULL, 'm'},
-		{"seed", required_argument, NULL, 's'},	 {"count", required_argument, NULL, 'n'},
-		{"format", required_argument, NULL, 'f'}, {"port", required_argument, NULL, 'p'},
-		{"batch", required_argument, NULL, 'b'},	 {"keys", required_argument, NULL, 'k'},
-		{"sources", required_argument, NULL, 'S'},
-		{"jitter-ms", required_argument, NULL, 'j'},
-		{"interval-us", required_argument, NULL, 'i'},
-		{"start-ms", required_argument, NULL, 't'},
-		{"malformed", required_argument, NULL, 'M'},
-		{"noise", required_argument, NULL, 'N'},
-		{"noise-kinds", required_argument, NULL, 'K'}, {"ipv6", required_argument, NULL, '6'},
-		{"vlan", required_argument, NULL, 'v'},	 {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "out", required_argument, NULL, 'o' },
+		{ "manifest", required_argument, NULL, 'm' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "keys", required_argument, NULL, 'k' },
+		{ "sources", required_argument, NULL, 'S' },
+		{ "jitter-ms", required_argument, NULL, 'j' },
+		{ "interval-us", required_argument, NULL, 'i' },
+		{ "start-ms", required_argument, NULL, 't' },
+		{ "malformed", required_argument, NULL, 'M' },
+		{ "noise", required_argument, NULL, 'N' },
+		{ "noise-kinds", required_argument, NULL, 'K' },
+		{ "ipv6", required_argument, NULL, '6' },
+		{ "vlan", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = {.seed = 1, .count = 10000, .port = 9000, .batch = 1, .keys = 1000,
-			 .sources = 64, .interval_us = 100, .start_ms = 1767225600000ULL,
-			 .noise_kinds = ((1u << B__COUNT) - 1) & ~1u};
-	struct counts c = {0};
+	struct opts o = { .seed = 1,
+			  .count = 10000,
+			  .port = 9000,
+			  .batch = 1,
+			  .keys = 1000,
+			  .sources = 64,
+			  .interval_us = 100,
+			  .start_ms = 1767225600000ULL,
+			  .noise_kinds = ((1u << B__COUNT) - 1) & ~1u };
+	struct counts c = { 0 };
 	uint64_t v;
 	int ch, bad = 0, li = 0;
 
@@ -412,22 +428,58 @@ int main(int argc, char **argv)
 	optind = 2;
 	while (!bad && (ch = getopt_long(argc, argv, "h", lopts, &li)) != -1) {
 		switch (ch) {
-		case 'o': o.out = optarg; break;
-		case 'm': o.manifest = optarg; break;
-		case 's': bad = parse_u64(optarg, &o.seed, 0, UINT64_MAX); break;
-		case 'n': bad = parse_u64(optarg, &o.count, 0, UINT64_MAX); break;
-		case 'p': bad = parse_u64(optarg, &v, 1, 65535); o.port = (uint16_t)v; break;
-		case 'b': bad = parse_u64(optarg, &v, 1, 100); o.batch = (uint32_t)v; break;
-		case 'k': bad = parse_u64(optarg, &v, 1, UINT32_MAX); o.keys = (uint32_t)v; break;
-		case 'S': bad = parse_u64(optarg, &v, 1, 65536); o.sources = (uint32_t)v; break;
-		case 'j': bad = parse_u64(optarg, &o.jitter_ms, 0, UINT32_MAX); break;
-		case 'i': bad = parse_u64(optarg, &o.interval_us, 0, UINT32_MAX); break;
-		case 't': bad = parse_u64(optarg, &o.start_ms, 0, UINT64_MAX / 2000); break;
-		case 'M': bad = parse_share(optarg, &o.malformed); break;
-		case 'N': bad = parse_share(optarg, &o.noise); break;
-		case 'K': bad = parse_kinds(optarg, &o.noise_kinds); break;
-		case '6': bad = parse_share(optarg, &o.ipv6); break;
-		case 'v': bad = parse_share(optarg, &o.vlan); break;
+		case 'o':
+			o.out = optarg;
+			break;
+		case 'm':
+			o.manifest = optarg;
+			break;
+		case 's':
+			bad = parse_u64(optarg, &o.seed, 0, UINT64_MAX);
+			break;
+		case 'n':
+			bad = parse_u64(optarg, &o.count, 0, UINT64_MAX);
+			break;
+		case 'p':
+			bad = parse_u64(optarg, &v, 1, 65535);
+			o.port = (uint16_t)v;
+			break;
+		case 'b':
+			bad = parse_u64(optarg, &v, 1, 100);
+			o.batch = (uint32_t)v;
+			break;
+		case 'k':
+			bad = parse_u64(optarg, &v, 1, UINT32_MAX);
+			o.keys = (uint32_t)v;
+			break;
+		case 'S':
+			bad = parse_u64(optarg, &v, 1, 65536);
+			o.sources = (uint32_t)v;
+			break;
+		case 'j':
+			bad = parse_u64(optarg, &o.jitter_ms, 0, UINT32_MAX);
+			break;
+		case 'i':
+			bad = parse_u64(optarg, &o.interval_us, 0, UINT32_MAX);
+			break;
+		case 't':
+			bad = parse_u64(optarg, &o.start_ms, 0, UINT64_MAX / 2000);
+			break;
+		case 'M':
+			bad = parse_share(optarg, &o.malformed);
+			break;
+		case 'N':
+			bad = parse_share(optarg, &o.noise);
+			break;
+		case 'K':
+			bad = parse_kinds(optarg, &o.noise_kinds);
+			break;
+		case '6':
+			bad = parse_share(optarg, &o.ipv6);
+			break;
+		case 'v':
+			bad = parse_share(optarg, &o.vlan);
+			break;
 		case 'f':
 			if (strcmp(optarg, "json") == 0)
 				o.format = FMT_JSON;

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pat_diags d = {0};
+	struct pat_diags d = { 0 };
 	struct pat_ruleset *rs = NULL;
 	size_t k;
 	int rc;
@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc != 0 && rc != -EINVAL && rc != -ENOMEM)
 		abort();
 	for (k = 0; k < d.n; k++)
-		if (strncmp(d.msgs[k], "fuzz.rql:", 9) != 0 || strstr(d.msgs[k], ": error: ") == NULL)
+		if (strncmp(d.msgs[k], "fuzz.rql:", 9) != 0 ||
+		    strstr(d.msgs[k], ": error: ") == NULL)
 			abort();
 	pat_ruleset_free(rs);
 	pat_diags_free(&d);

@@ -78,10 +78,10 @@ static int parse(struct dp_config *cfg, int argc, const char **argv)
 static void test_options(void)
 {
 	struct dp_config cfg;
-	const char *ok[] = {"riptide",	   "--rules",	"r.rql",     "--input", "pcap:a.pcap",
-			    "--input",	   "null",	"--workers", "3",	"--stats-out",
-			    "s.json",	   "--log-level", "debug",    "--",	"-m",
-			    "512"};
+	const char *ok[] = { "riptide",	    "--rules",	   "r.rql",  "--input",
+			     "pcap:a.pcap", "--input",	   "null",   "--workers",
+			     "3",	    "--stats-out", "s.json", "--log-level",
+			     "debug",	    "--",	   "-m",     "512" };
 
 	CU_ASSERT_EQUAL_FATAL(parse(&cfg, 16, ok), 0);
 	CU_ASSERT_STRING_EQUAL(cfg.rules_path, "r.rql");
@@ -94,7 +94,7 @@ static void test_options(void)
 	dp_config_free(&cfg);
 
 	{
-		const char *argv[] = {"riptide", "--rules", "r.rql", "--check-rules"};
+		const char *argv[] = { "riptide", "--rules", "r.rql", "--check-rules" };
 
 		CU_ASSERT_EQUAL(parse(&cfg, 4, argv), 0);
 		CU_ASSERT_EQUAL(cfg.check_rules, 1);
@@ -105,14 +105,14 @@ static void test_options(void)
 static void test_option_errors(void)
 {
 	struct dp_config cfg;
-	const char *no_rules[] = {"riptide", "--input", "null"};
-	const char *no_input[] = {"riptide", "--rules", "r"};
-	const char *unknown[] = {"riptide", "--frobnicate"};
-	const char *short_unknown[] = {"riptide", "-x"};
-	const char *missing[] = {"riptide", "--rules"};
-	const char *workers[] = {"riptide", "--rules", "r", "--input", "null", "--workers", "-1"};
-	const char *level[] = {"riptide", "--log-level", "loud"};
-	const char *stray[] = {"riptide", "--rules", "r", "--input", "null", "extra"};
+	const char *no_rules[] = { "riptide", "--input", "null" };
+	const char *no_input[] = { "riptide", "--rules", "r" };
+	const char *unknown[] = { "riptide", "--frobnicate" };
+	const char *short_unknown[] = { "riptide", "-x" };
+	const char *missing[] = { "riptide", "--rules" };
+	const char *workers[] = { "riptide", "--rules", "r", "--input", "null", "--workers", "-1" };
+	const char *level[] = { "riptide", "--log-level", "loud" };
+	const char *stray[] = { "riptide", "--rules", "r", "--input", "null", "extra" };
 
 	CU_ASSERT_EQUAL(parse(&cfg, 3, no_rules), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "--rules FILE is required (see riptide --help)");
@@ -148,11 +148,12 @@ static void test_eal_args(void)
 {
 	struct dp_config cfg;
 	struct dp_argv a;
-	const unsigned int cores[] = {2, 5, 6};
-	const char *argv[] = {"riptide",     "--rules",	   "r",	      "--input", "pcap:/p.pcap",
-			      "--input",     "memif:/m.sock", "--input", "af_xdp:v1:2",
-			      "--input",     "af_packet:v2", "--input",	"null",	   "--",
-			      "--telemetry"};
+	const unsigned int cores[] = { 2, 5, 6 };
+	const char *argv[] = { "riptide",	"--rules",	"r",
+			       "--input",	"pcap:/p.pcap", "--input",
+			       "memif:/m.sock", "--input",	"af_xdp:v1:2",
+			       "--input",	"af_packet:v2", "--input",
+			       "null",		"--",		"--telemetry" };
 
 	CU_ASSERT_EQUAL_FATAL(parse(&cfg, 15, argv), 0);
 	CU_ASSERT_EQUAL_FATAL(dp_eal_args(&cfg, cores, 3, "riptide-42", &a), 0);
@@ -165,9 +166,12 @@ static void test_eal_args(void)
 	CU_ASSERT(has_arg(&a, "--log-level=lib.*:warning"));
 	CU_ASSERT(has_arg(&a, "--log-level=pmd.*:warning"));
 	CU_ASSERT(has_arg(&a, "--vdev=net_pcap0,rx_pcap=/p.pcap"));
-	CU_ASSERT(has_arg(&a, "--vdev=net_memif1,role=server,socket=/m.sock,socket-abstract=no,id=0"));
+	CU_ASSERT(has_arg(&a,
+			  "--vdev=net_memif1,role=server,socket=/m.sock,socket-abstract=no,id=0"));
 	CU_ASSERT(has_arg(&a, "--vdev=net_af_xdp2,iface=v1,start_queue=0,queue_count=2"));
-	CU_ASSERT(has_arg(&a, "--vdev=net_af_packet3,iface=v2,qpairs=1,blocksz=4096,framesz=2048,framecnt=4096"));
+	CU_ASSERT(has_arg(
+		&a,
+		"--vdev=net_af_packet3,iface=v2,qpairs=1,blocksz=4096,framesz=2048,framecnt=4096"));
 	CU_ASSERT(has_arg(&a, "--vdev=net_null4"));
 	/* the user's own EAL arguments come last, so that they win */
 	CU_ASSERT_STRING_EQUAL(a.argv[a.argc - 1], "--telemetry");
@@ -176,7 +180,7 @@ static void test_eal_args(void)
 	dp_config_free(&cfg);
 
 	{
-		const char *pci[] = {"riptide", "--rules", "r", "--input", "pci:0000:01:00.0"};
+		const char *pci[] = { "riptide", "--rules", "r", "--input", "pci:0000:01:00.0" };
 
 		CU_ASSERT_EQUAL_FATAL(parse(&cfg, 5, pci), 0);
 		CU_ASSERT_EQUAL_FATAL(dp_eal_args(&cfg, cores, 1, "p", &a), 0);
@@ -191,12 +195,9 @@ static void test_eal_args(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		{"input_specs", test_input_specs},
-		{"input_errors", test_input_errors},
-		{"options", test_options},
-		{"option_errors", test_option_errors},
-		{"eal_args", test_eal_args},
-		{NULL, NULL},
+		{ "input_specs", test_input_specs }, { "input_errors", test_input_errors },
+		{ "options", test_options },	     { "option_errors", test_option_errors },
+		{ "eal_args", test_eal_args },	     { NULL, NULL },
 	};
 
 	return unit_run("dp_config", tests);

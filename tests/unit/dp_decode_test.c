@@ -13,7 +13,7 @@ static const uint8_t payload[] = "{\"ts\":1,\"card\":\"c1\"}";
 
 static struct gen_addr addr4(void)
 {
-	struct gen_addr a = {.ip_version = 4, .sport = 40000, .dport = 9000};
+	struct gen_addr a = { .ip_version = 4, .sport = 40000, .dport = 9000 };
 
 	a.src[0] = 10;
 	a.src[3] = 7;
@@ -24,7 +24,7 @@ static struct gen_addr addr4(void)
 
 static struct gen_addr addr6(void)
 {
-	struct gen_addr a = {.ip_version = 6, .sport = 40001, .dport = 9001};
+	struct gen_addr a = { .ip_version = 6, .sport = 40001, .dport = 9001 };
 
 	a.src[0] = 0xfd;
 	a.src[15] = 9;
@@ -45,12 +45,12 @@ static enum dp_verdict decode(const uint8_t *f, uint32_t len, struct dp_l4 *l4, 
 	return v;
 }
 
-#define ASSERT_VERDICT(f, len, verdict, why)                                                       \
-	do {                                                                                       \
-		struct dp_l4 l4_;                                                                  \
-		uint8_t r_ = 0xff;                                                                 \
-		CU_ASSERT_EQUAL(decode((f), (len), &l4_, &r_), (verdict));                         \
-		CU_ASSERT_EQUAL(r_, (why));                                                        \
+#define ASSERT_VERDICT(f, len, verdict, why)                               \
+	do {                                                               \
+		struct dp_l4 l4_;                                          \
+		uint8_t r_ = 0xff;                                         \
+		CU_ASSERT_EQUAL(decode((f), (len), &l4_, &r_), (verdict)); \
+		CU_ASSERT_EQUAL(r_, (why));                                \
 	} while (0)
 
 static void test_ipv4_udp(void)
@@ -60,7 +60,7 @@ static void test_ipv4_udp(void)
 	uint32_t len = gen_udp_frame(f, &a, payload, PLEN);
 	struct dp_l4 l4;
 	uint8_t reason;
-	static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 7};
+	static const uint8_t mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 7 };
 
 	CU_ASSERT_EQUAL_FATAL(decode(f, len, &l4, &reason), DP_DATAGRAM);
 	CU_ASSERT_EQUAL(l4.ip_version, 4);
@@ -130,7 +130,7 @@ static void test_vlan(void)
 static void test_every_prefix_truncated(void)
 {
 	uint8_t f[GEN_MAX_FRAME];
-	struct gen_addr addrs[3] = {addr4(), addr6(), addr4()};
+	struct gen_addr addrs[3] = { addr4(), addr6(), addr4() };
 	uint32_t cut, len, k;
 
 	addrs[2].vlan_id = 3;
@@ -290,16 +290,16 @@ static void test_reason_names(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		{"ipv4_udp", test_ipv4_udp},
-		{"ipv6_udp", test_ipv6_udp},
-		{"vlan", test_vlan},
-		{"every_prefix_truncated", test_every_prefix_truncated},
-		{"padding_ignored", test_padding_ignored},
-		{"filtered", test_filtered},
-		{"ipv6_extension_headers", test_ipv6_extension_headers},
-		{"broken_headers", test_broken_headers},
-		{"reason_names", test_reason_names},
-		{NULL, NULL},
+		{ "ipv4_udp", test_ipv4_udp },
+		{ "ipv6_udp", test_ipv6_udp },
+		{ "vlan", test_vlan },
+		{ "every_prefix_truncated", test_every_prefix_truncated },
+		{ "padding_ignored", test_padding_ignored },
+		{ "filtered", test_filtered },
+		{ "ipv6_extension_headers", test_ipv6_extension_headers },
+		{ "broken_headers", test_broken_headers },
+		{ "reason_names", test_reason_names },
+		{ NULL, NULL },
 	};
 
 	return unit_run("dp_decode", tests);

@@ -9,7 +9,7 @@
 
 static void test_balanced(void)
 {
-	struct dp_counters c = {0};
+	struct dp_counters c = { 0 };
 
 	CU_ASSERT_TRUE(dp_counters_balanced(&c));
 	c.rx_packets = 10;
@@ -26,7 +26,7 @@ static void test_balanced(void)
 
 static void test_accumulate(void)
 {
-	struct dp_counters a = {0}, b = {0}, sum = {0};
+	struct dp_counters a = { 0 }, b = { 0 }, sum = { 0 };
 
 	a.rx_packets = 3;
 	a.filtered[DP_FILTER_RATE_LIMITED] = 3;
@@ -45,13 +45,15 @@ static void test_accumulate(void)
 
 static void test_json(void)
 {
-	static const char *const keys[] = {"rx_packets", "datagrams", "records", "events",
-					   "filtered", "decode_errors", "malformed",
-					   "xdp_dropped", "late_events", "results", "delivered",
-					   "spooled", "lost", "ruleset"};
-	struct dp_port_report port = {.spec = "pcap:x", .device = "net_pcap0", .rx_queues = 1,
-				      .ipackets = 7};
-	struct dp_stats_report r = {.ruleset = 3, .n_ports = 1, .ports = &port};
+	static const char *const keys[] = { "rx_packets", "datagrams",	 "records",
+					    "events",	  "filtered",	 "decode_errors",
+					    "malformed",  "xdp_dropped", "late_events",
+					    "results",	  "delivered",	 "spooled",
+					    "lost",	  "ruleset" };
+	struct dp_port_report port = {
+		.spec = "pcap:x", .device = "net_pcap0", .rx_queues = 1, .ipackets = 7
+	};
+	struct dp_stats_report r = { .ruleset = 3, .n_ports = 1, .ports = &port };
 	char path[] = "/tmp/riptide-stats-XXXXXX";
 	json_t *o, *back;
 	size_t k;
@@ -90,10 +92,10 @@ static void test_json(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		{"balanced", test_balanced},
-		{"accumulate", test_accumulate},
-		{"json", test_json},
-		{NULL, NULL},
+		{ "balanced", test_balanced },
+		{ "accumulate", test_accumulate },
+		{ "json", test_json },
+		{ NULL, NULL },
 	};
 
 	return unit_run("dp_stats", tests);

@@ -77,7 +77,7 @@ static const char good[] =
 
 static void test_streams(void)
 {
-	struct pat_diags d = {0};
+	struct pat_diags d = { 0 };
 	struct pat_ruleset *rs;
 	const struct pat_stream *s;
 
@@ -113,7 +113,7 @@ static void test_streams(void)
 /* Compiles src (named f.rql) and checks the diagnostics, in order. */
 static void check_errors(const char *src, const char *const *want, size_t n)
 {
-	struct pat_diags d = {0};
+	struct pat_diags d = { 0 };
 	struct pat_ruleset *rs = (struct pat_ruleset *)1;
 	size_t k;
 
@@ -134,7 +134,8 @@ static void test_errors_one_pass(void)
 {
 	static const char src[] =
 		"CREATE STREAM a (x BIGINT) WITH (format = 'xml', port = 70000);\n"
-		"CREATE STREAM b (x BIGINT, x DOUBLE) WITH (format = 'json', port = 1, colour = 'red');\n"
+		"CREATE STREAM b (x BIGINT, x DOUBLE) WITH (format = 'json', port = 1, colour = "
+		"'red');\n"
 		"CREATE STREAM a (y BIGINT) WITH (format = 'json', port = 1);\n"
 		"CREATE ALERT big AS SELECT * FROM a WHERE x > 1;\n"
 		"SELECT 1;\n";
@@ -158,31 +159,38 @@ static void test_stream_checks(void)
 {
 	{
 		static const char *const w[] = {
-			"f.rql:1:15: error: stream 's' needs WITH (format = 'json' | 'csv' | 'binary')",
+			"f.rql:1:15: error: stream 's' needs WITH (format = 'json' | 'csv' | "
+			"'binary')",
 			"f.rql:1:15: error: stream 's' needs WITH (port = N)",
-			"f.rql:1:46: error: timestamp column 'x' must be of type TIMESTAMP"};
+			"f.rql:1:46: error: timestamp column 'x' must be of type TIMESTAMP"
+		};
 		check_errors("CREATE STREAM s (x BIGINT) WITH (timestamp = 'x');", w, 3);
 	}
 	{
 		static const char *const w[] = {
-			"f.rql:1:67: error: timestamp column 'x' must be of type TIMESTAMP"};
-		check_errors("CREATE STREAM s (x BIGINT) WITH (format='json', port=1, timestamp='x');",
-			     w, 1);
+			"f.rql:1:67: error: timestamp column 'x' must be of type TIMESTAMP"
+		};
+		check_errors(
+			"CREATE STREAM s (x BIGINT) WITH (format='json', port=1, timestamp='x');",
+			w, 1);
 	}
 	{
 		static const char *const w[] = {
-			"f.rql:1:65: error: timestamp column 'q' is not a column of stream 's'"};
-		check_errors("CREATE STREAM s (x BIGINT) WITH (format='json',port=1,timestamp='q');",
-			     w, 1);
+			"f.rql:1:65: error: timestamp column 'q' is not a column of stream 's'"
+		};
+		check_errors(
+			"CREATE STREAM s (x BIGINT) WITH (format='json',port=1,timestamp='q');", w,
+			1);
 	}
 	{
-		static const char *const w[] = {
-			"f.rql:1:18: error: column 'x': format 'binary' needs a fixed length, STRING(n)"};
+		static const char *const w[] = { "f.rql:1:18: error: column 'x': format 'binary' "
+						 "needs a fixed length, STRING(n)" };
 		check_errors("CREATE STREAM s (x STRING) WITH (format='binary', port=1);", w, 1);
 	}
 	{
 		static const char *const w[] = {
-			"f.rql:2:49: error: port 7 is already taken by stream 'a'"};
+			"f.rql:2:49: error: port 7 is already taken by stream 'a'"
+		};
 		check_errors("CREATE STREAM a (x BIGINT) WITH (format='json', port=7);\n"
 			     "CREATE STREAM b (x BIGINT) WITH (format='json', port=7);",
 			     w, 1);
@@ -191,34 +199,40 @@ static void test_stream_checks(void)
 		static const char *const w[] = {
 			"f.rql:1:88: error: watermark_delay must be a duration such as '5 SECONDS' "
 			"(units MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS)",
-			"f.rql:1:59: error: delimiter applies to format 'csv' only"};
-		check_errors("CREATE STREAM s (x BIGINT) WITH (format='json', delimiter=';', port=1, "
-			     "watermark_delay='soon');",
-			     w, 2);
+			"f.rql:1:59: error: delimiter applies to format 'csv' only"
+		};
+		check_errors(
+			"CREATE STREAM s (x BIGINT) WITH (format='json', delimiter=';', port=1, "
+			"watermark_delay='soon');",
+			w, 2);
 	}
 	{
-		static const char *const w[] = {
-			"f.rql:1:20: error: expected a column type (BIGINT, DOUBLE, BOOLEAN, STRING, "
-			"TIMESTAMP), found 'INT'"};
+		static const char *const w[] = { "f.rql:1:20: error: expected a column type "
+						 "(BIGINT, DOUBLE, BOOLEAN, STRING, "
+						 "TIMESTAMP), found 'INT'" };
 		check_errors("CREATE STREAM s (x INT) WITH (format='json', port=1);", w, 1);
 	}
 	{
-		static const char *const w[] = {"f.rql:1:56: error: expected ';', found end of file"};
+		static const char *const w[] = {
+			"f.rql:1:56: error: expected ';', found end of file"
+		};
 		check_errors("CREATE STREAM s (x BIGINT) WITH (format='json', port=1)", w, 1);
 	}
 	{
 		static const char *const w[] = {
-			"f.rql:1:57: error: option 'port' is given twice"};
+			"f.rql:1:57: error: option 'port' is given twice"
+		};
 		check_errors("CREATE STREAM s (x BIGINT) WITH (port=1, format='json', port=2);", w,
 			     1);
 	}
 	{
 		static const char *const w[] = {
-			"f.rql:1:1: error: the rule file declares no stream (CREATE STREAM)"};
+			"f.rql:1:1: error: the rule file declares no stream (CREATE STREAM)"
+		};
 		check_errors("-- nothing here\n", w, 1);
 	}
 	{
-		static const char *const w[] = {"f.rql:2:3: error: unterminated string literal"};
+		static const char *const w[] = { "f.rql:2:3: error: unterminated string literal" };
 		check_errors("CREATE STREAM s (x BIGINT) WITH (format='json', port=1);\n  'oops", w,
 			     1);
 	}
@@ -249,7 +263,7 @@ static void test_durations(void)
 
 static void test_file(void)
 {
-	struct pat_diags d = {0};
+	struct pat_diags d = { 0 };
 	struct pat_ruleset *rs;
 
 	CU_ASSERT_EQUAL(pat_compile_file("/nonexistent/rules.rql", &rs, &d), -ENOENT);
@@ -263,14 +277,14 @@ static void test_file(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		{"lex_tokens", test_lex_tokens},
-		{"lex_errors", test_lex_errors},
-		{"streams", test_streams},
-		{"errors_one_pass", test_errors_one_pass},
-		{"stream_checks", test_stream_checks},
-		{"durations", test_durations},
-		{"file", test_file},
-		{NULL, NULL},
+		{ "lex_tokens", test_lex_tokens },
+		{ "lex_errors", test_lex_errors },
+		{ "streams", test_streams },
+		{ "errors_one_pass", test_errors_one_pass },
+		{ "stream_checks", test_stream_checks },
+		{ "durations", test_durations },
+		{ "file", test_file },
+		{ NULL, NULL },
 	};
 
 	return unit_run("pat_rules", tests);
