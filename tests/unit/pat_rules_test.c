@@ -134,8 +134,7 @@ static void test_errors_one_pass(void)
 {
 	static const char src[] =
 		"CREATE STREAM a (x BIGINT) WITH (format = 'xml', port = 70000);\n"
-		"CREATE STREAM b (x BIGINT, x DOUBLE) WITH (format = 'json', port = 1, colour = "
-		"'red');\n"
+		"CREATE STREAM b (x BIGINT, x DOUBLE) WITH (format = 'json', port = 1, colour = 'red');\n"
 		"CREATE STREAM a (y BIGINT) WITH (format = 'json', port = 1);\n"
 		"CREATE ALERT big AS SELECT * FROM a WHERE x > 1;\n"
 		"SELECT 1;\n";
@@ -159,8 +158,7 @@ static void test_stream_checks(void)
 {
 	{
 		static const char *const w[] = {
-			"f.rql:1:15: error: stream 's' needs WITH (format = 'json' | 'csv' | "
-			"'binary')",
+			"f.rql:1:15: error: stream 's' needs WITH (format = 'json' | 'csv' | 'binary')",
 			"f.rql:1:15: error: stream 's' needs WITH (port = N)",
 			"f.rql:1:46: error: timestamp column 'x' must be of type TIMESTAMP"
 		};
@@ -183,8 +181,9 @@ static void test_stream_checks(void)
 			1);
 	}
 	{
-		static const char *const w[] = { "f.rql:1:18: error: column 'x': format 'binary' "
-						 "needs a fixed length, STRING(n)" };
+		static const char *const w[] = {
+			"f.rql:1:18: error: column 'x': format 'binary' needs a fixed length, STRING(n)"
+		};
 		check_errors("CREATE STREAM s (x STRING) WITH (format='binary', port=1);", w, 1);
 	}
 	{
@@ -207,9 +206,10 @@ static void test_stream_checks(void)
 			w, 2);
 	}
 	{
-		static const char *const w[] = { "f.rql:1:20: error: expected a column type "
-						 "(BIGINT, DOUBLE, BOOLEAN, STRING, "
-						 "TIMESTAMP), found 'INT'" };
+		static const char *const w[] = {
+			"f.rql:1:20: error: expected a column type (BIGINT, DOUBLE, BOOLEAN, STRING, "
+			"TIMESTAMP), found 'INT'"
+		};
 		check_errors("CREATE STREAM s (x INT) WITH (format='json', port=1);", w, 1);
 	}
 	{
