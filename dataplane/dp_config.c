@@ -11,8 +11,10 @@
 const char dp_usage[] =
 	"usage: riptide --rules FILE --input SPEC [--input SPEC ...] [options] [-- EAL-ARGS...]\n"
 	"\n"
-	"Reads UDP event feeds from DPDK ports and counts every packet in one bucket:\n"
+	"Reads UDP event feeds from DPDK ports, parses their records into events and counts\n"
+	"every packet and every record in one bucket:\n"
 	"  rx_packets = filtered{reason} + decode_errors{reason} + datagrams\n"
+	"  records    = malformed{reason} + events\n"
 	"\n"
 	"inputs (--input SPEC, repeatable):\n"
 	"  pcap:PATH                    replay a pcap file; the input ends at its end\n"
@@ -26,6 +28,15 @@ const char dp_usage[] =
 	"  --rules FILE        rule file; an invalid file is reported and riptide exits 2\n"
 	"  --check-rules       only check --rules, print errors as FILE:LINE:COL, exit 0 or 2\n"
 	"  --stats-out FILE    write the final counters as JSON at exit\n"
+	"  --out DIR           file sink: each topic appends NDJSON to DIR/<topic>.ndjson\n"
+	"  --block PREFIX      drop datagrams from this source prefix (IPv4 or IPv6 CIDR;\n"
+	"                      repeatable): filtered{blocked_source}\n"
+	"  --rate-limit PPS    per-source packet rate limit (0 = off, the default):\n"
+	"                      filtered{rate_limited}\n"
+	"  --rate-burst N      packets a source may send at once (default: PPS)\n"
+	"  --backpressure P    when an lcore's result ring is full: wait (default) for the\n"
+	"                      sink, or drop the message and count it in lost{sink_ring_full}\n"
+	"  --result-ring KIB   bytes of each lcore's result ring, in KiB (default 4096)\n"
 	"  --workers N         worker lcores (default: every available core but the main one;\n"
 	"                      0 runs everything on the main lcore)\n"
 	"  --log-level LEVEL   error, warn, info (default) or debug\n"
@@ -55,6 +66,7 @@ void dp_config_init(struct dp_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->workers = -1;
 	cfg->log_level = DP_LOG_INFO;
+	cfg->result_ring_kib = 4096;
 }
 
 void dp_config_free(struct dp_config *cfg)
@@ -64,6 +76,25 @@ void dp_config_free(struct dp_config *cfg)
 	for (i = 0; i < cfg->n_inputs; i++)
 		free(cfg->inputs[i].target);
 	cfg->n_inputs = 0;
+	free(cfg->blocked);
+	cfg->blocked = NULL;
+	cfg->n_blocked = 0;
+}
+
+/* A whole decimal number in [min, max]. Returns 0 or -EINVAL. */
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v)
+{
+	unsigned long long x;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return -EINVAL;
+	*v = x;
+	return 0;
 }
 
 /* DPDK devargs are comma-separated key=value pairs: a target holding ',' or '='
@@ -208,7 +239,20 @@ static int parse_log_level(const char *s, enum dp_log_level *lvl)
 
 int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
-	enum { OPT_RULES = 256, OPT_CHECK, OPT_INPUT, OPT_STATS, OPT_WORKERS, OPT_LOG };
+	enum {
+		OPT_RULES = 256,
+		OPT_CHECK,
+		OPT_INPUT,
+		OPT_STATS,
+		OPT_WORKERS,
+		OPT_LOG,
+		OPT_OUT,
+		OPT_BLOCK,
+		OPT_RATE,
+		OPT_BURST,
+		OPT_BP,
+		OPT_RING
+	};
 	static const struct option opts[] = {
 		{ "rules", required_argument, NULL, OPT_RULES },
 		{ "check-rules", no_argument, NULL, OPT_CHECK },
@@ -216,10 +260,18 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 		{ "stats-out", required_argument, NULL, OPT_STATS },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
 		{ "log-level", required_argument, NULL, OPT_LOG },
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ "block", required_argument, NULL, OPT_BLOCK },
+		{ "rate-limit", required_argument, NULL, OPT_RATE },
+		{ "rate-burst", required_argument, NULL, OPT_BURST },
+		{ "backpressure", required_argument, NULL, OPT_BP },
+		{ "result-ring", required_argument, NULL, OPT_RING },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct dp_prefix *bv;
+	uint64_t u;
 	char *end;
 	long v;
 	int c, rc;
@@ -258,6 +310,54 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 				return fail(err, errlen,
 					    "--log-level '%s': expected error, warn, info or debug",
 					    optarg);
+			break;
+		case OPT_OUT:
+			cfg->out_dir = optarg;
+			break;
+		case OPT_BLOCK:
+			if (cfg->n_blocked == DP_MAX_BLOCKED)
+				return fail(err, errlen, "at most %d --block", DP_MAX_BLOCKED);
+			bv = realloc(cfg->blocked, (cfg->n_blocked + 1) * sizeof(*bv));
+			if (bv == NULL)
+				return fail(err, errlen, "out of memory");
+			cfg->blocked = bv;
+			if (dp_prefix_parse(optarg, &bv[cfg->n_blocked], err, errlen) != 0) {
+				char msg[256];
+
+				snprintf(msg, sizeof(msg), "%s", err);
+				return fail(err, errlen, "--block %s", msg);
+			}
+			cfg->n_blocked++;
+			break;
+		case OPT_RATE:
+			if (parse_u64(optarg, 0, 1000000000, &cfg->rate_pps))
+				return fail(err, errlen,
+					    "--rate-limit '%s': expected packets per second, 0 to "
+					    "1000000000",
+					    optarg);
+			break;
+		case OPT_BURST:
+			if (parse_u64(optarg, 1, 1000000000, &cfg->rate_burst))
+				return fail(err, errlen,
+					    "--rate-burst '%s': expected 1 to 1000000000", optarg);
+			break;
+		case OPT_BP:
+			if (strcmp(optarg, "wait") == 0)
+				cfg->backpressure_drop = 0;
+			else if (strcmp(optarg, "drop") == 0)
+				cfg->backpressure_drop = 1;
+			else
+				return fail(err, errlen,
+					    "--backpressure '%s': expected wait or drop", optarg);
+			break;
+		case OPT_RING:
+			if (parse_u64(optarg, 64, 1 << 20, &u) || (u & (u - 1)) != 0)
+				return fail(
+					err, errlen,
+					"--result-ring '%s': expected a power of two from 64 to "
+					"1048576 (KiB)",
+					optarg);
+			cfg->result_ring_kib = (uint32_t)u;
 			break;
 		case 'h':
 			fputs(dp_usage, stdout);

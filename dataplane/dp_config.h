@@ -10,8 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DP_MAX_INPUTS 16
-#define DP_MAX_QUEUES 64
+#include "dp_filter.h"
+
+#define DP_MAX_INPUTS  16
+#define DP_MAX_BLOCKED 4096
+#define DP_MAX_QUEUES  64
 
 enum dp_input_kind {
 	DP_IN_PCAP,
@@ -38,7 +41,14 @@ struct dp_config {
 	struct dp_input inputs[DP_MAX_INPUTS];
 	unsigned int n_inputs;
 	const char *stats_out;
-	int workers; /* -1: every available core but the main one */
+	const char *out_dir;	   /* --out: the file sink */
+	struct dp_prefix *blocked; /* --block, n_blocked of them */
+	unsigned int n_blocked;
+	uint64_t rate_pps;	  /* --rate-limit: per-source packets per second, 0: off */
+	uint64_t rate_burst;	  /* --rate-burst: 0 means rate_pps */
+	int backpressure_drop;	  /* --backpressure drop */
+	uint32_t result_ring_kib; /* --result-ring: per-lcore result ring size */
+	int workers;		  /* -1: every available core but the main one */
 	enum dp_log_level log_level;
 	int eal_argc; /* EAL arguments given after "--", passed through as they are */
 	char **eal_argv;

@@ -2,18 +2,17 @@
 #include "dp_lcore.h"
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 
 #include "dp_decode.h"
 
 volatile bool dp_force_quit;
-
-static inline bool port_allowed(const struct dp_pipeline *pl, uint16_t port)
-{
-	return (pl->port_allowed[port >> 6] >> (port & 63)) & 1;
-}
+int dp_rx_ts_offset = -1;
+uint64_t dp_rx_ts_flag;
 
 static inline bool cksum_bad(const struct rte_mbuf *m)
 {
@@ -21,8 +20,9 @@ static inline bool cksum_bad(const struct rte_mbuf *m)
 	       (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD;
 }
 
-/* Puts one packet in exactly one bucket. */
-static inline void classify(struct dp_worker *w, const struct rte_mbuf *m)
+/* Puts one packet in exactly one bucket; a datagram goes on to ingest. now_ns: the
+ * burst's wall-clock time. */
+static inline void classify(struct dp_worker *w, const struct rte_mbuf *m, uint64_t now_ns)
 {
 	struct dp_counters *c = &w->c;
 	const uint8_t *data;
@@ -44,12 +44,19 @@ static inline void classify(struct dp_worker *w, const struct rte_mbuf *m)
 		data = rte_pktmbuf_read(m, 0, len, w->linear);
 	}
 	switch (dp_decode(data, len, &l4, &reason)) {
-	case DP_DATAGRAM:
-		if (unlikely(!port_allowed(w->pipeline, l4.dst_port)))
-			c->filtered[DP_FILTER_UNKNOWN_PORT]++;
-		else
-			c->datagrams++;
+	case DP_DATAGRAM: {
+		struct dp_origin o = { .src_addr = l4.src_addr, .dst_port = l4.dst_port };
+
+		/* A port that stamps packets (pcap: the capture time) gives the arrival
+		 * time, so that a replay is the same whatever the speed of the replay. */
+		if (dp_rx_ts_offset >= 0 && (m->ol_flags & dp_rx_ts_flag))
+			now_ns = *RTE_MBUF_DYNFIELD(m, dp_rx_ts_offset, rte_mbuf_timestamp_t *) *
+				 1000;
+		o.now_ns = now_ns;
+		o.arrival_ms = (int64_t)(now_ns / 1000000);
+		dp_ingest_datagram(&w->in, &o, data + l4.payload_off, l4.payload_len);
 		break;
+	}
 	case DP_FILTERED:
 		c->filtered[reason]++;
 		break;
@@ -79,6 +86,7 @@ int dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
 	struct rte_mbuf *pkts[DP_BURST];
+	uint64_t now_ns;
 	uint16_t i, j, nb;
 
 	w->n_live = w->n_rxq;
@@ -94,11 +102,13 @@ int dp_worker_main(void *arg)
 				continue;
 			}
 			w->c.rx_packets += nb;
+			now_ns = w->wall0_ns +
+				 (uint64_t)((double)(rte_rdtsc() - w->tsc0) * w->ns_per_tsc);
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void *));
 			for (j = 0; j < nb; j++) {
 				if (j + 1 < nb)
 					rte_prefetch0(rte_pktmbuf_mtod(pkts[j + 1], void *));
-				classify(w, pkts[j]);
+				classify(w, pkts[j], now_ns);
 			}
 			rte_pktmbuf_free_bulk(pkts, nb);
 		}

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dp_ingest.h"
 #include "dp_port.h"
 #include "dp_stats.h"
 
@@ -22,11 +23,11 @@
 /* Set by the signal handler and by main; read by every lcore loop. */
 extern volatile bool dp_force_quit;
 
-/* What the data path is configured with: immutable while lcores run. */
-struct dp_pipeline {
-	/* Bit per UDP destination port that some stream declares. */
-	uint64_t port_allowed[65536 / 64];
-};
+/* The mbuf field where ports that have one (pcap) put the packet's receive time in
+ * microseconds, and the flag that says it is set; offset -1: no port has one. Set by
+ * main before the launch. */
+extern int dp_rx_ts_offset;
+extern uint64_t dp_rx_ts_flag;
 
 struct dp_rxq {
 	const struct dp_port *port;
@@ -40,14 +41,12 @@ struct dp_worker {
 	uint16_t n_live; /* queues not yet ended */
 	struct dp_rxq rxq[DP_MAX_RXQ_PER_LCORE];
 	bool ended[DP_MAX_RXQ_PER_LCORE];
-	const struct dp_pipeline *pipeline;
-	uint8_t *linear; /* DP_MAX_FRAME bytes, for multi-segment frames */
+	struct dp_ingest in; /* the pipeline, the result ring, parse state */
+	uint8_t *linear;     /* DP_MAX_FRAME bytes, for multi-segment frames */
+	/* wall-clock time from the TSC: ns = wall0_ns + (tsc - tsc0) * ns_per_tsc */
+	uint64_t tsc0, wall0_ns;
+	double ns_per_tsc;
 } __attribute__((aligned(64)));
-
-static inline void dp_pipeline_allow_port(struct dp_pipeline *pl, uint16_t port)
-{
-	pl->port_allowed[port >> 6] |= UINT64_C(1) << (port & 63);
-}
 
 /*
  * The lcore main loop (rte_eal_remote_launch). Returns when dp_force_quit is set or

@@ -20,24 +20,49 @@ void dp_counters_accumulate(struct dp_counters *sum, const struct dp_counters *c
 	sum->datagrams += load(&c->datagrams);
 	sum->records += load(&c->records);
 	sum->events += load(&c->events);
+	sum->empty_datagrams += load(&c->empty_datagrams);
+	sum->produced += load(&c->produced);
+	sum->sink_waits += load(&c->sink_waits);
 	for (k = 0; k < DP_FILTER__COUNT; k++)
 		sum->filtered[k] += load(&c->filtered[k]);
 	for (k = 0; k < DP_DERR__COUNT; k++)
 		sum->decode_errors[k] += load(&c->decode_errors[k]);
+	for (k = 0; k < FMT_M__COUNT; k++)
+		sum->malformed[k] += load(&c->malformed[k]);
+	for (k = 0; k < DP_LOST__COUNT; k++)
+		sum->lost[k] += load(&c->lost[k]);
+	for (k = 0; k < PAT_MAX_STREAMS; k++) {
+		sum->streams[k].datagrams += load(&c->streams[k].datagrams);
+		sum->streams[k].records += load(&c->streams[k].records);
+		sum->streams[k].events += load(&c->streams[k].events);
+		sum->streams[k].malformed += load(&c->streams[k].malformed);
+		sum->streams[k].dead_letters += load(&c->streams[k].dead_letters);
+	}
+}
+
+static const char *const lost_names[] = {
+#define X(e, s) s,
+	DP_LOST_REASONS(X)
+#undef X
+};
+
+const char *dp_lost_name(unsigned int reason)
+{
+	return reason < DP_LOST__COUNT ? lost_names[reason] : "unknown";
 }
 
 int dp_counters_balanced(const struct dp_counters *c)
 {
-	uint64_t in = c->datagrams;
+	uint64_t in = c->datagrams, rec = c->events;
 	unsigned int k;
 
 	for (k = 0; k < DP_FILTER__COUNT; k++)
 		in += c->filtered[k];
 	for (k = 0; k < DP_DERR__COUNT; k++)
 		in += c->decode_errors[k];
-	/* records = malformed + events: no record is framed before the ingest stage
-	 * exists, so both sides are zero until then and the check is exact. */
-	return in == c->rx_packets && c->records == c->events;
+	for (k = 0; k < FMT_M__COUNT; k++)
+		rec += c->malformed[k];
+	return in == c->rx_packets && c->records == rec;
 }
 
 /* An object reason -> count of the non-zero counters. */
@@ -65,7 +90,8 @@ static json_t *drop(json_t *a)
 json_t *dp_stats_json(const struct dp_stats_report *r)
 {
 	const struct dp_counters *t = &r->total;
-	json_t *ports, *lcores, *o;
+	json_t *ports, *lcores, *streams, *lost, *o;
+	uint64_t lost_v[DP_LOST__COUNT];
 	unsigned int k;
 
 	ports = json_array();
@@ -88,21 +114,40 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 					      "rx_queues", (int)r->lcores[k].n_rxq, "rx_packets",
 					      (json_int_t)r->lcores[k].rx_packets)) != 0)
 			lcores = drop(lcores);
+	streams = json_object();
+	for (k = 0; streams != NULL && k < r->n_streams; k++) {
+		const struct dp_stream_counters *sc = &t->streams[k];
+
+		if (json_object_set_new(streams, r->stream_names[k],
+					json_pack("{s:I, s:I, s:I, s:I, s:I}", "datagrams",
+						  (json_int_t)sc->datagrams, "records",
+						  (json_int_t)sc->records, "events",
+						  (json_int_t)sc->events, "malformed",
+						  (json_int_t)sc->malformed, "dead_letters",
+						  (json_int_t)sc->dead_letters)) != 0)
+			streams = drop(streams);
+	}
+	memcpy(lost_v, t->lost, sizeof(lost_v));
+	lost_v[DP_LOST_WRITE_ERROR] += r->lost_write;
+	lost = reasons(lost_v, DP_LOST__COUNT, dp_lost_name);
 	/* "o" (not "o*"): a member that could not be built fails the whole object,
 	 * so that the stats never come out with a key silently missing. */
 	o = json_pack(
 		"{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o, "
-		"s:I, s:f, s:o, s:o}",
+		"s:I, s:f, s:o, s:o, s:o, s:I, s:I, s:I}",
 		"rx_packets", (json_int_t)t->rx_packets, "datagrams", (json_int_t)t->datagrams,
 		"records", (json_int_t)t->records, "events", (json_int_t)t->events, "filtered",
 		reasons(t->filtered, DP_FILTER__COUNT, dp_filter_reason_name), "decode_errors",
-		reasons(t->decode_errors, DP_DERR__COUNT, dp_decode_error_name),
+		reasons(t->decode_errors, DP_DERR__COUNT, dp_decode_error_name), "malformed",
+		reasons(t->malformed, FMT_M__COUNT, fmt_malformed_name),
 		/* Stages that come with later parts of the pipeline: nothing is
 		 * counted there yet, so the objects are empty, not absent. */
-		"malformed", json_object(), "xdp_dropped", json_object(), "late_events",
-		json_object(), "results", json_object(), "delivered", (json_int_t)0, "spooled",
-		(json_int_t)0, "lost", json_object(), "ruleset", (json_int_t)r->ruleset, "uptime_s",
-		r->uptime_s, "ports", ports, "lcores", lcores);
+		"xdp_dropped", json_object(), "late_events", json_object(), "results",
+		json_object(), "delivered", (json_int_t)r->delivered, "spooled", (json_int_t)0,
+		"lost", lost, "ruleset", (json_int_t)r->ruleset, "uptime_s", r->uptime_s, "ports",
+		ports, "lcores", lcores, "streams", streams, "produced", (json_int_t)t->produced,
+		"empty_datagrams", (json_int_t)t->empty_datagrams, "sink_waits",
+		(json_int_t)t->sink_waits);
 	return o;
 }
 

@@ -13,14 +13,45 @@
 #include <jansson.h>
 
 #include "dp_decode.h"
+#include "formats/fmt.h"
+
+/* Why a produced message (result, dead letter) did not reach an output. */
+#define DP_LOST_REASONS(X)                                                           \
+	X(NO_SINK, "no_sink")		    /* no output configured */               \
+	X(SINK_RING_FULL, "sink_ring_full") /* --backpressure drop, ring full */     \
+	X(SHUTDOWN, "shutdown")		    /* stop while waiting for room */        \
+	X(TOO_LARGE, "too_large")	    /* larger than a result ring can hold */ \
+	X(WRITE_ERROR, "write_error")	    /* an output refused it (I/O error) */
+
+enum dp_lost {
+#define X(e, s) DP_LOST_##e,
+	DP_LOST_REASONS(X)
+#undef X
+		DP_LOST__COUNT
+};
+
+/* Per stream, per lcore. */
+struct dp_stream_counters {
+	uint64_t datagrams;
+	uint64_t records;
+	uint64_t events;
+	uint64_t malformed;
+	uint64_t dead_letters;
+};
 
 struct dp_counters {
 	uint64_t rx_packets;
 	uint64_t datagrams;
 	uint64_t records;
 	uint64_t events;
+	uint64_t empty_datagrams; /* datagrams without a record (inside datagrams) */
+	uint64_t produced;	  /* messages made for the sinks */
+	uint64_t sink_waits;	  /* times an lcore waited for room in its result ring */
 	uint64_t filtered[DP_FILTER__COUNT];
 	uint64_t decode_errors[DP_DERR__COUNT];
+	uint64_t malformed[FMT_M__COUNT];
+	uint64_t lost[DP_LOST__COUNT];
+	struct dp_stream_counters streams[PAT_MAX_STREAMS];
 } __attribute__((aligned(64)));
 
 /* Port-level figures from the driver: packets it lost before riptide saw them. */
@@ -42,6 +73,10 @@ struct dp_lcore_report {
 
 struct dp_stats_report {
 	struct dp_counters total;
+	uint64_t delivered; /* the sink's */
+	uint64_t lost_write;
+	unsigned int n_streams;
+	const char *const *stream_names; /* by stream index */
 	uint64_t ruleset;
 	double uptime_s;
 	unsigned int n_ports;
@@ -52,6 +87,8 @@ struct dp_stats_report {
 
 /* sum += c, reading c with relaxed atomic loads (c may be written meanwhile). */
 void dp_counters_accumulate(struct dp_counters *sum, const struct dp_counters *c);
+
+const char *dp_lost_name(unsigned int reason);
 
 /* 1 when both conservation equations of INTERFACES.md hold for c, else 0. */
 int dp_counters_balanced(const struct dp_counters *c);

@@ -19,6 +19,7 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
+#include <rte_mbuf_dyn.h>
 
 #include "dp_config.h"
 #include "dp_lcore.h"
@@ -26,6 +27,7 @@
 #include "dp_port.h"
 #include "dp_stats.h"
 #include "patterns/pat_rules.h"
+#include "sinks/sink.h"
 
 RTE_LOG_REGISTER(dp_logtype, riptide.dataplane, INFO);
 
@@ -96,18 +98,27 @@ static int assign_queues(struct dp_worker *workers, unsigned int n_workers,
 	return 0;
 }
 
-static void print_summary(const struct dp_counters *t)
+static void print_summary(const struct dp_stats_report *r)
 {
-	uint64_t filtered = 0, derr = 0;
+	const struct dp_counters *t = &r->total;
+	uint64_t filtered = 0, derr = 0, malformed = 0, lost = r->lost_write;
 	unsigned int k;
 
 	for (k = 0; k < DP_FILTER__COUNT; k++)
 		filtered += t->filtered[k];
 	for (k = 0; k < DP_DERR__COUNT; k++)
 		derr += t->decode_errors[k];
+	for (k = 0; k < FMT_M__COUNT; k++)
+		malformed += t->malformed[k];
+	for (k = 0; k < DP_LOST__COUNT; k++)
+		lost += t->lost[k];
 	printf("riptide: rx_packets %lu = datagrams %lu + filtered %lu + decode_errors %lu\n",
 	       (unsigned long)t->rx_packets, (unsigned long)t->datagrams, (unsigned long)filtered,
 	       (unsigned long)derr);
+	printf("riptide: records %lu = events %lu + malformed %lu\n", (unsigned long)t->records,
+	       (unsigned long)t->events, (unsigned long)malformed);
+	printf("riptide: messages produced %lu, delivered %lu, lost %lu\n",
+	       (unsigned long)t->produced, (unsigned long)r->delivered, (unsigned long)lost);
 	for (k = 0; k < DP_FILTER__COUNT; k++)
 		if (t->filtered[k])
 			printf("  filtered %-16s %lu\n", dp_filter_reason_name(k),
@@ -116,6 +127,13 @@ static void print_summary(const struct dp_counters *t)
 		if (t->decode_errors[k])
 			printf("  decode_errors %-11s %lu\n", dp_decode_error_name(k),
 			       (unsigned long)t->decode_errors[k]);
+	for (k = 0; k < FMT_M__COUNT; k++)
+		if (t->malformed[k])
+			printf("  malformed %-15s %lu\n", fmt_malformed_name(k),
+			       (unsigned long)t->malformed[k]);
+	for (k = 0; k < DP_LOST__COUNT; k++)
+		if (t->lost[k])
+			printf("  lost %-20s %lu\n", dp_lost_name(k), (unsigned long)t->lost[k]);
 	fflush(stdout);
 }
 
@@ -129,6 +147,10 @@ int main(int argc, char **argv)
 	struct dp_stats_report report = { 0 };
 	struct dp_worker *workers = NULL;
 	struct dp_pipeline *pipeline = NULL;
+	struct dp_blocklist *blocked = NULL;
+	struct sink_topics topics = { 0 };
+	static struct sink sink;
+	const char *stream_names[PAT_MAX_STREAMS];
 	unsigned int cores[RTE_MAX_LCORE], n_cores, n_workers, n_loops, i;
 	struct dp_argv eal = { 0 };
 	char **eal_view = NULL;
@@ -209,22 +231,64 @@ int main(int argc, char **argv)
 	}
 	ports_up = 1;
 
-	pipeline = rte_zmalloc("pipeline", sizeof(*pipeline), RTE_CACHE_LINE_SIZE);
+	/* Ports that stamp their packets (pcap) registered the timestamp field. */
+	dp_rx_ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+	rc = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
+	dp_rx_ts_flag = rc >= 0 ? UINT64_C(1) << rc : 0;
+	if (rc < 0)
+		dp_rx_ts_offset = -1;
+
+	pipeline = calloc(1, sizeof(*pipeline));
 	workers = rte_zmalloc("workers", n_loops * sizeof(*workers), RTE_CACHE_LINE_SIZE);
 	lcore_reports = calloc(n_loops, sizeof(*lcore_reports));
 	if (pipeline == NULL || workers == NULL || lcore_reports == NULL) {
 		fprintf(stderr, "riptide: out of memory for the lcores\n");
 		goto out;
 	}
-	for (i = 0; i < rs->n_streams; i++)
-		dp_pipeline_allow_port(pipeline, rs->streams[i].port);
+	rc = dp_pipeline_init(pipeline, rs, &topics);
+	if (rc != 0) {
+		fprintf(stderr, "riptide: cannot set up the streams: %s\n", strerror(-rc));
+		goto out;
+	}
+	if (cfg.n_blocked > 0) {
+		blocked = dp_blocklist_new(cfg.blocked, cfg.n_blocked);
+		if (blocked == NULL) {
+			fprintf(stderr, "riptide: out of memory for the block list\n");
+			goto out;
+		}
+	}
+	pipeline->blocked = blocked;
+	pipeline->rate_pps = cfg.rate_pps;
+	pipeline->rate_burst = cfg.rate_burst;
+	pipeline->backpressure = cfg.backpressure_drop ? DP_BP_DROP : DP_BP_WAIT;
+	pipeline->has_sink = cfg.out_dir != NULL;
+	pipeline->ruleset = 1; /* the set loaded at start; each reload will count up */
 	for (i = 0; i < n_loops; i++) {
-		workers[i].pipeline = pipeline;
-		workers[i].linear = rte_malloc("linear", DP_MAX_FRAME, RTE_CACHE_LINE_SIZE);
-		if (workers[i].linear == NULL) {
+		struct dp_worker *w = &workers[i];
+		struct timespec wall;
+		struct sink_ring *ring = NULL;
+
+		w->linear = rte_malloc("linear", DP_MAX_FRAME, RTE_CACHE_LINE_SIZE);
+		if (pipeline->has_sink) {
+			ring = sink_ring_new((size_t)cfg.result_ring_kib * 1024);
+			if (ring != NULL)
+				sink.rings[sink.n_rings++] = ring;
+		}
+		if (w->linear == NULL || (pipeline->has_sink && ring == NULL) ||
+		    dp_ingest_init(&w->in, pipeline, &w->c, ring, &dp_force_quit) != 0) {
 			fprintf(stderr, "riptide: out of memory for the lcores\n");
 			goto out;
 		}
+		clock_gettime(CLOCK_REALTIME, &wall);
+		w->tsc0 = rte_rdtsc();
+		w->wall0_ns = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec;
+		w->ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
+	}
+	sink.out_dir = cfg.out_dir;
+	sink.topics = &topics;
+	if (sink_start(&sink, err, sizeof(err)) != 0) {
+		fprintf(stderr, "riptide: %s\n", err);
+		goto out;
 	}
 	if (assign_queues(workers, n_loops, ports, cfg.n_inputs)) {
 		fprintf(stderr, "riptide: more than %d RX queues for one lcore\n",
@@ -259,6 +323,8 @@ int main(int argc, char **argv)
 		rte_eal_mp_wait_lcore();
 	}
 
+	/* Every producer has stopped: the sink drains what is left and closes. */
+	sink_stop(&sink);
 	for (i = 0; i < n_loops; i++) {
 		dp_counters_accumulate(&report.total, &workers[i].c);
 		lcore_reports[i].lcore = workers[i].lcore_id;
@@ -267,16 +333,29 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < cfg.n_inputs; i++)
 		dp_port_report(&ports[i], &port_reports[i]);
-	report.ruleset = 1; /* the set loaded at start; each reload will count up */
+	for (i = 0; i < rs->n_streams; i++)
+		stream_names[i] = rs->streams[i].name;
+	report.n_streams = rs->n_streams;
+	report.stream_names = stream_names;
+	report.delivered = sink.c.delivered;
+	report.lost_write = sink.c.lost_write;
+	report.ruleset = pipeline->ruleset;
 	report.uptime_s = now_s() - t0;
 	report.n_ports = cfg.n_inputs;
 	report.ports = port_reports;
 	report.n_lcores = n_loops;
 	report.lcores = lcore_reports;
-	print_summary(&report.total);
+	print_summary(&report);
 	status = EXIT_OK;
 	if (!dp_counters_balanced(&report.total)) {
 		DP_LOG(ERR, "counters do not balance: a packet escaped every bucket");
+		status = EXIT_RUNTIME;
+	}
+	/* Messages lost on the lcores were never produced into a ring. */
+	if (report.total.produced != report.delivered + report.lost_write) {
+		DP_LOG(ERR, "messages do not balance: produced %lu, delivered %lu, lost %lu",
+		       (unsigned long)report.total.produced, (unsigned long)report.delivered,
+		       (unsigned long)report.lost_write);
 		status = EXIT_RUNTIME;
 	}
 	if (cfg.stats_out != NULL) {
@@ -288,13 +367,20 @@ int main(int argc, char **argv)
 		}
 	}
 out:
+	sink_stop(&sink);
 	if (ports_up)
 		dp_ports_stop(ports, cfg.n_inputs);
 	if (workers != NULL)
-		for (i = 0; i < n_loops; i++)
+		for (i = 0; i < n_loops; i++) {
 			rte_free(workers[i].linear);
+			dp_ingest_fini(&workers[i].in);
+		}
+	for (i = 0; i < sink.n_rings; i++)
+		sink_ring_free(sink.rings[i]);
+	sink_topics_free(&topics);
+	dp_blocklist_free(blocked);
 	rte_free(workers);
-	rte_free(pipeline);
+	free(pipeline);
 	free(lcore_reports);
 	if (eal_up)
 		rte_eal_cleanup();

@@ -100,8 +100,8 @@ int fmt_schema_init(struct fmt_schema *sc, const struct pat_stream *s)
 	return 0;
 }
 
-bool fmt_next_record(const struct fmt_schema *sc, const uint8_t *data, size_t len,
-		     size_t *pos, const uint8_t **rec, size_t *rec_len)
+bool fmt_next_record(const struct fmt_schema *sc, const uint8_t *data, size_t len, size_t *pos,
+		     const uint8_t **rec, size_t *rec_len)
 {
 	size_t p = *pos, e;
 
@@ -266,8 +266,7 @@ int fmt_num_to_double(const struct fmt_num *n, double *v)
 
 	/* Clinger's fast path: both the mantissa and the power of ten are exact doubles,
 	 * so one multiplication or division rounds correctly. */
-	if (!n->truncated && n->mant <= (UINT64_C(1) << 53) && n->exp10 >= -22 &&
-	    n->exp10 <= 22) {
+	if (!n->truncated && n->mant <= (UINT64_C(1) << 53) && n->exp10 >= -22 && n->exp10 <= 22) {
 		d = (double)n->mant;
 		d = n->exp10 < 0 ? d / pow10[-n->exp10] : d * pow10[n->exp10];
 		*v = n->neg ? -d : d;
@@ -384,14 +383,13 @@ int fmt_parse_iso8601(const uint8_t *s, size_t len, int64_t *ms)
 	size_t p = 19;
 
 	/* YYYY-MM-DDTHH:MM:SS */
-	if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' &&
-	    s[10] != ' ') || s[13] != ':' || s[16] != ':')
+	if (len < 20 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
 		return -1;
 	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
 	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
-	    sec > 59)
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
 		return -1;
 	if (s[p] == '.' || s[p] == ',') {
 		p++;

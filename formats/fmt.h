@@ -18,16 +18,16 @@
 #include "patterns/pat_rules.h"
 
 /* Why a record is malformed: the names of the malformed{reason} counters. */
-#define FMT_MALFORMED_REASONS(X)                                                          \
-	X(BAD_JSON, "bad_json")                                                           \
-	X(BAD_CSV, "bad_csv")                                                             \
-	X(FIELD_COUNT, "field_count")                                                     \
-	X(BAD_LENGTH, "bad_length")                                                       \
-	X(BAD_TYPE, "bad_type")                                                           \
-	X(BAD_TIMESTAMP, "bad_timestamp")                                                 \
-	X(MISSING_TIMESTAMP, "missing_timestamp")                                         \
-	X(STRING_TOO_LONG, "string_too_long")                                             \
-	X(BAD_UTF8, "bad_utf8")                                                           \
+#define FMT_MALFORMED_REASONS(X)                  \
+	X(BAD_JSON, "bad_json")                   \
+	X(BAD_CSV, "bad_csv")                     \
+	X(FIELD_COUNT, "field_count")             \
+	X(BAD_LENGTH, "bad_length")               \
+	X(BAD_TYPE, "bad_type")                   \
+	X(BAD_TIMESTAMP, "bad_timestamp")         \
+	X(MISSING_TIMESTAMP, "missing_timestamp") \
+	X(STRING_TOO_LONG, "string_too_long")     \
+	X(BAD_UTF8, "bad_utf8")                   \
 	X(TOO_DEEP, "too_deep")
 
 enum fmt_malformed {
@@ -80,10 +80,10 @@ struct fmt_schema {
 	uint32_t n_cols;
 	int ts_col;
 	char delimiter;
-	uint8_t type[PAT_MAX_COLUMNS];	 /* enum pat_type */
-	uint32_t size[PAT_MAX_COLUMNS];	 /* binary layout: bytes of each column */
+	uint8_t type[PAT_MAX_COLUMNS];	  /* enum pat_type */
+	uint32_t size[PAT_MAX_COLUMNS];	  /* binary layout: bytes of each column */
 	uint32_t offset[PAT_MAX_COLUMNS]; /* binary layout: offset in the record */
-	uint32_t record_size;		 /* binary layout */
+	uint32_t record_size;		  /* binary layout */
 	uint16_t n_jnodes, n_jkeys;
 	struct fmt_jnode jnodes[FMT_MAX_JSON_NODES];
 	struct fmt_jkey jkeys[FMT_MAX_JSON_NODES];
@@ -110,8 +110,8 @@ int fmt_schema_init(struct fmt_schema *sc, const struct pat_stream *s);
  * the record size yields its records all the same (ceil(len / size) of them; the parse
  * of each reports bad_length), so that every one is counted.
  */
-bool fmt_next_record(const struct fmt_schema *sc, const uint8_t *data, size_t len,
-		     size_t *pos, const uint8_t **rec, size_t *rec_len);
+bool fmt_next_record(const struct fmt_schema *sc, const uint8_t *data, size_t len, size_t *pos,
+		     const uint8_t **rec, size_t *rec_len);
 
 /*
  * Parses one record (as framed by fmt_next_record) into row, in the stream's format.
@@ -122,12 +122,12 @@ bool fmt_next_record(const struct fmt_schema *sc, const uint8_t *data, size_t le
 int fmt_parse(const struct fmt_schema *sc, const uint8_t *rec, size_t len, size_t dgram_len,
 	      struct fmt_row *row, struct fmt_scratch *scratch, uint8_t *reason);
 
-int fmt_parse_json(const struct fmt_schema *sc, const uint8_t *rec, size_t len,
-		   struct fmt_row *row, struct fmt_scratch *scratch, uint8_t *reason);
-int fmt_parse_csv(const struct fmt_schema *sc, const uint8_t *rec, size_t len,
-		  struct fmt_row *row, struct fmt_scratch *scratch, uint8_t *reason);
-int fmt_parse_binary(const struct fmt_schema *sc, const uint8_t *rec, size_t len,
-		     size_t dgram_len, struct fmt_row *row, uint8_t *reason);
+int fmt_parse_json(const struct fmt_schema *sc, const uint8_t *rec, size_t len, struct fmt_row *row,
+		   struct fmt_scratch *scratch, uint8_t *reason);
+int fmt_parse_csv(const struct fmt_schema *sc, const uint8_t *rec, size_t len, struct fmt_row *row,
+		  struct fmt_scratch *scratch, uint8_t *reason);
+int fmt_parse_binary(const struct fmt_schema *sc, const uint8_t *rec, size_t len, size_t dgram_len,
+		     struct fmt_row *row, uint8_t *reason);
 
 /* ISO-8601 date-time with a zone (Z, +HH:MM, +HHMM, +HH) into epoch milliseconds;
  * fractions beyond the millisecond are truncated. Returns 0 or -1. */

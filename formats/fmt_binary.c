@@ -20,8 +20,8 @@ static inline uint64_t le64(const uint8_t *p)
 	return v;
 }
 
-int fmt_parse_binary(const struct fmt_schema *sc, const uint8_t *rec, size_t len,
-		     size_t dgram_len, struct fmt_row *row, uint8_t *reason)
+int fmt_parse_binary(const struct fmt_schema *sc, const uint8_t *rec, size_t len, size_t dgram_len,
+		     struct fmt_row *row, uint8_t *reason)
 {
 	uint32_t c;
 
@@ -54,8 +54,8 @@ int fmt_parse_binary(const struct fmt_schema *sc, const uint8_t *rec, size_t len
 			break;
 		case PAT_T_STRING:
 			nul = memchr(p, 0, sc->size[c]);
-			if (fmt_string_value(row, c, p,
-					     nul ? (size_t)(nul - p) : sc->size[c], reason) != 0)
+			if (fmt_string_value(row, c, p, nul ? (size_t)(nul - p) : sc->size[c],
+					     reason) != 0)
 				return -1;
 			break;
 		}

@@ -10,34 +10,42 @@
 
 #include "fmt_internal.h"
 
-const uint8_t *fmt_csv_record_end(const struct fmt_schema *sc, const uint8_t *p,
-				  const uint8_t *end)
+const uint8_t *fmt_csv_record_end(const struct fmt_schema *sc, const uint8_t *p, const uint8_t *end)
 {
-	const uint8_t *start = p, *q;
-	bool quoted = false;
+	const uint8_t *nl = memchr(p, '\n', (size_t)(end - p)), *q;
+	uint8_t delim = (uint8_t)sc->delimiter;
+	bool field_start = true;
 
-	(void)sc;
-	for (;;) {
-		q = memchr(p, quoted ? '"' : '\n', (size_t)(end - p));
-		if (!quoted) {
-			/* an unquoted stretch: is there a quote before the newline? */
-			const uint8_t *dq = memchr(p, '"', (size_t)((q ? q : end) - p));
-
-			if (dq == NULL)
-				return q;
-			quoted = true;
-			p = dq + 1;
+	/* the common case: no quote on the line */
+	if (memchr(p, '"', (size_t)((nl ? nl : end) - p)) == NULL)
+		return nl;
+	/* RFC 4180: a quote opens a quoted field only at the start of a field; inside
+	 * one, "" is a quote and a lone " closes it. A quote elsewhere is the parser's
+	 * bad_csv, not the framer's business. */
+	for (q = p; q < end; q++) {
+		if (field_start && *q == '"') {
+			for (q++;; q++) {
+				if (q == end) /* open at the end: the record is its line */
+					return nl;
+				if (*q == '"') {
+					if (q + 1 < end && q[1] == '"')
+						q++;
+					else
+						break;
+				}
+			}
+			field_start = false;
 			continue;
 		}
-		if (q == NULL) /* a quote left open: the record ends at its line's end */
-			return memchr(start, '\n', (size_t)(end - start));
-		quoted = false;
-		p = q + 1;
+		if (*q == '\n')
+			return q;
+		field_start = *q == delim;
 	}
+	return NULL;
 }
 
-int fmt_parse_csv(const struct fmt_schema *sc, const uint8_t *rec, size_t len,
-		  struct fmt_row *row, struct fmt_scratch *scratch, uint8_t *reason)
+int fmt_parse_csv(const struct fmt_schema *sc, const uint8_t *rec, size_t len, struct fmt_row *row,
+		  struct fmt_scratch *scratch, uint8_t *reason)
 {
 	const uint8_t *p = rec, *end = rec + len, *f, *q;
 	uint8_t delim = (uint8_t)sc->delimiter, type_reason = 0xff, r;

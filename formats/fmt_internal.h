@@ -9,8 +9,8 @@
 struct fmt_num {
 	const uint8_t *start;
 	size_t len;
-	uint64_t mant;	/* the first 19 significant digits */
-	int32_t exp10;	/* value = mant * 10^exp10 (when !truncated) */
+	uint64_t mant; /* the first 19 significant digits */
+	int32_t exp10; /* value = mant * 10^exp10 (when !truncated) */
 	bool neg;
 	bool is_int;	/* no fraction, no exponent */
 	bool truncated; /* more than 19 significant digits */
@@ -45,8 +45,8 @@ const uint8_t *fmt_csv_record_end(const struct fmt_schema *sc, const uint8_t *p,
 				  const uint8_t *end);
 
 /* Checks a string value bound for a STRING column: length and UTF-8. */
-static inline int fmt_string_value(struct fmt_row *row, uint32_t c, const uint8_t *s,
-				   size_t len, uint8_t *reason)
+static inline int fmt_string_value(struct fmt_row *row, uint32_t c, const uint8_t *s, size_t len,
+				   uint8_t *reason)
 {
 	if (len > PAT_MAX_STRING) {
 		*reason = FMT_M_STRING_TOO_LONG;

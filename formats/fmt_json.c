@@ -424,10 +424,14 @@ static int object(struct jp *j, int node, int depth)
 	}
 }
 
-int fmt_parse_json(const struct fmt_schema *sc, const uint8_t *rec, size_t len,
-		   struct fmt_row *row, struct fmt_scratch *scratch, uint8_t *reason)
+int fmt_parse_json(const struct fmt_schema *sc, const uint8_t *rec, size_t len, struct fmt_row *row,
+		   struct fmt_scratch *scratch, uint8_t *reason)
 {
-	struct jp j = { .p = rec, .end = rec + len, .sc = sc, .row = row, .scratch = scratch,
+	struct jp j = { .p = rec,
+			.end = rec + len,
+			.sc = sc,
+			.row = row,
+			.scratch = scratch,
 			.type_reason = NO_REASON };
 
 	row->present = 0;

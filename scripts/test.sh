@@ -59,14 +59,20 @@ stage_format() {
 		return 1
 	fi
 }
+# The build targets of the sources DIR/PATTERN: tests/unit/x_test.c -> tests/unit/x_test.
+targets() {
+	local f
+	for f in "$1"/$2; do
+		echo "${f%.c}"
+	done
+}
 stage_unit() {
 	meson_suite build unit
 }
 stage_asan() {
 	CC=clang configure build-asan -Dwerror=true -Db_sanitize=address,undefined \
 		-Db_lundef=false -Dc_args=-fno-sanitize-recover=undefined -Dfuzz=disabled &&
-		ninja -C build-asan tests/unit/dp_config_test tests/unit/dp_decode_test \
-			tests/unit/dp_stats_test tests/unit/pat_rules_test || return 1
+		ninja -C build-asan $(targets tests/unit '*_test.c') || return 1
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		meson_suite build-asan unit --no-rebuild
 }
@@ -76,8 +82,9 @@ stage_integration() {
 stage_fuzz() {
 	local t rc=0 corpus
 	CC=clang configure build-fuzz -Dtests=disabled -Dfuzz=enabled &&
-		ninja -C build-fuzz tests/fuzz/fuzz_decode tests/fuzz/fuzz_rules || return 1
-	for t in fuzz_decode fuzz_rules; do
+		ninja -C build-fuzz $(targets tests/fuzz 'fuzz_*.c') || return 1
+	for t in $(targets tests/fuzz 'fuzz_*.c'); do
+		t=${t##*/}
 		# New inputs go to a scratch directory; the corpus in the tree stays as it is.
 		corpus=$(mktemp -d)
 		if ./build-fuzz/tests/fuzz/$t -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \

@@ -19,9 +19,37 @@
 #include <jansson.h>
 
 #include "dataplane/dp_decode.h"
+#include "formats/fmt.h"
 #include "gen_frame.h"
 
 enum fmt { FMT_JSON, FMT_CSV, FMT_BINARY };
+static const char *const fmt_name[] = { "json", "csv", "binary" };
+
+#define GEN_MAX_STREAMS 8
+
+/* The kinds of malformed record the generator writes. "syntax" is the format's own:
+ * bad_json, bad_csv, or (binary) a datagram length that is not a multiple of the
+ * record size, which spoils every record of the datagram. */
+enum mkind {
+	MK_SYNTAX,
+	MK_BAD_TYPE,
+	MK_BAD_TIMESTAMP,
+	MK_MISSING_TS,
+	MK_BAD_UTF8,
+	MK_FIELD_COUNT,
+	MK__COUNT
+};
+static const char *const mkind_name[MK__COUNT] = { "syntax",	    "bad_type",
+						   "bad_timestamp", "missing_timestamp",
+						   "bad_utf8",	    "field_count" };
+/* riptide's reason for each kind, by format (-1: the format cannot have it) */
+static const int mkind_reason[3][MK__COUNT] = {
+	[FMT_JSON] = { FMT_M_BAD_JSON, FMT_M_BAD_TYPE, FMT_M_BAD_TIMESTAMP, FMT_M_MISSING_TIMESTAMP,
+		       FMT_M_BAD_UTF8, -1 },
+	[FMT_CSV] = { FMT_M_BAD_CSV, FMT_M_BAD_TYPE, FMT_M_BAD_TIMESTAMP, FMT_M_MISSING_TIMESTAMP,
+		      FMT_M_BAD_UTF8, FMT_M_FIELD_COUNT },
+	[FMT_BINARY] = { FMT_M_BAD_LENGTH, -1, -1, -1, FMT_M_BAD_UTF8, -1 },
+};
 
 /* Everything riptide must count for the file, mirrored from its stats names. */
 enum bucket {
@@ -61,8 +89,10 @@ static const char *bucket_name(int b)
 struct opts {
 	const char *out, *manifest;
 	uint64_t seed, count;
-	enum fmt format;
-	uint16_t port;
+	uint32_t n_streams, n_ports;
+	enum fmt format[GEN_MAX_STREAMS];
+	uint16_t port[GEN_MAX_STREAMS];
+	uint32_t mal_kinds; /* bit per enum mkind */
 	uint32_t keys, batch, sources;
 	double noise, malformed, ipv6, vlan;
 	uint32_t noise_kinds; /* bit per enum bucket that noise may take */
@@ -71,6 +101,10 @@ struct opts {
 
 struct counts {
 	uint64_t packets, bucket[B__COUNT], records, malformed;
+	uint64_t reason[FMT_M__COUNT]; /* malformed, by riptide's reason */
+	struct {
+		uint64_t datagrams, records, malformed;
+	} s[GEN_MAX_STREAMS];
 };
 
 static uint64_t rng_state;
@@ -120,38 +154,50 @@ static void make_event(struct event *e, const struct opts *o, uint64_t i)
 	e->status = statuses[rnd_below(4)];
 }
 
-/* One record at p; returns its length. bad: make it malformed for its format. */
-static size_t write_record(char *p, size_t cap, const struct event *e, enum fmt f, int bad)
+/* One record at p; returns its length. kind: MK__COUNT for a good record, else the
+ * way to spoil it. */
+static size_t write_record(char *p, size_t cap, const struct event *e, enum fmt f, int kind)
 {
+	const char *utf8 = kind == MK_BAD_UTF8 ? "\xff" : "";
+	char ts[32];
 	int n = 0;
 
+	if (kind == MK_BAD_TIMESTAMP)
+		snprintf(ts, sizeof(ts), f == FMT_JSON ? "\"yesterday\"" : "noon");
+	else
+		snprintf(ts, sizeof(ts), "%" PRIu64, e->ts);
 	switch (f) {
 	case FMT_JSON:
 		n = snprintf(p, cap,
-			     "{\"ts\":%" PRIu64 ",\"card\":\"%" PRIu64
-			     "\",\"merchant\":\"merchant-%04u\","
-			     "\"amount\":%.2f,\"country\":\"%s\",\"status\":\"%s\"}",
-			     e->ts, e->card, e->merchant, e->amount, e->country, e->status);
-		if (bad && n > 0)
+			     "{%s%s%s\"card\":\"%" PRIu64 "\",\"merchant\":\"merch%sant%s-%04u\","
+			     "\"amount\":%s%.2f%s,\"country\":\"%s\",\"status\":\"%s\"}",
+			     kind == MK_MISSING_TS ? "" : "\"ts\":",
+			     kind == MK_MISSING_TS ? "" : ts, kind == MK_MISSING_TS ? "" : ",",
+			     e->card, "", utf8, e->merchant, kind == MK_BAD_TYPE ? "\"" : "",
+			     e->amount, kind == MK_BAD_TYPE ? "\"" : "", e->country, e->status);
+		if (kind == MK_SYNTAX && n > 0)
 			n--; /* the closing brace is gone: not JSON */
 		break;
 	case FMT_CSV:
-		n = snprintf(p, cap, "%" PRIu64 ",%" PRIu64 ",%smerchant-%04u,%.2f,%s,%s", e->ts,
-			     e->card, bad ? "\"" : "", e->merchant, e->amount, e->country,
-			     e->status);
+		/* a quote inside an unquoted field: not CSV, and no effect on framing */
+		n = snprintf(
+			p, cap, "%s,%" PRIu64 ",merch%sant%s-%04u,%s%.2f,%s%s%s",
+			kind == MK_MISSING_TS ? "" : ts, e->card, kind == MK_SYNTAX ? "\"" : "",
+			utf8, e->merchant, kind == MK_BAD_TYPE ? "x" : "", e->amount, e->country,
+			kind == MK_FIELD_COUNT ? "" : ",", kind == MK_FIELD_COUNT ? "" : e->status);
 		break;
 	case FMT_BINARY: {
 		uint8_t *b = (uint8_t *)p;
-		char s[17];
+		char str[24];
 
 		if (cap < 58)
 			return 0;
 		memset(b, 0, 58);
 		memcpy(b, &e->ts, 8); /* little-endian hosts only, as riptide's layout */
-		snprintf(s, sizeof(s), "%" PRIu64, e->card);
-		memcpy(b + 8, s, strlen(s));
-		snprintf(s, sizeof(s), "merchant-%04u", e->merchant);
-		memcpy(b + 24, s, strlen(s));
+		snprintf(str, sizeof(str), "%" PRIu64, e->card);
+		memcpy(b + 8, str, strlen(str));
+		snprintf(str, sizeof(str), "merchant%s-%04u", utf8, e->merchant);
+		memcpy(b + 24, str, strlen(str) > 16 ? 16 : strlen(str));
 		memcpy(b + 40, &e->amount, 8);
 		memcpy(b + 48, e->country, 2);
 		memcpy(b + 50, e->status, strlen(e->status));
@@ -161,30 +207,66 @@ static size_t write_record(char *p, size_t cap, const struct event *e, enum fmt 
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
-/* A datagram of o->batch records. Returns its length; counts records and malformed. */
-static size_t make_payload(uint8_t *buf, size_t cap, const struct opts *o, uint64_t *ev,
-			   struct counts *c, int count_records)
+/* A malformed kind for format f, uniform among the allowed ones it can have. */
+static int pick_kind(const struct opts *o, enum fmt f)
 {
+	int k, n = 0, pick;
+
+	for (k = 0; k < MK__COUNT; k++)
+		n += (o->mal_kinds >> k & 1) && mkind_reason[f][k] >= 0;
+	if (n == 0)
+		return MK__COUNT;
+	pick = (int)rnd_below((uint64_t)n);
+	for (k = 0; k < MK__COUNT; k++)
+		if ((o->mal_kinds >> k & 1) && mkind_reason[f][k] >= 0 && pick-- == 0)
+			break;
+	return k;
+}
+
+static void count_bad(struct counts *c, uint32_t si, int reason)
+{
+	c->malformed++;
+	c->reason[reason]++;
+	c->s[si].malformed++;
+}
+
+/* A datagram of o->batch records for stream si. Returns its length; counts its
+ * records when count_records. */
+static size_t make_payload(uint8_t *buf, size_t cap, const struct opts *o, uint32_t si,
+			   uint64_t *ev, struct counts *c, int count_records)
+{
+	enum fmt f = o->format[si];
+	int kinds[100], bad_len = 0;
 	size_t len = 0;
-	int bad_bin = o->format == FMT_BINARY && rnd01() < o->malformed;
 	uint32_t r;
 
 	for (r = 0; r < o->batch; r++) {
 		struct event e;
-		int bad = o->format != FMT_BINARY && rnd01() < o->malformed;
 
-		make_event(&e, o, (*ev)++);
-		if (r > 0 && o->format != FMT_BINARY)
-			buf[len++] = '\n';
-		len += write_record((char *)buf + len, cap - len, &e, o->format, bad);
-		if (count_records) {
-			c->records++;
-			c->malformed += bad || bad_bin;
+		kinds[r] = rnd01() < o->malformed ? pick_kind(o, f) : MK__COUNT;
+		if (f == FMT_BINARY && kinds[r] == MK_SYNTAX) {
+			bad_len = 1;
+			kinds[r] = MK__COUNT;
 		}
+		make_event(&e, o, (*ev)++);
+		if (r > 0 && f != FMT_BINARY)
+			buf[len++] = '\n';
+		len += write_record((char *)buf + len, cap - len, &e, f, kinds[r]);
 	}
-	if (bad_bin) /* a length that is not a multiple of the record size */
+	if (bad_len) /* a length that is not a multiple of the record size */
 		for (r = 0; r < 3; r++)
 			buf[len++] = 0xee;
+	if (!count_records)
+		return len;
+	/* binary: the 3 bytes are a record too, and the length spoils every record */
+	c->records += o->batch + (uint32_t)bad_len;
+	c->s[si].records += o->batch + (uint32_t)bad_len;
+	for (r = 0; r < o->batch + (uint32_t)bad_len; r++) {
+		if (bad_len)
+			count_bad(c, si, FMT_M_BAD_LENGTH);
+		else if (kinds[r] != MK__COUNT)
+			count_bad(c, si, mkind_reason[f][kinds[r]]);
+	}
 	return len;
 }
 
@@ -210,6 +292,21 @@ static void source_of(struct gen_addr *a, uint32_t k)
 	}
 }
 
+/* A port no stream of o uses. */
+static uint16_t unknown_port(const struct opts *o)
+{
+	uint16_t p;
+	uint32_t k;
+
+	for (;;) {
+		p = (uint16_t)(1024 + rnd_below(60000));
+		for (k = 0; k < o->n_streams && o->port[k] != p; k++)
+			;
+		if (k == o->n_streams)
+			return p;
+	}
+}
+
 static int generate(const struct opts *o, struct counts *c)
 {
 	static uint8_t frame[GEN_MAX_FRAME], payload[GEN_MAX_FRAME];
@@ -225,7 +322,8 @@ static int generate(const struct opts *o, struct counts *c)
 	if (gen_pcap_header(f))
 		rc = -EIO;
 	for (i = 0; i < o->count && rc == 0; i++) {
-		struct gen_addr a = { .sport = 40000, .dport = o->port };
+		uint32_t si = o->n_streams > 1 ? (uint32_t)rnd_below(o->n_streams) : 0;
+		struct gen_addr a = { .sport = 40000, .dport = o->port[si] };
 		enum bucket b = B_DATAGRAM;
 		uint32_t len;
 		size_t plen;
@@ -253,8 +351,8 @@ static int generate(const struct opts *o, struct counts *c)
 			break;
 		default:
 			if (b == B_UNKNOWN_PORT)
-				a.dport = (uint16_t)(o->port + 1 + rnd_below(100));
-			plen = make_payload(payload, sizeof(payload) - 64, o, &ev, c,
+				a.dport = unknown_port(o);
+			plen = make_payload(payload, sizeof(payload) - 64, o, si, &ev, c,
 					    b == B_DATAGRAM);
 			len = gen_udp_frame(frame, &a, payload, (uint32_t)plen);
 			if (b == B_IP_FRAGMENT)
@@ -273,6 +371,8 @@ static int generate(const struct opts *o, struct counts *c)
 		}
 		c->packets++;
 		c->bucket[b]++;
+		if (b == B_DATAGRAM)
+			c->s[si].datagrams++;
 		if (gen_pcap_packet(f,
 				    (o->start_ms + i * o->interval_us / 1000) * 1000 +
 					    i * o->interval_us % 1000,
@@ -288,24 +388,33 @@ static int generate(const struct opts *o, struct counts *c)
 
 static int write_manifest(const struct opts *o, const struct counts *c)
 {
-	static const char *const fmt_name[] = { "json", "csv", "binary" };
-	static const char *const bad_reason[] = { "bad_json", "bad_csv", "bad_length" };
-	json_t *filtered = json_object(), *derr = json_object(), *mal = json_object(), *m;
+	json_t *filtered = json_object(), *derr = json_object(), *mal = json_object(),
+	       *streams = json_array(), *m;
+	uint32_t si;
 	int b, rc;
 
 	for (b = B_NOT_IP; b < B__COUNT; b++)
 		if (c->bucket[b])
 			json_object_set_new(bucket_reason[b].filter >= 0 ? filtered : derr,
 					    bucket_name(b), json_integer((json_int_t)c->bucket[b]));
-	if (c->malformed)
-		json_object_set_new(mal, bad_reason[o->format],
-				    json_integer((json_int_t)c->malformed));
-	m = json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:{s:s, s:i}}", "seed",
-		      (json_int_t)o->seed, "rx_packets", (json_int_t)c->packets, "datagrams",
+	for (b = 0; b < FMT_M__COUNT; b++)
+		if (c->reason[b])
+			json_object_set_new(mal, fmt_malformed_name((unsigned int)b),
+					    json_integer((json_int_t)c->reason[b]));
+	for (si = 0; si < o->n_streams; si++)
+		json_array_append_new(streams,
+				      json_pack("{s:s, s:i, s:I, s:I, s:I, s:I}", "format",
+						fmt_name[o->format[si]], "port", (int)o->port[si],
+						"datagrams", (json_int_t)c->s[si].datagrams,
+						"records", (json_int_t)c->s[si].records, "events",
+						(json_int_t)(c->s[si].records - c->s[si].malformed),
+						"malformed", (json_int_t)c->s[si].malformed));
+	m = json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o}", "seed", (json_int_t)o->seed,
+		      "rx_packets", (json_int_t)c->packets, "datagrams",
 		      (json_int_t)c->bucket[B_DATAGRAM], "filtered", filtered, "decode_errors",
 		      derr, "records", (json_int_t)c->records, "events",
-		      (json_int_t)(c->records - c->malformed), "malformed", mal, "stream", "format",
-		      fmt_name[o->format], "port", (int)o->port);
+		      (json_int_t)(c->records - c->malformed), "malformed", mal, "streams",
+		      streams);
 	if (m == NULL)
 		return -ENOMEM;
 	rc = json_dump_file(m, o->manifest, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -328,8 +437,9 @@ static const char usage[] =
 	"  --manifest FILE       JSON of the expected counters\n"
 	"  --seed N              random seed (default 1)\n"
 	"  --count N             packets (default 10000)\n"
-	"  --format F            json (default), csv or binary\n"
-	"  --port P              UDP destination port of the stream (default 9000)\n"
+	"  --format LIST         json (default), csv or binary; a list (json,csv) makes one\n"
+	"                        stream per format, each datagram of one picked at random\n"
+	"  --port LIST           UDP destination port of each stream (default 9000)\n"
 	"  --batch N             records per datagram (default 1)\n"
 	"  --keys N              distinct cards (default 1000)\n"
 	"  --sources N           distinct source addresses (default 64)\n"
@@ -337,6 +447,10 @@ static const char usage[] =
 	"  --interval-us N       arrival spacing in microseconds (default 100)\n"
 	"  --start-ms N          first arrival, epoch ms (default 1767225600000)\n"
 	"  --malformed SHARE     share of malformed records, 0..1 (default 0)\n"
+	"  --malformed-kinds L   which: syntax (bad_json, bad_csv, binary bad_length),\n"
+	"                        bad_type, bad_timestamp, missing_timestamp, bad_utf8,\n"
+	"                        field_count (default syntax); each record takes one the\n"
+	"                        format can have\n"
 	"  --noise SHARE         share of packets riptide must filter or reject (default 0)\n"
 	"  --noise-kinds LIST    which: not_ip,not_udp,ip_fragment,unknown_port,truncated,\n"
 	"                        bad_udp_length (default all)\n"
@@ -361,6 +475,64 @@ static int parse_kinds(const char *s, uint32_t *kinds)
 		*kinds |= 1u << b;
 	}
 	return *kinds ? 0 : -1;
+}
+
+/* "a,b,c": each item by its name in names[0..n); sets a bit per item. */
+static int parse_names(const char *s, const char *const *names, int n, uint32_t *bits)
+{
+	char buf[256], *tok, *save;
+	int k;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	*bits = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (k = 0; k < n && strcmp(tok, names[k]) != 0; k++)
+			;
+		if (k == n)
+			return -1;
+		*bits |= 1u << k;
+	}
+	return *bits ? 0 : -1;
+}
+
+/* A list of formats, in order: one stream each. */
+static int parse_formats(const char *s, struct opts *o)
+{
+	char buf[256], *tok, *save;
+	int k;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	o->n_streams = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (k = 0; k < 3 && strcmp(tok, fmt_name[k]) != 0; k++)
+			;
+		if (k == 3 || o->n_streams == GEN_MAX_STREAMS)
+			return -1;
+		o->format[o->n_streams++] = (enum fmt)k;
+	}
+	return o->n_streams ? 0 : -1;
+}
+
+static int parse_ports(const char *s, struct opts *o)
+{
+	char buf[256], *tok, *save, *end;
+	unsigned long v;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	o->n_ports = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		v = strtoul(tok, &end, 10);
+		if (*end || v < 1 || v > 65535 || o->n_ports == GEN_MAX_STREAMS)
+			return -1;
+		o->port[o->n_ports++] = (uint16_t)v;
+	}
+	return o->n_ports ? 0 : -1;
 }
 
 static int parse_share(const char *s, double *v)
@@ -397,6 +569,7 @@ int main(int argc, char **argv)
 		{ "interval-us", required_argument, NULL, 'i' },
 		{ "start-ms", required_argument, NULL, 't' },
 		{ "malformed", required_argument, NULL, 'M' },
+		{ "malformed-kinds", required_argument, NULL, 'B' },
 		{ "noise", required_argument, NULL, 'N' },
 		{ "noise-kinds", required_argument, NULL, 'K' },
 		{ "ipv6", required_argument, NULL, '6' },
@@ -406,7 +579,10 @@ int main(int argc, char **argv)
 	};
 	struct opts o = { .seed = 1,
 			  .count = 10000,
-			  .port = 9000,
+			  .n_streams = 1,
+			  .n_ports = 1,
+			  .port = { 9000 },
+			  .mal_kinds = 1u << MK_SYNTAX,
 			  .batch = 1,
 			  .keys = 1000,
 			  .sources = 64,
@@ -441,8 +617,10 @@ int main(int argc, char **argv)
 			bad = parse_u64(optarg, &o.count, 0, UINT64_MAX);
 			break;
 		case 'p':
-			bad = parse_u64(optarg, &v, 1, 65535);
-			o.port = (uint16_t)v;
+			bad = parse_ports(optarg, &o);
+			break;
+		case 'B':
+			bad = parse_names(optarg, mkind_name, MK__COUNT, &o.mal_kinds);
 			break;
 		case 'b':
 			bad = parse_u64(optarg, &v, 1, 100);
@@ -481,14 +659,7 @@ int main(int argc, char **argv)
 			bad = parse_share(optarg, &o.vlan);
 			break;
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				o.format = FMT_JSON;
-			else if (strcmp(optarg, "csv") == 0)
-				o.format = FMT_CSV;
-			else if (strcmp(optarg, "binary") == 0)
-				o.format = FMT_BINARY;
-			else
-				bad = 1;
+			bad = parse_formats(optarg, &o);
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -505,6 +676,12 @@ int main(int argc, char **argv)
 		return 2;
 	if (o.out == NULL) {
 		fprintf(stderr, "riptide-gen: --out FILE is required\n");
+		return 2;
+	}
+	if (o.n_ports != o.n_streams) {
+		fprintf(stderr,
+			"riptide-gen: %u format(s) but %u port(s): give one port a stream\n",
+			o.n_streams, o.n_ports);
 		return 2;
 	}
 	if (generate(&o, &c))

@@ -52,7 +52,7 @@ static int str_is(int c, const char *s)
 	return has(c) && row.v[c].s.len == strlen(s) && memcmp(row.v[c].s.p, s, strlen(s)) == 0;
 }
 
-#define PAYMENTS                                                                          \
+#define PAYMENTS                                                                            \
 	"CREATE STREAM p (ts TIMESTAMP, card STRING, amount DOUBLE, n BIGINT, ok BOOLEAN, " \
 	"at TIMESTAMP) WITH (format = '%s', port = 9000, timestamp = 'ts'%s);"
 
@@ -423,19 +423,20 @@ static void test_iso8601(void)
 		{ "9999-12-31T23:59:59Z", 253402300799000 },
 	};
 	static const char *const bad[] = {
-		"2023-02-29T00:00:00Z", "2023-13-01T00:00:00Z", "2023-01-01T24:00:00Z",
-		"2023-01-01T00:60:00Z", "2023-01-01T00:00:60Z", "2023-01-01T00:00:00",
-		"2023-01-01T00:00:00.Z", "2023-01-01T00:00:00+1", "2023-01-01T00:00:00+24:00",
-		"2023-01-01", "2023/01/01T00:00:00Z", "2023-01-01T00:00:00Zjunk",
+		"2023-02-29T00:00:00Z",	     "2023-13-01T00:00:00Z",
+		"2023-01-01T24:00:00Z",	     "2023-01-01T00:60:00Z",
+		"2023-01-01T00:00:60Z",	     "2023-01-01T00:00:00",
+		"2023-01-01T00:00:00.Z",     "2023-01-01T00:00:00+1",
+		"2023-01-01T00:00:00+24:00", "2023-01-01",
+		"2023/01/01T00:00:00Z",	     "2023-01-01T00:00:00Zjunk",
 		"2023-1-01T00:00:00Z",
 	};
 	int64_t ms;
 	size_t k;
 
 	for (k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
-		CU_ASSERT_EQUAL(fmt_parse_iso8601((const uint8_t *)good[k].s, strlen(good[k].s),
-						  &ms),
-				0);
+		CU_ASSERT_EQUAL(
+			fmt_parse_iso8601((const uint8_t *)good[k].s, strlen(good[k].s), &ms), 0);
 		CU_ASSERT_EQUAL(ms, good[k].ms);
 	}
 	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "dp_ingest.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/fmt_out.h"
+
+/* Source slots of the per-lcore rate limiter (32 bytes each: 2 MiB). */
+#define DP_RL_SLOTS (1u << 16)
+/* Scratch for unescaped strings: at least the largest record (a whole datagram). */
+#define DP_SCRATCH (128u * 1024)
+
+int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
+		     struct sink_topics *topics)
+{
+	uint32_t i;
+	int rc;
+
+	memset(pl->stream_of_port, DP_NO_STREAM, sizeof(pl->stream_of_port));
+	pl->n_streams = rs->n_streams;
+	for (i = 0; i < rs->n_streams; i++) {
+		const struct pat_stream *s = &rs->streams[i];
+		struct dp_stream_rt *st = &pl->streams[i];
+
+		rc = fmt_schema_init(&st->sc, s);
+		if (rc != 0)
+			return rc;
+		st->name = s->name;
+		st->dl_topic = -1;
+		if (s->dead_letter_topic != NULL) {
+			rc = sink_topics_add(topics, s->dead_letter_topic);
+			if (rc < 0)
+				return rc;
+			st->dl_topic = rc;
+		}
+		pl->stream_of_port[s->port] = (uint8_t)i;
+	}
+	return 0;
+}
+
+int dp_ingest_init(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp_counters *c,
+		   struct sink_ring *ring, const volatile bool *quit)
+{
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	in->c = c;
+	in->pl = pl;
+	in->ring = ring;
+	in->quit = quit;
+	in->scratch.buf = malloc(DP_SCRATCH);
+	in->scratch.cap = DP_SCRATCH;
+	if (in->scratch.buf == NULL)
+		return -ENOMEM;
+	rc = dp_ratelimit_init(&in->rl, pl->rate_pps, pl->rate_burst, DP_RL_SLOTS);
+	if (rc != 0) {
+		free(in->scratch.buf);
+		in->scratch.buf = NULL;
+	}
+	return rc;
+}
+
+void dp_ingest_fini(struct dp_ingest *in)
+{
+	dp_ratelimit_fini(&in->rl);
+	free(in->scratch.buf);
+	in->scratch.buf = NULL;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/*
+ * Room for a message of up to max bytes in the lcore's result ring, by the
+ * back-pressure policy; NULL when the message is lost (counted here).
+ */
+static uint8_t *reserve(struct dp_ingest *in, size_t max)
+{
+	struct dp_counters *c = in->c;
+	uint8_t *p;
+	bool waited = false;
+
+	if (in->ring == NULL) {
+		c->lost[DP_LOST_NO_SINK]++;
+		return NULL;
+	}
+	if (max > sink_ring_max_msg(in->ring)) {
+		c->lost[DP_LOST_TOO_LARGE]++;
+		return NULL;
+	}
+	while ((p = sink_ring_reserve(in->ring, max)) == NULL) {
+		if (in->pl->backpressure == DP_BP_DROP) {
+			c->lost[DP_LOST_SINK_RING_FULL]++;
+			return NULL;
+		}
+		if (*in->quit) {
+			c->lost[DP_LOST_SHUTDOWN]++;
+			return NULL;
+		}
+		if (!waited) {
+			c->sink_waits++;
+			waited = true;
+		}
+		cpu_relax();
+	}
+	return p;
+}
+
+/* The raw record and why it is malformed, to the stream's dead letter topic. */
+static void dead_letter(struct dp_ingest *in, const struct dp_stream_rt *st,
+			const struct dp_origin *o, const uint8_t *rec, size_t len, uint8_t reason)
+{
+	struct fmt_out out;
+	char src[INET6_ADDRSTRLEN];
+	bool text = st->sc.format != PAT_FMT_BINARY && fmt_utf8_valid(rec, len);
+	size_t max = 256 + FMT_OUT_STR_MAX(strlen(st->name)) + FMT_OUT_STR_MAX(len);
+
+	out.p = reserve(in, max);
+	if (out.p == NULL)
+		return;
+	out.cap = max;
+	out.len = 0;
+	out.overflow = false;
+	if (memcmp(o->src_addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
+		inet_ntop(AF_INET, o->src_addr + 12, src, sizeof(src));
+	else
+		inet_ntop(AF_INET6, o->src_addr, src, sizeof(src));
+	fmt_out_lit(&out, "{\"stream\":");
+	fmt_out_str(&out, (const uint8_t *)st->name, strlen(st->name));
+	fmt_out_lit(&out, ",\"reason\":\"");
+	fmt_out_lit(&out, fmt_malformed_name(reason));
+	fmt_out_lit(&out, "\",\"ruleset\":");
+	fmt_out_i64(&out, (int64_t)in->pl->ruleset);
+	fmt_out_lit(&out, ",\"ts\":");
+	fmt_out_i64(&out, o->arrival_ms);
+	fmt_out_lit(&out, ",\"src\":\"");
+	fmt_out_lit(&out, src);
+	fmt_out_lit(&out, "\",\"port\":");
+	fmt_out_i64(&out, o->dst_port);
+	if (text) {
+		fmt_out_lit(&out, ",\"record\":");
+		fmt_out_str(&out, rec, len);
+	} else {
+		fmt_out_lit(&out, ",\"record_base64\":");
+		fmt_out_base64(&out, rec, len);
+	}
+	fmt_out_lit(&out, "}");
+	if (out.overflow) { /* cannot happen with max above; never send half a message */
+		in->c->lost[DP_LOST_TOO_LARGE]++;
+		return;
+	}
+	sink_ring_commit(in->ring, (uint16_t)st->dl_topic, 0, out.len);
+	in->c->produced++;
+}
+
+void dp_ingest_datagram(struct dp_ingest *in, const struct dp_origin *o, const uint8_t *payload,
+			uint32_t len)
+{
+	const struct dp_pipeline *pl = in->pl;
+	struct dp_counters *c = in->c;
+	const struct dp_stream_rt *st;
+	struct dp_stream_counters *sc;
+	const uint8_t *rec;
+	size_t pos = 0, rl;
+	uint32_t n = 0, events = 0;
+	uint8_t si = pl->stream_of_port[o->dst_port], reason;
+
+	if (si == DP_NO_STREAM) {
+		c->filtered[DP_FILTER_UNKNOWN_PORT]++;
+		return;
+	}
+	if (pl->blocked != NULL && dp_blocklist_match(pl->blocked, o->src_addr)) {
+		c->filtered[DP_FILTER_BLOCKED_SOURCE]++;
+		return;
+	}
+	if (!dp_ratelimit_allow(&in->rl, o->src_addr, o->now_ns)) {
+		c->filtered[DP_FILTER_RATE_LIMITED]++;
+		return;
+	}
+	st = &pl->streams[si];
+	sc = &c->streams[si];
+	c->datagrams++;
+	sc->datagrams++;
+	while (fmt_next_record(&st->sc, payload, len, &pos, &rec, &rl)) {
+		n++;
+		if (fmt_parse(&st->sc, rec, rl, len, &in->row, &in->scratch, &reason) != 0) {
+			c->malformed[reason]++;
+			sc->malformed++;
+			if (st->dl_topic >= 0) {
+				dead_letter(in, st, o, rec, rl, reason);
+				sc->dead_letters++;
+			}
+			continue;
+		}
+		if (st->sc.ts_col < 0)
+			in->row.ts_ms = o->arrival_ms;
+		events++;
+	}
+	c->records += n;
+	sc->records += n;
+	c->events += events;
+	sc->events += events;
+	if (n == 0)
+		c->empty_datagrams++;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * From a datagram to events: the stream of its UDP port, the records framed out of
+ * it, each parsed into a typed row or counted as malformed under its reason (and
+ * written raw to the stream's dead_letter_topic), and the pre-filter's verdicts before
+ * that. Plain C without DPDK: the lcore loop calls it, and so do the tests.
+ *
+ * struct dp_pipeline is the immutable configuration of the data path, built from a
+ * rule set and the command line; struct dp_ingest is one lcore's working state.
+ */
+#ifndef RIPTIDE_DP_INGEST_H
+#define RIPTIDE_DP_INGEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp_filter.h"
+#include "dp_stats.h"
+#include "formats/fmt.h"
+#include "patterns/pat_rules.h"
+#include "sinks/sink.h"
+
+#define DP_NO_STREAM 0xff
+
+/* What to do when a result ring is full. */
+enum dp_backpressure {
+	DP_BP_WAIT, /* the lcore waits for the sink (the NIC's queue absorbs, then drops
+		       and counts imissed) */
+	DP_BP_DROP, /* the message is dropped and counted as lost{sink_ring_full} */
+};
+
+struct dp_stream_rt {
+	struct fmt_schema sc;
+	const char *name;
+	int dl_topic; /* sink topic of dead letters, -1: counted only */
+};
+
+struct dp_pipeline {
+	uint8_t stream_of_port[65536]; /* stream index, or DP_NO_STREAM */
+	uint32_t n_streams;
+	uint64_t ruleset; /* version, in every message */
+	bool has_sink;	  /* some output takes messages */
+	enum dp_backpressure backpressure;
+	const struct dp_blocklist *blocked; /* NULL: none */
+	uint64_t rate_pps, rate_burst;	    /* per-source limit, 0: off */
+	struct dp_stream_rt streams[PAT_MAX_STREAMS];
+};
+
+/*
+ * Fills pl from rule set rs (which must outlive it): streams, ports, and a sink topic
+ * for each dead_letter_topic (added to topics). Returns 0 or -errno.
+ */
+int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
+		     struct sink_topics *topics);
+
+/* One lcore's ingest state. */
+struct dp_ingest {
+	struct dp_counters *c;
+	const struct dp_pipeline *pl;
+	struct sink_ring *ring; /* results out; NULL when !pl->has_sink */
+	const volatile bool *quit;
+	struct dp_ratelimit rl;
+	struct fmt_scratch scratch;
+	struct fmt_row row;
+};
+
+/* Sets up in for pipeline pl, counting into c. Returns 0 or -errno. */
+int dp_ingest_init(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp_counters *c,
+		   struct sink_ring *ring, const volatile bool *quit);
+void dp_ingest_fini(struct dp_ingest *in);
+
+/* Where a datagram comes from. */
+struct dp_origin {
+	const uint8_t *src_addr; /* 16 bytes, v4-mapped for IPv4 */
+	uint16_t dst_port;
+	int64_t arrival_ms; /* event time of streams without a timestamp column */
+	uint64_t now_ns;    /* for the rate limit */
+};
+
+/*
+ * The pre-filter and ingest of one datagram: counts it as filtered (unknown_port,
+ * blocked_source, rate_limited) or as a datagram of its stream, then every record
+ * in it as an event or malformed.
+ */
+void dp_ingest_datagram(struct dp_ingest *in, const struct dp_origin *o, const uint8_t *payload,
+			uint32_t len);
+
+#endif
