@@ -49,7 +49,8 @@ size_t sink_ring_max_msg(const struct sink_ring *r);
  * policy decides) or max exceeds sink_ring_max_msg().
  */
 uint8_t *sink_ring_reserve(struct sink_ring *r, size_t max);
-/* Producer: publishes the reserved message with len bytes of key and value. */
+/* Producer: publishes the reserved message with len bytes of key and value. topic is
+ * below SINK_MAX_TOPICS (the ring keeps 0xffff for itself). */
 void sink_ring_commit(struct sink_ring *r, uint16_t topic, uint16_t key_len, size_t len);
 
 /* Consumer: the oldest message, or NULL when the ring is empty. */

@@ -40,19 +40,22 @@ finish() {
 	exit $?
 }
 
-# check_counters STATS MANIFEST: every L2-L4 counter of riptide's stats equals what
-# the generator wrote into the manifest (zero counters absent on both sides).
+# check_counters STATS MANIFEST: every packet and record counter of riptide's stats
+# equals what the generator wrote into the manifest (zero counters absent on both
+# sides), and both conservation equations hold.
 check_counters() {
 	local stats=$1 manifest=$2 key
-	for key in rx_packets datagrams; do
+	for key in rx_packets datagrams records events; do
 		check_eq "$key" "$(jq -r ".$key" "$stats")" "$(jq -r ".$key" "$manifest")"
 	done
-	for key in filtered decode_errors; do
+	for key in filtered decode_errors malformed; do
 		check_eq "$key" "$(jq -cS ".$key" "$stats")" "$(jq -cS ".$key" "$manifest")"
 	done
 	check_eq "conservation: rx_packets = filtered + decode_errors + datagrams" \
 		"$(jq '.rx_packets' "$stats")" \
 		"$(jq '[.datagrams, (.filtered[]), (.decode_errors[])] | add' "$stats")"
+	check_eq "conservation: records = malformed + events" "$(jq '.records' "$stats")" \
+		"$(jq '[.events, (.malformed[])] | add' "$stats")"
 }
 
 # sum_manifests OUT M1 M2...: one manifest that adds the counters of several.
@@ -61,7 +64,9 @@ sum_manifests() {
 	shift
 	jq -s 'def addup(k): map(.[k]) | reduce .[] as $o ({}; reduce ($o | to_entries[]) as $e (.; .[$e.key] += $e.value));
 		{rx_packets: (map(.rx_packets) | add), datagrams: (map(.datagrams) | add),
-		filtered: addup("filtered"), decode_errors: addup("decode_errors")}' \
+		records: (map(.records) | add), events: (map(.events) | add),
+		filtered: addup("filtered"), decode_errors: addup("decode_errors"),
+		malformed: addup("malformed")}' \
 		"$@" >"$out"
 }
 

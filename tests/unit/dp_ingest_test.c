@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* From a datagram to events and dead letters: stream by port, the pre-filter's
+ * verdicts in the BPF side's order, per-stream counters, empty datagrams, dead
+ * letters as JSON in the result ring, and the back-pressure policies. */
+#include <jansson.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/dp_ingest.h"
+#include "unit.h"
+
+static const char rules[] =
+	"CREATE STREAM j (ts TIMESTAMP, card STRING) WITH (format = 'json', port = 9000, "
+	"timestamp = 'ts', dead_letter_topic = 'dead');\n"
+	"CREATE STREAM c (card STRING, n BIGINT) WITH (format = 'csv', port = 9001);\n"
+	"CREATE STREAM b (n BIGINT) WITH (format = 'binary', port = 9002, "
+	"dead_letter_topic = 'dead_bin');\n";
+
+static struct pat_ruleset *rs;
+static struct dp_pipeline pl;
+static struct sink_topics topics;
+static struct dp_counters c;
+static struct dp_ingest in;
+static volatile bool quit;
+static uint8_t src4[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 9 };
+
+static void setup(struct sink_ring *ring)
+{
+	struct pat_diags d = { 0 };
+
+	if (rs == NULL) {
+		CU_ASSERT_FATAL(pat_compile("t.rql", rules, strlen(rules), &rs, &d) == 0);
+		CU_ASSERT_FATAL(dp_pipeline_init(&pl, rs, &topics) == 0);
+	}
+	pl.ruleset = 7;
+	memset(&c, 0, sizeof(c));
+	dp_ingest_fini(&in);
+	CU_ASSERT_FATAL(dp_ingest_init(&in, &pl, &c, ring, &quit) == 0);
+}
+
+static void feed(uint16_t port, const char *payload, uint32_t len)
+{
+	struct dp_origin o = {
+		.src_addr = src4, .dst_port = port, .arrival_ms = 1234, .now_ns = 1234000000
+	};
+
+	dp_ingest_datagram(&in, &o, (const uint8_t *)payload, len);
+}
+
+#define FEED(port, s) feed(port, s, sizeof(s) - 1)
+
+static void test_counts(void)
+{
+	setup(NULL);
+	CU_ASSERT_EQUAL(topics.n, 2);
+	CU_ASSERT_STRING_EQUAL(topics.names[pl.streams[0].dl_topic], "dead");
+	CU_ASSERT_EQUAL(pl.streams[1].dl_topic, -1);
+	FEED(9000, "{\"ts\":1,\"card\":\"a\"}\n{\"ts\":2}\n{\"ts\":\"x\"}\r\n{oops");
+	FEED(9000, "");
+	FEED(9000, "\n\n");
+	FEED(9001, "a,1\nb,2\nc,x\nd");
+	FEED(9002, "12345678abcdefgh");
+	FEED(9002, "123456789");
+	FEED(9003, "{}");
+	CU_ASSERT_EQUAL(c.datagrams, 6);
+	CU_ASSERT_EQUAL(c.filtered[DP_FILTER_UNKNOWN_PORT], 1);
+	CU_ASSERT_EQUAL(c.empty_datagrams, 2);
+	CU_ASSERT_EQUAL(c.records, 4 + 4 + 2 + 2);
+	CU_ASSERT_EQUAL(c.events, 2 + 2 + 2);
+	CU_ASSERT_EQUAL(c.malformed[FMT_M_BAD_TIMESTAMP], 1);
+	CU_ASSERT_EQUAL(c.malformed[FMT_M_BAD_JSON], 1);
+	CU_ASSERT_EQUAL(c.malformed[FMT_M_BAD_TYPE], 1);
+	CU_ASSERT_EQUAL(c.malformed[FMT_M_FIELD_COUNT], 1);
+	CU_ASSERT_EQUAL(c.malformed[FMT_M_BAD_LENGTH], 2);
+	CU_ASSERT_EQUAL(c.streams[0].datagrams, 3);
+	CU_ASSERT_EQUAL(c.streams[0].records, 4);
+	CU_ASSERT_EQUAL(c.streams[0].events, 2);
+	CU_ASSERT_EQUAL(c.streams[1].malformed, 2);
+	CU_ASSERT_EQUAL(c.streams[2].records, 4);
+	/* no output: the dead letters of streams that have a topic are lost, counted */
+	CU_ASSERT_EQUAL(c.streams[0].dead_letters, 2);
+	CU_ASSERT_EQUAL(c.streams[1].dead_letters, 0);
+	CU_ASSERT_EQUAL(c.lost[DP_LOST_NO_SINK], 4);
+	CU_ASSERT_EQUAL(c.produced, 0);
+	CU_ASSERT(dp_counters_balanced(&c) == 0); /* rx_packets is the lcore's to count */
+	c.rx_packets = 7;
+	CU_ASSERT(dp_counters_balanced(&c) == 1);
+}
+
+static json_t *next_message(struct sink_ring *r, uint16_t *topic)
+{
+	const struct sink_msg *m = sink_ring_peek(r);
+	json_error_t e;
+	json_t *o;
+
+	if (m == NULL)
+		return NULL;
+	*topic = m->topic;
+	o = json_loadb((const char *)(m + 1) + m->key_len, m->len - m->key_len, 0, &e);
+	CU_ASSERT(o != NULL);
+	sink_ring_release(r, m);
+	return o;
+}
+
+/* The sink, late: empties the ring after 20 ms. */
+static void *drain_later(void *arg)
+{
+	struct sink_ring *r = arg;
+	const struct sink_msg *m;
+
+	usleep(20000);
+	while ((m = sink_ring_peek(r)) != NULL)
+		sink_ring_release(r, m);
+	return NULL;
+}
+
+static void test_dead_letters(void)
+{
+	struct sink_ring *r = sink_ring_new(1 << 16);
+	uint16_t topic;
+	json_t *o;
+
+	pl.has_sink = true;
+	setup(r);
+	FEED(9000, "{\"ts\":1}\n{\"ts\":\"x\",\"card\":\"tab\there \\\"q\\\"\"}");
+	FEED(9002, "123456789");
+	o = next_message(r, &topic);
+	CU_ASSERT_FATAL(o != NULL);
+	CU_ASSERT_STRING_EQUAL(topics.names[topic], "dead");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "stream")), "j");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "reason")), "bad_json");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(o, "ruleset")), 7);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(o, "ts")), 1234);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(o, "port")), 9000);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "src")), "192.0.2.9");
+	/* the raw record, byte for byte (a raw tab makes it bad JSON) */
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "record")),
+			       "{\"ts\":\"x\",\"card\":\"tab\there \\\"q\\\"\"}");
+	json_decref(o);
+	o = next_message(r, &topic);
+	CU_ASSERT_FATAL(o != NULL);
+	CU_ASSERT_STRING_EQUAL(topics.names[topic], "dead_bin");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "reason")), "bad_length");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "record_base64")),
+			       "MTIzNDU2Nzg=");
+	json_decref(o);
+	o = next_message(r, &topic);
+	CU_ASSERT_FATAL(o != NULL);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "record_base64")), "OQ==");
+	json_decref(o);
+	CU_ASSERT(sink_ring_peek(r) == NULL);
+	CU_ASSERT_EQUAL(c.produced, 3);
+
+	/* a full ring: drop counts, wait gives up at shutdown and counts */
+	pl.backpressure = DP_BP_DROP;
+	while (sink_ring_reserve(r, 1000) != NULL)
+		sink_ring_commit(r, 0, 0, 1000);
+	while (sink_ring_reserve(r, 0) != NULL)
+		sink_ring_commit(r, 0, 0, 0);
+	FEED(9000, "x");
+	CU_ASSERT_EQUAL(c.lost[DP_LOST_SINK_RING_FULL], 1);
+	pl.backpressure = DP_BP_WAIT;
+	quit = true;
+	FEED(9000, "y");
+	CU_ASSERT_EQUAL(c.lost[DP_LOST_SHUTDOWN], 1);
+	quit = false;
+	CU_ASSERT_EQUAL(c.produced, 3);
+	/* wait: the lcore waits until the sink makes room, then sends */
+	{
+		pthread_t t;
+
+		CU_ASSERT_FATAL(pthread_create(&t, NULL, drain_later, r) == 0);
+		FEED(9000, "z");
+		pthread_join(t, NULL);
+	}
+	CU_ASSERT_EQUAL(c.sink_waits, 1);
+	CU_ASSERT_EQUAL(c.produced, 4);
+	sink_ring_free(r);
+	pl.has_sink = false;
+}
+
+static void test_prefilter_order(void)
+{
+	struct dp_prefix p;
+	struct dp_blocklist *b;
+	char err[64];
+	int k;
+
+	CU_ASSERT_FATAL(dp_prefix_parse("192.0.2.0/24", &p, err, sizeof(err)) == 0);
+	b = dp_blocklist_new(&p, 1);
+	pl.blocked = b;
+	pl.rate_pps = 1;
+	pl.rate_burst = 2;
+	setup(NULL);
+	/* blocked before rate-limited, unknown port before both */
+	FEED(9999, "{}");
+	FEED(9000, "{}");
+	CU_ASSERT_EQUAL(c.filtered[DP_FILTER_UNKNOWN_PORT], 1);
+	CU_ASSERT_EQUAL(c.filtered[DP_FILTER_BLOCKED_SOURCE], 1);
+	CU_ASSERT_EQUAL(c.filtered[DP_FILTER_RATE_LIMITED], 0);
+	pl.blocked = NULL;
+	for (k = 0; k < 5; k++)
+		FEED(9000, "{\"ts\":1}");
+	CU_ASSERT_EQUAL(c.datagrams, 2);
+	CU_ASSERT_EQUAL(c.filtered[DP_FILTER_RATE_LIMITED], 3);
+	dp_blocklist_free(b);
+	pl.rate_pps = 0;
+}
+
+static void test_arrival_time(void)
+{
+	static const char r2[] = "CREATE STREAM s (a BIGINT) WITH (format = 'csv', port = 5);";
+	struct pat_ruleset *rs2;
+	struct dp_pipeline *p2 = calloc(1, sizeof(*p2));
+	struct sink_topics t2 = { 0 };
+	struct dp_counters c2 = { 0 };
+	struct dp_ingest in2;
+	struct pat_diags d = { 0 };
+	struct dp_origin o = { .src_addr = src4, .dst_port = 5, .arrival_ms = 99 };
+
+	CU_ASSERT_FATAL(pat_compile("t", r2, strlen(r2), &rs2, &d) == 0);
+	CU_ASSERT_FATAL(dp_pipeline_init(p2, rs2, &t2) == 0);
+	CU_ASSERT_FATAL(dp_ingest_init(&in2, p2, &c2, NULL, &quit) == 0);
+	dp_ingest_datagram(&in2, &o, (const uint8_t *)"42", 2);
+	CU_ASSERT_EQUAL(c2.events, 1);
+	CU_ASSERT_EQUAL(in2.row.ts_ms, 99); /* no timestamp column: arrival time */
+	CU_ASSERT_EQUAL(in2.row.v[0].i, 42);
+	dp_ingest_fini(&in2);
+	pat_ruleset_free(rs2);
+	free(p2);
+}
+
+int main(void)
+{
+	static const struct unit_test tests[] = {
+		{ "counters", test_counts },
+		{ "dead letters and back-pressure", test_dead_letters },
+		{ "pre-filter order", test_prefilter_order },
+		{ "arrival time", test_arrival_time },
+		{ NULL, NULL },
+	};
+	int rc = unit_run("dp_ingest", tests);
+
+	dp_ingest_fini(&in);
+	sink_topics_free(&topics);
+	pat_ruleset_free(rs);
+	return rc;
+}
