@@ -35,6 +35,8 @@ static int jkey_of(struct fmt_schema *sc, uint16_t node, const char *name, uint3
 		if (j != node && sc->jnodes[j].first >= k)
 			sc->jnodes[j].first++;
 	sc->jkeys[k] = (struct fmt_jkey){ .name = name, .len = len, .col = -1, .node = -1 };
+	memcpy(&sc->jkeys[k].head, name, len < 8 ? len : 8);
+	sc->jkeys[k].mask = len >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * len)) - 1;
 	sc->n_jkeys++;
 	n->n++;
 	return k;

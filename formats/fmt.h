@@ -63,6 +63,8 @@ struct fmt_row {
 
 /* One key of a JSON object level that some column needs. */
 struct fmt_jkey {
+	uint64_t head; /* the name's first 8 bytes (fewer: zero-padded), for one compare */
+	uint64_t mask; /* the bytes of head that the name has */
 	const char *name;
 	uint32_t len;
 	int16_t col;  /* >= 0: the column this key holds */

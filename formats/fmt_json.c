@@ -7,6 +7,9 @@
  * error: the reason of a record that is both is bad_json.
  */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "fmt_internal.h"
 
@@ -21,8 +24,16 @@ struct jp {
 
 #define NO_REASON 0xff
 
+/* Compact JSON has no whitespace between tokens: one test says so. */
+static inline bool likely_not_ws(const struct jp *j)
+{
+	return j->p<j->end && * j->p> ' ';
+}
+
 static inline void skip_ws(struct jp *j)
 {
+	if (likely_not_ws(j))
+		return;
 	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
 		j->p++;
 }
@@ -58,9 +69,36 @@ static int hex4(const uint8_t *s, uint32_t *v)
 	return 0;
 }
 
+/* The first byte at or after p that ends or interrupts a JSON string: a quote, a
+ * backslash or a control character (or end). Sixteen bytes at a time where they are
+ * there to read. */
+static inline const uint8_t *string_stop(const uint8_t *p, const uint8_t *end)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+		      ctl = _mm_set1_epi8(0x1f);
+
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)p);
+		__m128i hit = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+			_mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl)); /* x <= 0x1f */
+		unsigned int m = (unsigned int)_mm_movemask_epi8(hit);
+
+		if (m != 0)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
+	while (p < end && *p != '"' && *p != '\\' && *p >= 0x20)
+		p++;
+	return p;
+}
+
 /* At the opening quote: checks the string, leaves j->p after the closing quote.
  * *s, *len: the bytes between the quotes; *esc: whether there is a backslash. */
-static int scan_string(struct jp *j, const uint8_t **s, size_t *len, bool *esc)
+static inline __attribute__((always_inline)) int scan_string(struct jp *j, const uint8_t **s,
+							     size_t *len, bool *esc)
 {
 	const uint8_t *p = j->p + 1, *end = j->end;
 	uint32_t u;
@@ -68,8 +106,7 @@ static int scan_string(struct jp *j, const uint8_t **s, size_t *len, bool *esc)
 	*s = p;
 	*esc = false;
 	for (;;) {
-		while (p < end && *p != '"' && *p != '\\' && *p >= 0x20)
-			p++;
+		p = string_stop(p, end);
 		if (p == end || *p < 0x20)
 			return fail(j, FMT_M_BAD_JSON);
 		if (*p == '"')
@@ -189,6 +226,42 @@ static int literal(struct jp *j, const char *word, size_t n)
 	return 0;
 }
 
+/* A JSON number at p, as fmt_scan_number() scans it, with a short path for what
+ * feeds hold: up to 19 digits, no exponent. */
+static inline const uint8_t *scan_number(const uint8_t *p, const uint8_t *end, struct fmt_num *n)
+{
+	const uint8_t *start = p, *d0, *f0;
+	uint64_t m = 0;
+	size_t nd, nf = 0;
+
+	n->neg = p < end && *p == '-';
+	p += n->neg;
+	d0 = p;
+	while (p < end && (unsigned int)(*p - '0') < 10)
+		m = m * 10 + (uint64_t)(*p++ - '0');
+	nd = (size_t)(p - d0);
+	if (nd == 0 || (nd > 1 && *d0 == '0'))
+		return NULL;
+	n->is_int = true;
+	if (p < end && *p == '.') {
+		f0 = ++p;
+		while (p < end && (unsigned int)(*p - '0') < 10)
+			m = m * 10 + (uint64_t)(*p++ - '0');
+		nf = (size_t)(p - f0);
+		if (nf == 0)
+			return NULL;
+		n->is_int = false;
+	}
+	if (nd + nf > 19 || (p < end && (*p == 'e' || *p == 'E')))
+		return fmt_scan_number(start, end, n, false);
+	n->mant = m;
+	n->exp10 = -(int32_t)nf;
+	n->truncated = false;
+	n->start = start;
+	n->len = (size_t)(p - start);
+	return p;
+}
+
 static int skip_value(struct jp *j, int depth);
 
 /* Object (node >= 0: a level some column looks into) or, with node < 0, any object. */
@@ -243,7 +316,7 @@ static int skip_value(struct jp *j, int depth)
 	case 'n':
 		return literal(j, "null", 4);
 	default:
-		s = fmt_scan_number(j->p, j->end, &n, false);
+		s = scan_number(j->p, j->end, &n);
 		if (s == NULL)
 			return fail(j, FMT_M_BAD_JSON);
 		j->p = s;
@@ -320,7 +393,7 @@ static int column_value(struct jp *j, uint32_t c, int depth)
 		type_error(j, FMT_M_BAD_TYPE);
 		return 0;
 	default:
-		s = fmt_scan_number(j->p, j->end, &n, false);
+		s = scan_number(j->p, j->end, &n);
 		if (s == NULL)
 			return fail(j, FMT_M_BAD_JSON);
 		j->p = s;
@@ -344,9 +417,27 @@ static int column_value(struct jp *j, uint32_t c, int depth)
 	}
 }
 
-/* The key of level node that matches s[0..len), or NULL. */
+/* Does key name s[0..len)? end: how far s may be read (the record's end). */
+static inline bool same_key(const struct fmt_jkey *key, const uint8_t *s, size_t len,
+			    const uint8_t *end)
+{
+	uint64_t w;
+
+	if (key->len != len)
+		return false;
+	if (end - s >= 8) { /* most keys: one load and one compare */
+		memcpy(&w, s, 8);
+		if ((w & key->mask) != key->head)
+			return false;
+		return len <= 8 || memcmp(key->name + 8, s + 8, len - 8) == 0;
+	}
+	return memcmp(key->name, s, len) == 0;
+}
+
+/* The key of level node that matches s[0..len), or NULL. Records of a feed keep their
+ * keys in one order, so the key after the last one found is tried first. */
 static const struct fmt_jkey *find_key(const struct fmt_schema *sc, int node, const uint8_t *s,
-				       size_t len, bool esc)
+				       size_t len, bool esc, uint16_t *hint, const uint8_t *end)
 {
 	const struct fmt_jnode *n = &sc->jnodes[node];
 	uint8_t buf[256];
@@ -362,12 +453,15 @@ static const struct fmt_jkey *find_key(const struct fmt_schema *sc, int node, co
 			return NULL;
 		s = buf;
 		len = (size_t)m;
+		end = buf + m;
 	}
-	for (k = n->first; k < n->first + n->n; k++) {
-		const struct fmt_jkey *key = &sc->jkeys[k];
-
-		if (key->len == len && memcmp(key->name, s, len) == 0)
-			return key;
+	if (*hint < n->n && same_key(&sc->jkeys[n->first + *hint], s, len, end))
+		return &sc->jkeys[n->first + (*hint)++];
+	for (k = 0; k < n->n; k++) {
+		if (same_key(&sc->jkeys[n->first + k], s, len, end)) {
+			*hint = (uint16_t)(k + 1);
+			return &sc->jkeys[n->first + k];
+		}
 	}
 	return NULL;
 }
@@ -376,6 +470,7 @@ static int object(struct jp *j, int node, int depth)
 {
 	const struct fmt_jkey *key;
 	const uint8_t *s;
+	uint16_t hint = 0;
 	size_t len;
 	bool esc;
 
@@ -399,7 +494,7 @@ static int object(struct jp *j, int node, int depth)
 		skip_ws(j);
 		if (j->p == j->end)
 			return fail(j, FMT_M_BAD_JSON);
-		key = node >= 0 ? find_key(j->sc, node, s, len, esc) : NULL;
+		key = node >= 0 ? find_key(j->sc, node, s, len, esc, &hint, j->end) : NULL;
 		if (key == NULL) {
 			if (skip_value(j, depth) != 0)
 				return -1;

@@ -94,6 +94,7 @@ struct opts {
 	uint16_t port[GEN_MAX_STREAMS];
 	uint32_t mal_kinds; /* bit per enum mkind */
 	uint32_t keys, batch, sources;
+	uint32_t record_bytes; /* JSON records padded to this size; 0: as they come */
 	double noise, malformed, ipv6, vlan;
 	uint32_t noise_kinds; /* bit per enum bucket that noise may take */
 	uint64_t jitter_ms, interval_us, start_ms;
@@ -156,7 +157,8 @@ static void make_event(struct event *e, const struct opts *o, uint64_t i)
 
 /* One record at p; returns its length. kind: MK__COUNT for a good record, else the
  * way to spoil it. */
-static size_t write_record(char *p, size_t cap, const struct event *e, enum fmt f, int kind)
+static size_t write_record(char *p, size_t cap, const struct event *e, enum fmt f, int kind,
+			   uint32_t record_bytes)
 {
 	const char *utf8 = kind == MK_BAD_UTF8 ? "\xff" : "";
 	char ts[32];
@@ -175,6 +177,18 @@ static size_t write_record(char *p, size_t cap, const struct event *e, enum fmt 
 			     kind == MK_MISSING_TS ? "" : ts, kind == MK_MISSING_TS ? "" : ",",
 			     e->card, "", utf8, e->merchant, kind == MK_BAD_TYPE ? "\"" : "",
 			     e->amount, kind == MK_BAD_TYPE ? "\"" : "", e->country, e->status);
+		/* --record-bytes: a field no stream declares makes up the size */
+		if (n > 0 && (uint32_t)n + 10 <= record_bytes && record_bytes < cap) {
+			int pad = (int)record_bytes - n - 10;
+
+			n += snprintf(
+				     p + n - 1, cap - (size_t)n + 1, ",\"note\":\"%.*s\"}", pad,
+				     "................................................................"
+				     "................................................................"
+				     "................................................................"
+				     "................................................................") -
+			     1;
+		}
 		if (kind == MK_SYNTAX && n > 0)
 			n--; /* the closing brace is gone: not JSON */
 		break;
@@ -251,7 +265,7 @@ static size_t make_payload(uint8_t *buf, size_t cap, const struct opts *o, uint3
 		make_event(&e, o, (*ev)++);
 		if (r > 0 && f != FMT_BINARY)
 			buf[len++] = '\n';
-		len += write_record((char *)buf + len, cap - len, &e, f, kinds[r]);
+		len += write_record((char *)buf + len, cap - len, &e, f, kinds[r], o->record_bytes);
 	}
 	if (bad_len) /* a length that is not a multiple of the record size */
 		for (r = 0; r < 3; r++)
@@ -454,6 +468,8 @@ static const char usage[] =
 	"  --noise SHARE         share of packets riptide must filter or reject (default 0)\n"
 	"  --noise-kinds LIST    which: not_ip,not_udp,ip_fragment,unknown_port,truncated,\n"
 	"                        bad_udp_length (default all)\n"
+	"  --record-bytes N      JSON records made up to N bytes (up to 256) with a field\n"
+	"                        no stream declares (default: their natural ~125 bytes)\n"
 	"  --ipv6 SHARE          share of datagrams over IPv6 (default 0)\n"
 	"  --vlan SHARE          share of VLAN-tagged packets (default 0)\n";
 
@@ -570,6 +586,7 @@ int main(int argc, char **argv)
 		{ "start-ms", required_argument, NULL, 't' },
 		{ "malformed", required_argument, NULL, 'M' },
 		{ "malformed-kinds", required_argument, NULL, 'B' },
+		{ "record-bytes", required_argument, NULL, 'R' },
 		{ "noise", required_argument, NULL, 'N' },
 		{ "noise-kinds", required_argument, NULL, 'K' },
 		{ "ipv6", required_argument, NULL, '6' },
@@ -621,6 +638,10 @@ int main(int argc, char **argv)
 			break;
 		case 'B':
 			bad = parse_names(optarg, mkind_name, MK__COUNT, &o.mal_kinds);
+			break;
+		case 'R':
+			bad = parse_u64(optarg, &v, 0, 256);
+			o.record_bytes = (uint32_t)v;
 			break;
 		case 'b':
 			bad = parse_u64(optarg, &v, 1, 100);
