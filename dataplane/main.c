@@ -69,6 +69,25 @@ static unsigned int usable_cores(unsigned int *cores, unsigned int max)
 	return n;
 }
 
+/* Waits for every worker lcore to return, asleep: the main lcore's core is shared
+ * with the sink thread (and, on a small machine, with others), so it must not spin
+ * as rte_eal_mp_wait_lcore() does. */
+static void wait_workers(void)
+{
+	const struct timespec nap = { .tv_nsec = 5 * 1000 * 1000 };
+	unsigned int lcore;
+	bool running;
+
+	do {
+		running = false;
+		RTE_LCORE_FOREACH_WORKER(lcore)
+		running |= rte_eal_get_lcore_state(lcore) == RUNNING;
+		if (running)
+			nanosleep(&nap, NULL);
+	} while (running);
+	rte_eal_mp_wait_lcore(); /* collects the return values; returns at once */
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -320,7 +339,7 @@ int main(int argc, char **argv)
 			k++;
 		}
 		DP_LOG(INFO, "%u worker lcore(s) polling %u port(s)", n_workers, cfg.n_inputs);
-		rte_eal_mp_wait_lcore();
+		wait_workers();
 	}
 
 	/* Every producer has stopped: the sink drains what is left and closes. */

@@ -436,8 +436,9 @@ static inline bool same_key(const struct fmt_jkey *key, const uint8_t *s, size_t
 
 /* The key of level node that matches s[0..len), or NULL. Records of a feed keep their
  * keys in one order, so the key after the last one found is tried first. */
-static const struct fmt_jkey *find_key(const struct fmt_schema *sc, int node, const uint8_t *s,
-				       size_t len, bool esc, uint16_t *hint, const uint8_t *end)
+static inline __attribute__((always_inline)) const struct fmt_jkey *
+find_key(const struct fmt_schema *sc, int node, const uint8_t *s, size_t len, bool esc,
+	 uint16_t *hint, const uint8_t *end)
 {
 	const struct fmt_jnode *n = &sc->jnodes[node];
 	uint8_t buf[256];
@@ -496,8 +497,21 @@ static int object(struct jp *j, int node, int depth)
 			return fail(j, FMT_M_BAD_JSON);
 		key = node >= 0 ? find_key(j->sc, node, s, len, esc, &hint, j->end) : NULL;
 		if (key == NULL) {
-			if (skip_value(j, depth) != 0)
+			/* the values of other keys: strings and numbers here, the rest
+			 * (objects, arrays, literals) in skip_value */
+			if (*j->p == '"') {
+				if (scan_string(j, &s, &len, &esc) != 0)
+					return -1;
+			} else if (*j->p == '-' || (unsigned int)(*j->p - '0') < 10) {
+				struct fmt_num n;
+
+				s = scan_number(j->p, j->end, &n);
+				if (s == NULL)
+					return fail(j, FMT_M_BAD_JSON);
+				j->p = s;
+			} else if (skip_value(j, depth) != 0) {
 				return -1;
+			}
 		} else if (*j->p == '{' && key->node >= 0) {
 			if (object(j, key->node, depth + 1) != 0)
 				return -1;

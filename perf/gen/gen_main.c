@@ -21,6 +21,7 @@
 #include "dataplane/dp_decode.h"
 #include "formats/fmt.h"
 #include "gen_frame.h"
+#include "gen_send.h"
 
 enum fmt { FMT_JSON, FMT_CSV, FMT_BINARY };
 static const char *const fmt_name[] = { "json", "csv", "binary" };
@@ -442,6 +443,7 @@ static int write_manifest(const struct opts *o, const struct counts *c)
 
 static const char usage[] =
 	"usage: riptide-gen pcap --out FILE [options]\n"
+	"       riptide-gen send --pcap FILE --input SPEC [options] (see send --help)\n"
 	"\n"
 	"Writes a pcap of payment events (ts, card, merchant, amount, country, status),\n"
 	"deterministic for a given seed, and optionally a manifest of what riptide's\n"
@@ -614,8 +616,10 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	if (argc >= 2 && strcmp(argv[1], "send") == 0)
+		return gen_send_main(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "pcap") != 0) {
-		fprintf(stderr, "riptide-gen: expected the command 'pcap'\n%s", usage);
+		fprintf(stderr, "riptide-gen: expected the command 'pcap' or 'send'\n%s", usage);
 		return 2;
 	}
 	optind = 2;

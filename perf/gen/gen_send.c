@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * riptide-gen send: replays the frames of a pcap into a DPDK port (a memif client
+ * facing riptide's or testpmd's memif server, or a veth through af_packet/af_xdp), in
+ * a loop, as fast as the port takes them or at a set rate. The frames are loaded
+ * into mbufs once and sent by reference (each send takes a reference the driver gives
+ * back), so that the sender's cost per packet is the driver's alone and a receiver
+ * slower than the sender sets the pace: memif does not drop, it refuses.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/dp_config.h"
+#include "gen_send.h"
+
+#define SEND_BURST  32
+#define SEND_FRAMES 4096
+
+static volatile bool stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = true;
+}
+
+static const char usage[] =
+	"usage: riptide-gen send --pcap FILE --input SPEC [options]\n"
+	"\n"
+	"Sends the frames of FILE (the first 4096, in a loop) through a DPDK port.\n"
+	"\n"
+	"  --pcap FILE      frames to send\n"
+	"  --input SPEC     the port, as riptide's --input: memif:SOCKET:client,\n"
+	"                   af_packet:IFACE, af_xdp:IFACE\n"
+	"  --seconds S      send for S seconds (default 10)\n"
+	"  --count N        stop after N packets (default: no limit)\n"
+	"  --pps R          packets per second (default 0: as fast as the port takes them)\n"
+	"  --core C         the CPU to send from (default: the first this process may use)\n"
+	"  --link-wait S    how long to wait for the link (a memif peer) (default 10)\n"
+	"\n"
+	"Prints one JSON object: sent, seconds, pps, refused (bursts the port refused in\n"
+	"part, a sign that the receiver set the pace).\n";
+
+static unsigned int load_frames(const char *path, struct rte_mempool *mp, struct rte_mbuf **m)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	pcap_t *p = pcap_open_offline(path, err);
+	unsigned int n = 0;
+
+	if (p == NULL) {
+		fprintf(stderr, "riptide-gen send: %s\n", err);
+		return 0;
+	}
+	while (n < SEND_FRAMES && pcap_next_ex(p, &h, &d) == 1) {
+		struct rte_mbuf *b;
+
+		if (h->caplen > (uint32_t)(rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM))
+			continue; /* a jumbo frame: not for this sender */
+		b = rte_pktmbuf_alloc(mp);
+		if (b == NULL)
+			break;
+		memcpy(rte_pktmbuf_mtod(b, void *), d, h->caplen);
+		b->data_len = (uint16_t)h->caplen;
+		b->pkt_len = h->caplen;
+		m[n++] = b;
+	}
+	pcap_close(p);
+	return n;
+}
+
+static int port_up(uint16_t port, struct rte_mempool *mp, double wait_s)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_link link;
+	uint64_t deadline;
+	int rc;
+
+	rc = rte_eth_dev_configure(port, 1, 1, &conf);
+	rc = rc ?: rte_eth_rx_queue_setup(port, 0, 256, (unsigned int)rte_socket_id(), NULL, mp);
+	rc = rc ?: rte_eth_tx_queue_setup(port, 0, 1024, (unsigned int)rte_socket_id(), NULL);
+	rc = rc ?: rte_eth_dev_start(port);
+	if (rc != 0) {
+		fprintf(stderr, "riptide-gen send: port set-up failed: %s\n", rte_strerror(-rc));
+		return rc;
+	}
+	deadline = rte_get_timer_cycles() + (uint64_t)(wait_s * (double)rte_get_timer_hz());
+	do {
+		if (rte_eth_link_get_nowait(port, &link) == 0 && link.link_status)
+			return 0;
+		usleep(10000);
+	} while (rte_get_timer_cycles() < deadline && !stop);
+	fprintf(stderr, "riptide-gen send: the link did not come up in %.0f s\n", wait_s);
+	return -ETIMEDOUT;
+}
+
+int gen_send_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pcap", required_argument, NULL, 'p' },
+		{ "input", required_argument, NULL, 'i' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "pps", required_argument, NULL, 'r' },
+		{ "core", required_argument, NULL, 'c' },
+		{ "link-wait", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct dp_config cfg;
+	static struct rte_mbuf *frames[SEND_FRAMES];
+	struct rte_mbuf *burst[SEND_BURST];
+	const char *pcap = NULL;
+	double seconds = 10, wait_s = 10, pps = 0, elapsed;
+	uint64_t count = 0, sent = 0, refused = 0, t0, end, hz, next;
+	unsigned int core = 0, n_frames, f = 0, k;
+	struct dp_argv eal = { 0 };
+	char **eal_view = NULL;
+	struct rte_mempool *mp;
+	char err[256], prefix[64];
+	int ch, rc = 1, have_core = 0;
+	uint16_t port;
+
+	dp_config_init(&cfg);
+	cfg.log_level = DP_LOG_ERROR;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			pcap = optarg;
+			break;
+		case 'i':
+			if (cfg.n_inputs == 1 ||
+			    dp_input_parse(optarg, &cfg.inputs[0], err, sizeof(err)) != 0) {
+				fprintf(stderr, "riptide-gen send: --input %s: %s\n", optarg,
+					cfg.n_inputs ? "one port only" : err);
+				return 2;
+			}
+			cfg.n_inputs = 1;
+			break;
+		case 's':
+			seconds = atof(optarg);
+			break;
+		case 'n':
+			count = strtoull(optarg, NULL, 10);
+			break;
+		case 'r':
+			pps = atof(optarg);
+			break;
+		case 'c':
+			core = (unsigned int)atoi(optarg);
+			have_core = 1;
+			break;
+		case 'w':
+			wait_s = atof(optarg);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (pcap == NULL || cfg.n_inputs == 0 || seconds <= 0 || pps < 0) {
+		fprintf(stderr, "riptide-gen send: --pcap and --input are required\n%s", usage);
+		return 2;
+	}
+	if (!have_core) {
+		cpu_set_t set;
+
+		if (sched_getaffinity(0, sizeof(set), &set) == 0)
+			while (core < CPU_SETSIZE - 1 && !CPU_ISSET(core, &set))
+				core++;
+	}
+	snprintf(prefix, sizeof(prefix), "riptide-gen-%d", (int)getpid());
+	/* EAL permutes the vector it gets: it gets a copy, the strings are freed from eal */
+	if (dp_eal_args(&cfg, &core, 1, prefix, &eal) != 0 ||
+	    (eal_view = calloc((size_t)eal.argc + 1, sizeof(*eal_view))) == NULL) {
+		fprintf(stderr, "riptide-gen send: cannot build the EAL arguments\n");
+		goto out;
+	}
+	memcpy(eal_view, eal.argv, (size_t)eal.argc * sizeof(*eal_view));
+	if (rte_eal_init(eal.argc, eal_view) < 0) {
+		fprintf(stderr, "riptide-gen send: EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (rte_eth_dev_count_avail() != 1 || rte_eth_find_next(0) >= RTE_MAX_ETHPORTS) {
+		fprintf(stderr, "riptide-gen send: no port\n");
+		goto out_eal;
+	}
+	port = (uint16_t)rte_eth_find_next(0);
+	mp = rte_pktmbuf_pool_create("gen_send", SEND_FRAMES + 4096 - 1, 256, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (mp == NULL) {
+		fprintf(stderr, "riptide-gen send: no mbufs: %s\n", rte_strerror(rte_errno));
+		goto out_eal;
+	}
+	n_frames = load_frames(pcap, mp, frames);
+	if (n_frames == 0) {
+		fprintf(stderr, "riptide-gen send: no frame to send in %s\n", pcap);
+		goto out_eal;
+	}
+	if (port_up(port, mp, wait_s) != 0)
+		goto out_eal;
+
+	hz = rte_get_tsc_hz();
+	t0 = rte_rdtsc();
+	end = t0 + (uint64_t)(seconds * (double)hz);
+	next = t0;
+	while (!stop && (count == 0 || sent < count)) {
+		uint64_t now = rte_rdtsc();
+		uint16_t n = SEND_BURST, done;
+
+		if (now >= end)
+			break;
+		if (count != 0 && count - sent < n)
+			n = (uint16_t)(count - sent);
+		if (pps > 0) {
+			if (now < next)
+				continue;
+			next += (uint64_t)((double)n * (double)hz / pps);
+		}
+		for (k = 0; k < n; k++) {
+			burst[k] = frames[f];
+			rte_mbuf_refcnt_update(frames[f], 1);
+			if (++f == n_frames)
+				f = 0;
+		}
+		done = rte_eth_tx_burst(port, 0, burst, n);
+		sent += done;
+		if (done < n) {
+			refused++;
+			/* give back the references of what was not taken, and send those
+			 * frames again next time round */
+			for (k = done; k < n; k++)
+				rte_mbuf_refcnt_update(burst[k], -1);
+			f = (f + n_frames - (n - done) % n_frames) % n_frames;
+		}
+	}
+	elapsed = (double)(rte_rdtsc() - t0) / (double)hz;
+	printf("{\"sent\":%" PRIu64 ",\"seconds\":%.3f,\"pps\":%.0f,\"refused\":%" PRIu64 "}\n",
+	       sent, elapsed, (double)sent / elapsed, refused);
+	fflush(stdout);
+	rc = 0;
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+out_eal:
+	rte_eal_cleanup();
+out:
+	free(eal_view);
+	dp_argv_free(&eal);
+	dp_config_free(&cfg);
+	return rc;
+}
