@@ -39,6 +39,13 @@ const char dp_usage[] =
 	"  --result-ring KIB   bytes of each lcore's result ring, in KiB (default 4096)\n"
 	"  --workers N         worker lcores (default: every available core but the main one;\n"
 	"                      0 runs everything on the main lcore)\n"
+	"  --state-lcores M    of the workers, M own keys only and poll no port; the others\n"
+	"                      receive (default 0: every worker receives and owns a share of\n"
+	"                      the keys). Events of streams with KEY columns go to the lcore\n"
+	"                      that owns their key over per-pair rings.\n"
+	"  --share-cores       allow more lcores than usable cores: they take the cores in\n"
+	"                      turn (for tests on small machines: lcores that share a core\n"
+	"                      slow each other down)\n"
 	"  --log-level LEVEL   error, warn, info (default) or debug\n"
 	"  -h, --help          this text\n"
 	"  -V, --version       the version\n"
@@ -251,7 +258,9 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 		OPT_RATE,
 		OPT_BURST,
 		OPT_BP,
-		OPT_RING
+		OPT_RING,
+		OPT_STATE,
+		OPT_SHARE
 	};
 	static const struct option opts[] = {
 		{ "rules", required_argument, NULL, OPT_RULES },
@@ -266,6 +275,8 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 		{ "rate-burst", required_argument, NULL, OPT_BURST },
 		{ "backpressure", required_argument, NULL, OPT_BP },
 		{ "result-ring", required_argument, NULL, OPT_RING },
+		{ "state-lcores", required_argument, NULL, OPT_STATE },
+		{ "share-cores", no_argument, NULL, OPT_SHARE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -359,6 +370,15 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 					optarg);
 			cfg->result_ring_kib = (uint32_t)u;
 			break;
+		case OPT_SHARE:
+			cfg->share_cores = 1;
+			break;
+		case OPT_STATE:
+			if (parse_u64(optarg, 0, 64, &u))
+				return fail(err, errlen, "--state-lcores '%s': expected 0 to 64",
+					    optarg);
+			cfg->state_lcores = (int)u;
+			break;
 		case 'h':
 			fputs(dp_usage, stdout);
 			return 1;
@@ -388,6 +408,11 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 		return fail(err, errlen, "--rules FILE is required (see riptide --help)");
 	if (!cfg->check_rules && cfg->n_inputs == 0)
 		return fail(err, errlen, "at least one --input SPEC is required");
+	if (cfg->state_lcores > 0 && cfg->workers >= 0 && cfg->state_lcores >= cfg->workers)
+		return fail(err, errlen,
+			    "--state-lcores %d leaves no worker to receive: give --workers at "
+			    "least %d",
+			    cfg->state_lcores, cfg->state_lcores + 1);
 	return 0;
 }
 
@@ -452,16 +477,19 @@ int dp_eal_args(const struct dp_config *cfg, const unsigned int *cores, unsigned
 	out->argv = NULL;
 	if (n_cores == 0)
 		return -EINVAL;
+	/* lcore i runs on cores[i]: --lcores, not -l, so that lcores may share a core
+	 * (--share-cores) */
 	for (i = 0; i < n_cores; i++) {
-		int n = snprintf(list + off, sizeof(list) - off, "%s%u", i ? "," : "", cores[i]);
+		int n = snprintf(list + off, sizeof(list) - off, "%s%u@%u", i ? "," : "", i,
+				 cores[i]);
 
 		if (n < 0 || (size_t)n >= sizeof(list) - off)
 			return -EINVAL;
 		off += (size_t)n;
 	}
 	rc = argv_push(out, "riptide");
-	rc = rc ?: argv_push(out, "-l%s", list);
-	rc = rc ?: argv_push(out, "--main-lcore=%u", cores[0]);
+	rc = rc ?: argv_push(out, "--lcores=%s", list);
+	rc = rc ?: argv_push(out, "--main-lcore=0");
 	rc = rc ?: argv_push(out, "--file-prefix=%s", file_prefix);
 	/* Hugepage files are unlinked once mapped: nothing is left behind in hugetlbfs,
 	 * even after kill -9. riptide has no secondary processes that would need them. */

@@ -49,6 +49,8 @@ struct dp_config {
 	int backpressure_drop;	  /* --backpressure drop */
 	uint32_t result_ring_kib; /* --result-ring: per-lcore result ring size */
 	int workers;		  /* -1: every available core but the main one */
+	int state_lcores;	  /* --state-lcores: workers that own keys only (0: all do both) */
+	int share_cores;	  /* --share-cores: lcores may outnumber cores */
 	enum dp_log_level log_level;
 	int eal_argc; /* EAL arguments given after "--", passed through as they are */
 	char **eal_argv;

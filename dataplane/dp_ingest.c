@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <isa-l/crc.h>
+
 #include "formats/fmt_out.h"
 
 /* Source slots of the per-lcore rate limiter (32 bytes each: 2 MiB). */
@@ -30,6 +32,8 @@ int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 			return rc;
 		st->name = s->name;
 		st->dl_topic = -1;
+		st->n_keys = s->n_keys;
+		memcpy(st->key_cols, s->key_cols, sizeof(st->key_cols));
 		if (s->dead_letter_topic != NULL) {
 			rc = sink_topics_add(topics, s->dead_letter_topic);
 			if (rc < 0)
@@ -68,6 +72,26 @@ void dp_ingest_fini(struct dp_ingest *in)
 	dp_ratelimit_fini(&in->rl);
 	free(in->scratch.buf);
 	in->scratch.buf = NULL;
+}
+
+uint32_t dp_key_hash(const struct dp_stream_rt *st, const struct fmt_row *row)
+{
+	uint32_t h = 0, k;
+
+	for (k = 0; k < st->n_keys; k++) {
+		uint32_t c = st->key_cols[k];
+		uint8_t tag = (uint8_t)(row->present >> c & 1);
+
+		h = crc32_iscsi(&tag, 1, h);
+		if (!tag)
+			continue;
+		if (st->sc.type[c] == PAT_T_STRING)
+			h = crc32_iscsi((unsigned char *)(uintptr_t)row->v[c].s.p,
+					(int)row->v[c].s.len, h);
+		else
+			h = crc32_iscsi((unsigned char *)(uintptr_t)&row->v[c].i, 8, h);
+	}
+	return h;
 }
 
 static inline void cpu_relax(void)
@@ -201,6 +225,8 @@ void dp_ingest_datagram(struct dp_ingest *in, const struct dp_origin *o, const u
 		}
 		if (st->sc.ts_col < 0)
 			in->row.ts_ms = o->arrival_ms;
+		if (st->n_keys > 0 && in->route != NULL)
+			in->route(in->route_ctx, si, &in->row);
 		events++;
 	}
 	c->records += n;

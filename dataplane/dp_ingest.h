@@ -32,7 +32,9 @@ enum dp_backpressure {
 struct dp_stream_rt {
 	struct fmt_schema sc;
 	const char *name;
-	int dl_topic; /* sink topic of dead letters, -1: counted only */
+	int dl_topic;	 /* sink topic of dead letters, -1: counted only */
+	uint32_t n_keys; /* KEY columns: events go to the state lcore of their key */
+	uint32_t key_cols[PAT_MAX_COLUMNS];
 };
 
 struct dp_pipeline {
@@ -53,8 +55,13 @@ struct dp_pipeline {
 int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 		     struct sink_topics *topics);
 
+/* Where the events of streams with KEY columns go (dp_shard on a running lcore). */
+typedef void (*dp_route_fn)(void *ctx, uint8_t stream, const struct fmt_row *row);
+
 /* One lcore's ingest state. */
 struct dp_ingest {
+	dp_route_fn route; /* NULL: events stay here */
+	void *route_ctx;
 	struct dp_counters *c;
 	const struct dp_pipeline *pl;
 	struct sink_ring *ring; /* results out; NULL when !pl->has_sink */
@@ -68,6 +75,10 @@ struct dp_ingest {
 int dp_ingest_init(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp_counters *c,
 		   struct sink_ring *ring, const volatile bool *quit);
 void dp_ingest_fini(struct dp_ingest *in);
+
+/* The hash of row's KEY columns (stream st): which state lcore owns the event. Equal
+ * keys hash equal; a NULL key is a value of its own. CRC32C (ISA-L) of the values. */
+uint32_t dp_key_hash(const struct dp_stream_rt *st, const struct fmt_row *row);
 
 /* Where a datagram comes from. */
 struct dp_origin {

@@ -12,6 +12,7 @@
 
 volatile bool dp_force_quit;
 int dp_rx_ts_offset = -1;
+unsigned int dp_rx_live;
 uint64_t dp_rx_ts_flag;
 
 static inline bool cksum_bad(const struct rte_mbuf *m)
@@ -82,9 +83,9 @@ static void check_end(struct dp_worker *w, uint16_t i)
 	}
 }
 
-int dp_worker_main(void *arg)
+/* The RX role: polls its queues until they end or riptide stops. */
+static void rx_loop(struct dp_worker *w)
 {
-	struct dp_worker *w = arg;
 	struct rte_mbuf *pkts[DP_BURST];
 	uint64_t now_ns;
 	uint16_t i, j, nb;
@@ -111,7 +112,29 @@ int dp_worker_main(void *arg)
 				classify(w, pkts[j], now_ns);
 			}
 			rte_pktmbuf_free_bulk(pkts, nb);
+			if (w->sout != NULL)
+				dp_shard_flush(w->sout);
 		}
+		if (w->sin != NULL)
+			dp_shard_poll(w->sin);
+	}
+	if (w->sout != NULL)
+		dp_shard_flush(w->sout);
+}
+
+int dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+
+	if (w->rx_role) {
+		rx_loop(w);
+		__atomic_fetch_sub(&dp_rx_live, 1, __ATOMIC_RELEASE);
+	}
+	/* The state role: until every RX lcore has stopped and handed over its last
+	 * events. */
+	if (w->sin != NULL) {
+		while (__atomic_load_n(&dp_rx_live, __ATOMIC_ACQUIRE) > 0 || !dp_shard_idle(w->sin))
+			dp_shard_poll(w->sin);
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "dp_ingest.h"
 #include "dp_port.h"
+#include "dp_shard.h"
 #include "dp_stats.h"
 
 #define DP_BURST	     32
@@ -27,6 +28,8 @@ extern volatile bool dp_force_quit;
  * microseconds, and the flag that says it is set; offset -1: no port has one. Set by
  * main before the launch. */
 extern int dp_rx_ts_offset;
+/* RX lcores still running; a state lcore stops once it is 0 and its rings are empty. */
+extern unsigned int dp_rx_live;
 extern uint64_t dp_rx_ts_flag;
 
 struct dp_rxq {
@@ -41,8 +44,11 @@ struct dp_worker {
 	uint16_t n_live; /* queues not yet ended */
 	struct dp_rxq rxq[DP_MAX_RXQ_PER_LCORE];
 	bool ended[DP_MAX_RXQ_PER_LCORE];
-	struct dp_ingest in; /* the pipeline, the result ring, parse state */
-	uint8_t *linear;     /* DP_MAX_FRAME bytes, for multi-segment frames */
+	struct dp_ingest in;	   /* the pipeline, the result ring, parse state */
+	struct dp_shard_out *sout; /* RX role with keyed streams: events out by key */
+	struct dp_shard_in *sin;   /* state role: events in from the RX lcores */
+	bool rx_role;		   /* polls RX queues (it may have none) */
+	uint8_t *linear;	   /* DP_MAX_FRAME bytes, for multi-segment frames */
 	/* wall-clock time from the TSC: ns = wall0_ns + (tsc - tsc0) * ns_per_tsc */
 	uint64_t tsc0, wall0_ns;
 	double ns_per_tsc;

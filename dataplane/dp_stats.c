@@ -23,6 +23,13 @@ void dp_counters_accumulate(struct dp_counters *sum, const struct dp_counters *c
 	sum->empty_datagrams += load(&c->empty_datagrams);
 	sum->produced += load(&c->produced);
 	sum->sink_waits += load(&c->sink_waits);
+	sum->shard_local += load(&c->shard_local);
+	sum->shard_sent += load(&c->shard_sent);
+	sum->shard_dropped += load(&c->shard_dropped);
+	sum->shard_waits += load(&c->shard_waits);
+	sum->shard_received += load(&c->shard_received);
+	sum->shard_handled += load(&c->shard_handled);
+	sum->shard_corrupt += load(&c->shard_corrupt);
 	for (k = 0; k < DP_FILTER__COUNT; k++)
 		sum->filtered[k] += load(&c->filtered[k]);
 	for (k = 0; k < DP_DERR__COUNT; k++)
@@ -37,6 +44,7 @@ void dp_counters_accumulate(struct dp_counters *sum, const struct dp_counters *c
 		sum->streams[k].events += load(&c->streams[k].events);
 		sum->streams[k].malformed += load(&c->streams[k].malformed);
 		sum->streams[k].dead_letters += load(&c->streams[k].dead_letters);
+		sum->streams[k].keyed_events += load(&c->streams[k].keyed_events);
 	}
 }
 
@@ -110,21 +118,24 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 	lcores = json_array();
 	for (k = 0; lcores != NULL && k < r->n_lcores; k++)
 		if (json_array_append_new(
-			    lcores, json_pack("{s:i, s:i, s:I}", "lcore", (int)r->lcores[k].lcore,
+			    lcores, json_pack("{s:i, s:s, s:i, s:I, s:I}", "lcore",
+					      (int)r->lcores[k].lcore, "role", r->lcores[k].role,
 					      "rx_queues", (int)r->lcores[k].n_rxq, "rx_packets",
-					      (json_int_t)r->lcores[k].rx_packets)) != 0)
+					      (json_int_t)r->lcores[k].rx_packets, "keyed_events",
+					      (json_int_t)r->lcores[k].keyed_events)) != 0)
 			lcores = drop(lcores);
 	streams = json_object();
 	for (k = 0; streams != NULL && k < r->n_streams; k++) {
 		const struct dp_stream_counters *sc = &t->streams[k];
 
 		if (json_object_set_new(streams, r->stream_names[k],
-					json_pack("{s:I, s:I, s:I, s:I, s:I}", "datagrams",
+					json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "datagrams",
 						  (json_int_t)sc->datagrams, "records",
 						  (json_int_t)sc->records, "events",
 						  (json_int_t)sc->events, "malformed",
 						  (json_int_t)sc->malformed, "dead_letters",
-						  (json_int_t)sc->dead_letters)) != 0)
+						  (json_int_t)sc->dead_letters, "keyed_events",
+						  (json_int_t)sc->keyed_events)) != 0)
 			streams = drop(streams);
 	}
 	memcpy(lost_v, t->lost, sizeof(lost_v));
@@ -134,7 +145,7 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 	 * so that the stats never come out with a key silently missing. */
 	o = json_pack(
 		"{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o, "
-		"s:I, s:f, s:o, s:o, s:o, s:I, s:I, s:I}",
+		"s:I, s:f, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
 		"rx_packets", (json_int_t)t->rx_packets, "datagrams", (json_int_t)t->datagrams,
 		"records", (json_int_t)t->records, "events", (json_int_t)t->events, "filtered",
 		reasons(t->filtered, DP_FILTER__COUNT, dp_filter_reason_name), "decode_errors",
@@ -147,7 +158,10 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 		"lost", lost, "ruleset", (json_int_t)r->ruleset, "uptime_s", r->uptime_s, "ports",
 		ports, "lcores", lcores, "streams", streams, "produced", (json_int_t)t->produced,
 		"empty_datagrams", (json_int_t)t->empty_datagrams, "sink_waits",
-		(json_int_t)t->sink_waits);
+		(json_int_t)t->sink_waits, "shard", "local", (json_int_t)t->shard_local, "sent",
+		(json_int_t)t->shard_sent, "dropped", (json_int_t)t->shard_dropped, "waits",
+		(json_int_t)t->shard_waits, "received", (json_int_t)t->shard_received, "handled",
+		(json_int_t)t->shard_handled);
 	return o;
 }
 

@@ -37,6 +37,7 @@ struct dp_stream_counters {
 	uint64_t events;
 	uint64_t malformed;
 	uint64_t dead_letters;
+	uint64_t keyed_events; /* handled by a state lcore (streams with KEY columns) */
 };
 
 struct dp_counters {
@@ -47,6 +48,10 @@ struct dp_counters {
 	uint64_t empty_datagrams; /* datagrams without a record (inside datagrams) */
 	uint64_t produced;	  /* messages made for the sinks */
 	uint64_t sink_waits;	  /* times an lcore waited for room in its result ring */
+	/* events of keyed streams: local + sent + dropped on the RX lcores; received on
+	 * the state lcores (= sent once drained); handled = local + received */
+	uint64_t shard_local, shard_sent, shard_dropped, shard_waits;
+	uint64_t shard_received, shard_handled, shard_corrupt;
 	uint64_t filtered[DP_FILTER__COUNT];
 	uint64_t decode_errors[DP_DERR__COUNT];
 	uint64_t malformed[FMT_M__COUNT];
@@ -67,8 +72,10 @@ struct dp_port_report {
 
 struct dp_lcore_report {
 	unsigned int lcore;
+	const char *role; /* "rx", "state" or "rx+state" */
 	uint16_t n_rxq;
 	uint64_t rx_packets;
+	uint64_t keyed_events; /* events of its keys it handled */
 };
 
 struct dp_stats_report {

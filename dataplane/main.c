@@ -117,6 +117,21 @@ static int assign_queues(struct dp_worker *workers, unsigned int n_workers,
 	return 0;
 }
 
+/* Every event of a keyed stream went to its owner (in place or over a ring) or was
+ * dropped and counted, and every event sent was received. */
+static bool shard_balanced(const struct dp_counters *t, const struct dp_pipeline *pl)
+{
+	uint64_t keyed = 0;
+	uint32_t s;
+
+	for (s = 0; s < pl->n_streams; s++)
+		if (pl->streams[s].n_keys > 0)
+			keyed += t->streams[s].events;
+	return t->shard_local + t->shard_sent + t->shard_dropped == keyed &&
+	       t->shard_sent == t->shard_received &&
+	       t->shard_handled == t->shard_local + t->shard_received;
+}
+
 static void print_summary(const struct dp_stats_report *r)
 {
 	const struct dp_counters *t = &r->total;
@@ -170,7 +185,7 @@ int main(int argc, char **argv)
 	struct sink_topics topics = { 0 };
 	static struct sink sink;
 	const char *stream_names[PAT_MAX_STREAMS];
-	unsigned int cores[RTE_MAX_LCORE], n_cores, n_workers, n_loops, i;
+	unsigned int cores[RTE_MAX_LCORE], n_cores, n_workers, n_loops, n_rx, i;
 	struct dp_argv eal = { 0 };
 	char **eal_view = NULL;
 	char err[512], prefix[64];
@@ -208,11 +223,24 @@ int main(int argc, char **argv)
 	if (cfg.workers < 0)
 		cfg.workers = (int)n_cores - 1;
 	if ((unsigned int)cfg.workers + 1 > n_cores) {
-		fprintf(stderr, "riptide: --workers %d needs %d cores, this process may use %u\n",
-			cfg.workers, cfg.workers + 1, n_cores);
-		goto out;
+		if (!cfg.share_cores || cfg.workers + 1 > RTE_MAX_LCORE) {
+			fprintf(stderr,
+				"riptide: --workers %d needs %d cores, this process may use %u "
+				"(--share-cores lets lcores share them)\n",
+				cfg.workers, cfg.workers + 1, n_cores);
+			goto out;
+		}
+		/* worker k on the cores after the main one, in turn */
+		for (i = n_cores; i < (unsigned int)cfg.workers + 1; i++)
+			cores[i] = n_cores > 1 ? cores[1 + (i - 1) % (n_cores - 1)] : cores[0];
 	}
 	n_workers = (unsigned int)cfg.workers;
+	if (cfg.state_lcores > 0 && (unsigned int)cfg.state_lcores >= n_workers) {
+		fprintf(stderr,
+			"riptide: --state-lcores %d leaves no worker lcore to receive (--workers %u)\n",
+			cfg.state_lcores, n_workers);
+		goto out;
+	}
 	snprintf(prefix, sizeof(prefix), "riptide-%d", (int)getpid());
 	if (dp_eal_args(&cfg, cores, n_workers + 1, prefix, &eal)) {
 		fprintf(stderr, "riptide: cannot build the EAL arguments\n");
@@ -240,11 +268,12 @@ int main(int argc, char **argv)
 
 	/* With no worker lcore, the main lcore runs the loop itself (run to completion). */
 	n_loops = n_workers ? n_workers : 1;
+	n_rx = n_loops - (unsigned int)cfg.state_lcores;
 	for (i = 0; i < cfg.n_inputs; i++) {
 		ports[i].in = &cfg.inputs[i];
 		dp_input_devname(&cfg.inputs[i], i, ports[i].devname, sizeof(ports[i].devname));
 	}
-	if (dp_ports_start(ports, &cfg, (uint16_t)n_loops, err, sizeof(err))) {
+	if (dp_ports_start(ports, &cfg, (uint16_t)n_rx, err, sizeof(err))) {
 		fprintf(stderr, "riptide: %s\n", err);
 		goto out;
 	}
@@ -309,7 +338,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "riptide: %s\n", err);
 		goto out;
 	}
-	if (assign_queues(workers, n_loops, ports, cfg.n_inputs)) {
+	/* Roles: the first n_rx workers receive; the last --state-lcores own keys only,
+	 * or, with none, every worker owns a share of the keys. */
+	if (dp_shard_setup(workers, n_loops, n_rx, n_rx < n_loops ? n_rx : 0, pipeline, err,
+			   sizeof(err)) != 0) {
+		fprintf(stderr, "riptide: %s\n", err);
+		goto out;
+	}
+	if (assign_queues(workers, n_rx, ports, cfg.n_inputs)) {
 		fprintf(stderr, "riptide: more than %d RX queues for one lcore\n",
 			DP_MAX_RXQ_PER_LCORE);
 		goto out;
@@ -349,6 +385,12 @@ int main(int argc, char **argv)
 		lcore_reports[i].lcore = workers[i].lcore_id;
 		lcore_reports[i].n_rxq = workers[i].n_rxq;
 		lcore_reports[i].rx_packets = workers[i].c.rx_packets;
+		lcore_reports[i].keyed_events = workers[i].c.shard_handled;
+		lcore_reports[i].role = !workers[i].rx_role ? "state"
+					: workers[i].sin != NULL || workers[i].sout == NULL ||
+							workers[i].sout->self >= 0
+						? "rx+state"
+						: "rx";
 	}
 	for (i = 0; i < cfg.n_inputs; i++)
 		dp_port_report(&ports[i], &port_reports[i]);
@@ -370,6 +412,16 @@ int main(int argc, char **argv)
 		DP_LOG(ERR, "counters do not balance: a packet escaped every bucket");
 		status = EXIT_RUNTIME;
 	}
+	if (!shard_balanced(&report.total, pipeline)) {
+		DP_LOG(ERR,
+		       "keyed events do not balance: local %lu + sent %lu + dropped %lu, "
+		       "received %lu",
+		       (unsigned long)report.total.shard_local,
+		       (unsigned long)report.total.shard_sent,
+		       (unsigned long)report.total.shard_dropped,
+		       (unsigned long)report.total.shard_received);
+		status = EXIT_RUNTIME;
+	}
 	/* Messages lost on the lcores were never produced into a ring. */
 	if (report.total.produced != report.delivered + report.lost_write) {
 		DP_LOG(ERR, "messages do not balance: produced %lu, delivered %lu, lost %lu",
@@ -389,6 +441,8 @@ out:
 	sink_stop(&sink);
 	if (ports_up)
 		dp_ports_stop(ports, cfg.n_inputs);
+	if (workers != NULL)
+		dp_shard_teardown(workers, n_loops);
 	if (workers != NULL)
 		for (i = 0; i < n_loops; i++) {
 			rte_free(workers[i].linear);

@@ -450,6 +450,12 @@ static int parse_stream(struct parser *p)
 		}
 		if (parse_type(p, &s.cols[s.n_cols]))
 			goto fail;
+		s.cols[s.n_cols].key = 0;
+		if (is_kw(peek(p), "KEY")) { /* ksqlDB's key column */
+			next(p);
+			s.cols[s.n_cols].key = 1;
+			s.key_cols[s.n_keys++] = s.n_cols;
+		}
 		s.cols[s.n_cols].name = xstrdup(p, cn->text);
 		s.cols[s.n_cols].line = cn->line;
 		s.cols[s.n_cols].col = cn->col;

@@ -29,6 +29,7 @@ struct pat_column {
 	char *name;
 	enum pat_type type;
 	uint32_t size;	    /* STRING(n): bytes in the binary layout; 0 when not given */
+	int key;	    /* declared KEY: part of the stream's shard key */
 	uint32_t line, col; /* where it is declared, for messages */
 };
 
@@ -43,6 +44,10 @@ struct pat_stream {
 	char *dead_letter_topic; /* NULL: malformed records are counted only */
 	uint32_t n_cols;
 	struct pat_column *cols;
+	/* The KEY columns, in declaration order: the state lcore that owns an event is
+	 * chosen by a hash of their values. None: events stay on their RX lcore. */
+	uint32_t n_keys;
+	uint32_t key_cols[PAT_MAX_COLUMNS];
 };
 
 struct pat_ruleset {

@@ -77,7 +77,7 @@ for f in json csv binary; do
 	echo "  testpmd: $tp" >&2
 	echo "== memif, $f: riptide" >&2
 	"$build/dataplane/riptide" --rules "$work/rules.rql" --input "memif:$work/rt.sock" \
-		--workers 1 --stats-out "$work/rt-$f.json" -- --main-lcore "$main_core" \
+		--workers 1 --stats-out "$work/rt-$f.json" \
 		>"$work/rt-$f.log" 2>&1 &
 	pids+=($!)
 	rt=$(send "$f" rt) || { echo "riptide:" >&2; cat "$work/rt-$f.log" >&2; exit 1; }

@@ -158,8 +158,8 @@ static void test_eal_args(void)
 	CU_ASSERT_EQUAL_FATAL(parse(&cfg, 15, argv), 0);
 	CU_ASSERT_EQUAL_FATAL(dp_eal_args(&cfg, cores, 3, "riptide-42", &a), 0);
 	CU_ASSERT_STRING_EQUAL(a.argv[0], "riptide");
-	CU_ASSERT(has_arg(&a, "-l2,5,6"));
-	CU_ASSERT(has_arg(&a, "--main-lcore=2"));
+	CU_ASSERT(has_arg(&a, "--lcores=0@2,1@5,2@6"));
+	CU_ASSERT(has_arg(&a, "--main-lcore=0"));
 	CU_ASSERT(has_arg(&a, "--file-prefix=riptide-42"));
 	CU_ASSERT(has_arg(&a, "--no-pci"));
 	CU_ASSERT(has_arg(&a, "--huge-unlink"));
@@ -186,7 +186,7 @@ static void test_eal_args(void)
 		CU_ASSERT_EQUAL_FATAL(dp_eal_args(&cfg, cores, 1, "p", &a), 0);
 		CU_ASSERT(has_arg(&a, "-a0000:01:00.0"));
 		CU_ASSERT(!has_arg(&a, "--no-pci"));
-		CU_ASSERT(has_arg(&a, "-l2"));
+		CU_ASSERT(has_arg(&a, "--lcores=0@2"));
 		dp_argv_free(&a);
 		dp_config_free(&cfg);
 	}

@@ -232,6 +232,52 @@ static void test_arrival_time(void)
 	free(p2);
 }
 
+static unsigned int routed;
+static uint32_t routed_hash[8];
+
+static void fake_route(void *ctx, uint8_t stream, const struct fmt_row *row)
+{
+	const struct dp_pipeline *p = ctx;
+
+	if (routed < 8)
+		routed_hash[routed] = dp_key_hash(&p->streams[stream], row);
+	routed++;
+}
+
+static void test_key_routing(void)
+{
+	static const char r2[] = "CREATE STREAM k (card STRING KEY, n BIGINT, site BIGINT KEY) "
+				 "WITH (format = 'csv', port = 7);";
+	struct pat_ruleset *rs2;
+	struct dp_pipeline *p2 = calloc(1, sizeof(*p2));
+	struct sink_topics t2 = { 0 };
+	struct dp_counters c2 = { 0 };
+	struct dp_ingest in2;
+	struct pat_diags d = { 0 };
+	struct dp_origin o = { .src_addr = src4, .dst_port = 7 };
+	static const char data[] = "a,1,5\na,2,5\nb,1,5\na,1,6\n,1,5\n\"\",1,5\nbad";
+
+	CU_ASSERT_FATAL(pat_compile("t", r2, strlen(r2), &rs2, &d) == 0);
+	CU_ASSERT_FATAL(dp_pipeline_init(p2, rs2, &t2) == 0);
+	CU_ASSERT_EQUAL(p2->streams[0].n_keys, 2);
+	CU_ASSERT_FATAL(dp_ingest_init(&in2, p2, &c2, NULL, &quit) == 0);
+	in2.route = fake_route;
+	in2.route_ctx = p2;
+	dp_ingest_datagram(&in2, &o, (const uint8_t *)data, sizeof(data) - 1);
+	/* every event of a keyed stream is routed, a malformed record is not */
+	CU_ASSERT_EQUAL(c2.events, 6);
+	CU_ASSERT_EQUAL(routed, 6);
+	/* the same key, the same owner, whatever the other columns */
+	CU_ASSERT_EQUAL(routed_hash[0], routed_hash[1]);
+	/* a different key value, another hash: in either key column, NULL or empty */
+	CU_ASSERT_NOT_EQUAL(routed_hash[0], routed_hash[2]);
+	CU_ASSERT_NOT_EQUAL(routed_hash[0], routed_hash[3]);
+	CU_ASSERT_NOT_EQUAL(routed_hash[4], routed_hash[5]); /* NULL is not "" */
+	dp_ingest_fini(&in2);
+	pat_ruleset_free(rs2);
+	free(p2);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -239,6 +285,7 @@ int main(void)
 		{ "dead letters and back-pressure", test_dead_letters },
 		{ "pre-filter order", test_prefilter_order },
 		{ "arrival time", test_arrival_time },
+		{ "events of keyed streams routed by key", test_key_routing },
 		{ NULL, NULL },
 	};
 	int rc = unit_run("dp_ingest", tests);

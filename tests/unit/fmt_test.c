@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "formats/fmt.h"
+#include "formats/fmt_event.h"
 #include "unit.h"
 
 static struct pat_ruleset *rs;
@@ -455,6 +456,37 @@ static void test_no_timestamp_column(void)
 	CU_ASSERT_STRING_EQUAL(fmt_malformed_name(FMT_M__COUNT), "unknown");
 }
 
+static void test_event_pack(void)
+{
+	static uint8_t buf[1024];
+	struct fmt_row back;
+	size_t n, k;
+
+	payments("json", "");
+	CU_ASSERT_EQUAL_FATAL(parse("{\"ts\":5,\"card\":\"c\\u00e9\",\"amount\":2.5,\"ok\":false,"
+				    "\"at\":7}"),
+			      -1);
+	n = fmt_event_size(&sc, &row);
+	CU_ASSERT_EQUAL(n, sizeof(struct fmt_event_hdr) + 8 + 8 + 8 + 8 + 8);
+	CU_ASSERT_EQUAL(fmt_event_pack(&sc, 3, &row, buf, n - 1), 0);
+	CU_ASSERT_EQUAL_FATAL(fmt_event_pack(&sc, 3, &row, buf, sizeof(buf)), n);
+	memset(&row, 0xaa, sizeof(row)); /* the packed event owns its bytes */
+	CU_ASSERT_EQUAL_FATAL(fmt_event_unpack(&sc, buf, n, &back), 0);
+	CU_ASSERT_EQUAL(((struct fmt_event_hdr *)buf)->stream, 3);
+	CU_ASSERT_EQUAL(back.present, 0x37);
+	CU_ASSERT_EQUAL(back.ts_ms, 5);
+	CU_ASSERT_EQUAL(back.v[1].s.len, 3);
+	CU_ASSERT(memcmp(back.v[1].s.p, "c\xc3\xa9", 3) == 0);
+	CU_ASSERT_EQUAL(back.v[2].d, 2.5);
+	CU_ASSERT_EQUAL(back.v[4].b, false);
+	CU_ASSERT_EQUAL(back.v[5].i, 7);
+	/* a damaged event is refused, never read past its end */
+	for (k = 0; k < n; k++)
+		CU_ASSERT_EQUAL(fmt_event_unpack(&sc, buf, k, &back), -1);
+	buf[sizeof(struct fmt_event_hdr) + 8] = 200; /* the string's length */
+	CU_ASSERT_EQUAL(fmt_event_unpack(&sc, buf, n, &back), -1);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -468,6 +500,7 @@ int main(void)
 		{ "binary", test_binary },
 		{ "iso8601", test_iso8601 },
 		{ "no timestamp column", test_no_timestamp_column },
+		{ "events packed for a ring", test_event_pack },
 		{ NULL, NULL },
 	};
 	int rc = unit_run("formats", tests);

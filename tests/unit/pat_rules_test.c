@@ -67,10 +67,10 @@ static void test_lex_errors(void)
 
 static const char good[] =
 	"CREATE STREAM payments (\n"
-	"    ts TIMESTAMP, card STRING, amount DOUBLE, ok BOOLEAN, n BIGINT, \"device.id\" STRING\n"
+	"    ts TIMESTAMP, card STRING KEY, amount DOUBLE, ok BOOLEAN, n BIGINT, \"device.id\" STRING\n"
 	") WITH (format = 'json', port = 9000, timestamp = 'ts', watermark_delay = '2 SECONDS',\n"
 	"        idle_timeout = '1 MINUTE', dead_letter_topic = 'dlq');\n"
-	"create stream readings (ts TIMESTAMP, id STRING(8), v DOUBLE)\n"
+	"create stream readings (ts TIMESTAMP, id STRING(8) key, v DOUBLE, site BIGINT KEY)\n"
 	"  with (FORMAT = 'binary', PORT = '9001');\n"
 	"CREATE STREAM clicks (url STRING, n BIGINT) WITH (format = 'csv', port = 9002,\n"
 	"  delimiter = '|');\n";
@@ -95,7 +95,13 @@ static void test_streams(void)
 	CU_ASSERT_STRING_EQUAL(s->dead_letter_topic, "dlq");
 	CU_ASSERT_STRING_EQUAL(s->cols[5].name, "device.id");
 	CU_ASSERT_EQUAL(s->cols[3].type, PAT_T_BOOLEAN);
+	CU_ASSERT_EQUAL(s->n_keys, 1);
+	CU_ASSERT_EQUAL(s->key_cols[0], 1);
+	CU_ASSERT(s->cols[1].key && !s->cols[0].key);
 	s = &rs->streams[1];
+	CU_ASSERT_EQUAL(s->n_keys, 2);
+	CU_ASSERT_EQUAL(s->key_cols[0], 1);
+	CU_ASSERT_EQUAL(s->key_cols[1], 3);
 	CU_ASSERT_EQUAL(s->format, PAT_FMT_BINARY);
 	CU_ASSERT_EQUAL(s->port, 9001);
 	CU_ASSERT_EQUAL(s->cols[1].size, 8);
@@ -104,6 +110,7 @@ static void test_streams(void)
 	CU_ASSERT_EQUAL(s->idle_timeout_ms, 10000);
 	CU_ASSERT_PTR_NULL(s->dead_letter_topic);
 	s = &rs->streams[2];
+	CU_ASSERT_EQUAL(s->n_keys, 0);
 	CU_ASSERT_EQUAL(s->delimiter, '|');
 	CU_ASSERT_PTR_EQUAL(pat_stream_by_port(rs, 9002), s);
 	CU_ASSERT_PTR_NULL(pat_stream_by_port(rs, 9003));

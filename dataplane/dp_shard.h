@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Events to the lcore that owns their key (ARCHITECTURE.md "per-core SPSC rings"):
+ * an RX lcore packs each event of a stream with KEY columns into a buffer of its own
+ * mempool, stages it per destination and enqueues bursts on the single-producer
+ * single-consumer rte_ring of that (RX lcore, state lcore) pair; the state lcore
+ * dequeues bursts, unpacks, handles the event and returns the buffer. An event whose
+ * owner is the RX lcore itself is handled in place, without a ring.
+ *
+ * Ring-full (and buffer-pool-empty) policy: the pipeline's back-pressure setting.
+ * wait: the RX lcore waits for the state lcore (the NIC queue then fills and the
+ * driver counts imissed); drop: the event is dropped and counted (shard_dropped).
+ *
+ * Ownership: a dp_shard_out is its RX lcore's alone, a dp_shard_in its state lcore's.
+ */
+#ifndef RIPTIDE_DP_SHARD_H
+#define RIPTIDE_DP_SHARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "dp_ingest.h"
+
+#define DP_MAX_STATE	 64
+#define DP_MAX_RX	 64
+#define DP_SHARD_RING	 1024 /* events in each ring */
+#define DP_SHARD_BURST	 32
+#define DP_EVENT_SMALL	 2048 /* pool buffer for an event; larger ones take a large one */
+#define DP_EVENT_LARGE	 (72 * 1024)
+#define DP_EVENT_N_LARGE 63
+
+struct dp_shard_in;
+
+struct dp_shard_out {
+	const struct dp_pipeline *pl;
+	struct dp_counters *c;
+	const volatile bool *quit;
+	unsigned int n_dest; /* state lcores */
+	int self;	     /* this lcore's index among them, -1: not a state lcore */
+	struct rte_mempool *small, *large;
+	struct dp_shard_in *self_in;	     /* this lcore's inbound side, when it has one */
+	struct rte_ring *ring[DP_MAX_STATE]; /* NULL for self */
+	uint16_t n_stage[DP_MAX_STATE];
+	void *stage[DP_MAX_STATE][DP_SHARD_BURST];
+};
+
+struct dp_shard_in {
+	const struct dp_pipeline *pl;
+	struct dp_counters *c;
+	unsigned int n_src;
+	struct rte_ring *ring[DP_MAX_RX];
+	struct fmt_row row;
+};
+
+struct dp_worker;
+
+/*
+ * Gives workers w[0..n) their roles: RX for w[0..n_rx), state for w[first_state..n)
+ * (first_state <= n_rx: a worker may have both). When some stream has KEY columns,
+ * creates a ring for each (RX, state) pair of different workers and each RX
+ * worker's event buffers. Returns 0, or -errno with a message in err.
+ */
+int dp_shard_setup(struct dp_worker *w, unsigned int n, unsigned int n_rx, unsigned int first_state,
+		   const struct dp_pipeline *pl, char *err, size_t errlen);
+void dp_shard_teardown(struct dp_worker *w, unsigned int n);
+
+/* The dp_route_fn of an RX lcore: ctx is its struct dp_shard_out. */
+void dp_shard_route(void *ctx, uint8_t stream, const struct fmt_row *row);
+
+/* Enqueues what is staged: at the end of every RX burst, and when the lcore stops. */
+void dp_shard_flush(struct dp_shard_out *o);
+
+/* A state lcore's turn: a burst from each inbound ring. Returns the events handled. */
+unsigned int dp_shard_poll(struct dp_shard_in *in);
+
+/* true when every inbound ring is empty. */
+bool dp_shard_idle(const struct dp_shard_in *in);
+
+/* What a state lcore does with an event of its keys. */
+void dp_state_event(struct dp_counters *c, const struct dp_pipeline *pl, uint8_t stream,
+		    const struct fmt_row *row);
+
+#endif
