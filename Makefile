@@ -24,10 +24,12 @@ demo: build
 	@mkdir -p $(DEMO_OUT)
 	./build/perf/riptide-gen pcap --out $(DEMO_OUT)/feed.pcap --manifest $(DEMO_OUT)/expected.json \
 		--seed 7 --count 100000 --keys 10000 --batch 2 --jitter-ms 2000 \
-		--malformed 0.01 --noise 0.05 --ipv6 0.1 --vlan 0.1
+		--malformed 0.01 --malformed-kinds syntax,bad_type,bad_timestamp,bad_utf8 \
+		--noise 0.05 --ipv6 0.1 --vlan 0.1
 	./build/dataplane/riptide --rules docs/examples/payments.rql \
-		--input pcap:$(DEMO_OUT)/feed.pcap --stats-out $(DEMO_OUT)/stats.json
-	@echo "demo: counters in $(DEMO_OUT)/stats.json, the generator's account in $(DEMO_OUT)/expected.json"
+		--input pcap:$(DEMO_OUT)/feed.pcap --out $(DEMO_OUT) --stats-out $(DEMO_OUT)/stats.json
+	@echo "demo: counters in $(DEMO_OUT)/stats.json, the generator's account in $(DEMO_OUT)/expected.json,"
+	@echo "      malformed records in $(DEMO_OUT)/dead_letters.ndjson"
 
 test: setup
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/test.sh

@@ -50,6 +50,9 @@ static const char usage[] =
 	"  --pps R          packets per second (default 0: as fast as the port takes them)\n"
 	"  --core C         the CPU to send from (default: the first this process may use)\n"
 	"  --link-wait S    how long to wait for the link (a memif peer) (default 10)\n"
+	"  --linger S       keep the port open S seconds after the last frame (or until\n"
+	"                   SIGINT), so that the receiver takes what is still in the ring\n"
+	"                   (default 1); the result is printed before\n"
 	"\n"
 	"Prints one JSON object: sent, seconds, pps, refused (bursts the port refused in\n"
 	"part, a sign that the receiver set the pace).\n";
@@ -118,6 +121,7 @@ int gen_send_main(int argc, char **argv)
 		{ "pps", required_argument, NULL, 'r' },
 		{ "core", required_argument, NULL, 'c' },
 		{ "link-wait", required_argument, NULL, 'w' },
+		{ "linger", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -125,7 +129,7 @@ int gen_send_main(int argc, char **argv)
 	static struct rte_mbuf *frames[SEND_FRAMES];
 	struct rte_mbuf *burst[SEND_BURST];
 	const char *pcap = NULL;
-	double seconds = 10, wait_s = 10, pps = 0, elapsed;
+	double seconds = 10, wait_s = 10, pps = 0, linger_s = 1, elapsed;
 	uint64_t count = 0, sent = 0, refused = 0, t0, end, hz, next;
 	unsigned int core = 0, n_frames, f = 0, k;
 	struct dp_argv eal = { 0 };
@@ -167,6 +171,9 @@ int gen_send_main(int argc, char **argv)
 			break;
 		case 'w':
 			wait_s = atof(optarg);
+			break;
+		case 'g':
+			linger_s = atof(optarg);
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -259,6 +266,10 @@ int gen_send_main(int argc, char **argv)
 	printf("{\"sent\":%" PRIu64 ",\"seconds\":%.3f,\"pps\":%.0f,\"refused\":%" PRIu64 "}\n",
 	       sent, elapsed, (double)sent / elapsed, refused);
 	fflush(stdout);
+	/* The last frames are in the port's ring: closing now would take them away from
+	 * the receiver (a memif peer that goes loses what it had not handed over). A
+	 * signal ends the wait: a benchmark stops the receiver first, then the sender. */
+	usleep((useconds_t)(linger_s * 1e6));
 	rc = 0;
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
