@@ -40,8 +40,10 @@ static void flush_one(struct dp_shard_out *o, unsigned int d)
 		if (o->pl->backpressure == DP_BP_DROP || *o->quit) {
 			/* a stop while waiting drops too: the state lcore may be gone */
 			o->c->shard_dropped += n - done;
-			rte_mempool_put_bulk(rte_mempool_from_obj(o->stage[d][done]),
-					     &o->stage[d][done], n - done);
+			/* one by one: small and large buffers come from two pools */
+			for (; done < n; n--)
+				rte_mempool_put(rte_mempool_from_obj(o->stage[d][n - 1]),
+						o->stage[d][n - 1]);
 			break;
 		}
 		if (!waited) {

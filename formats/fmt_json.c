@@ -105,6 +105,24 @@ static inline __attribute__((always_inline)) int scan_string(struct jp *j, const
 
 	*s = p;
 	*esc = false;
+#ifdef __SSE2__
+	/* the common case, decided from the masks alone: a quote within 16 bytes and
+	 * no backslash or control character before it */
+	if (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)p);
+		unsigned int q =
+			(unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+		unsigned int b = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
+			_mm_cmpeq_epi8(x, _mm_set1_epi8('\\')),
+			_mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f))));
+
+		if (q != 0 && (b & (q ^ (q - 1))) == 0) {
+			*len = (size_t)__builtin_ctz(q);
+			j->p = p + *len + 1;
+			return 0;
+		}
+	}
+#endif
 	for (;;) {
 		p = string_stop(p, end);
 		if (p == end || *p < 0x20)
@@ -228,33 +246,93 @@ static int literal(struct jp *j, const char *word, size_t n)
 
 /* A JSON number at p, as fmt_scan_number() scans it, with a short path for what
  * feeds hold: up to 19 digits, no exponent. */
+/* The length of the run of decimal digits at p (16 bytes at a time where they are
+ * there to read). */
+static inline size_t digit_run(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *q = p;
+
+#ifdef __SSE2__
+	while (end - q >= 16) {
+		__m128i y = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)q), _mm_set1_epi8('0'));
+		unsigned int d = (unsigned int)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_max_epu8(y, _mm_set1_epi8(9)), _mm_set1_epi8(9)));
+
+		if (d != 0xffff)
+			return (size_t)(q - p) + (size_t)__builtin_ctz(~d);
+		q += 16;
+	}
+#endif
+	while (q < end && (unsigned int)(*q - '0') < 10)
+		q++;
+	return (size_t)(q - p);
+}
+
+/* The value of n <= 19 digits, in two independent halves (half the latency of one
+ * multiply-add chain). */
+static inline uint64_t digits_value(const uint8_t *p, size_t n)
+{
+	uint64_t a = 0, b = 0;
+	size_t k, h = n > 8 ? n - 8 : 0;
+
+	for (k = 0; k < h; k++)
+		a = a * 10 + (uint64_t)(p[k] - '0');
+	for (; k < n; k++)
+		b = b * 10 + (uint64_t)(p[k] - '0');
+	return h ? a * 100000000u + b : b;
+}
+
+/* A JSON number at p, as fmt_scan_number() scans it, with a short path for what
+ * feeds hold: up to 19 digits, no exponent. */
 static inline const uint8_t *scan_number(const uint8_t *p, const uint8_t *end, struct fmt_num *n)
 {
-	const uint8_t *start = p, *d0, *f0;
-	uint64_t m = 0;
+	const uint8_t *start = p, *d0, *f0 = NULL;
 	size_t nd, nf = 0;
 
 	n->neg = p < end && *p == '-';
 	p += n->neg;
 	d0 = p;
-	while (p < end && (unsigned int)(*p - '0') < 10)
-		m = m * 10 + (uint64_t)(*p++ - '0');
-	nd = (size_t)(p - d0);
+	nd = digit_run(p, end);
+	p += nd;
 	if (nd == 0 || (nd > 1 && *d0 == '0'))
 		return NULL;
 	n->is_int = true;
 	if (p < end && *p == '.') {
 		f0 = ++p;
-		while (p < end && (unsigned int)(*p - '0') < 10)
-			m = m * 10 + (uint64_t)(*p++ - '0');
-		nf = (size_t)(p - f0);
+		nf = digit_run(p, end);
+		p += nf;
 		if (nf == 0)
 			return NULL;
 		n->is_int = false;
 	}
 	if (nd + nf > 19 || (p < end && (*p == 'e' || *p == 'E')))
 		return fmt_scan_number(start, end, n, false);
-	n->mant = m;
+	if (nf == 0) {
+		n->mant = digits_value(d0, nd);
+	} else {
+		/* the fraction's digits follow the integer's: scale and add */
+		static const uint64_t p10[] = { 1,
+						10,
+						100,
+						1000,
+						10000,
+						100000,
+						1000000,
+						10000000,
+						100000000,
+						1000000000,
+						10000000000ULL,
+						100000000000ULL,
+						1000000000000ULL,
+						10000000000000ULL,
+						100000000000000ULL,
+						1000000000000000ULL,
+						10000000000000000ULL,
+						100000000000000000ULL,
+						1000000000000000000ULL };
+
+		n->mant = digits_value(d0, nd) * p10[nf] + digits_value(f0, nf);
+	}
 	n->exp10 = -(int32_t)nf;
 	n->truncated = false;
 	n->start = start;
