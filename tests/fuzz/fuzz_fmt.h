@@ -27,6 +27,20 @@ static inline const struct pat_stream *fuzz_stream(const char *rql)
 	return &rs->streams[0];
 }
 
+/* The schema of the one stream in rql, built on the first call. */
+static inline struct fmt_schema *fuzz_schema(const char *rql)
+{
+	static struct fmt_schema sc;
+	static int ready;
+
+	if (!ready) {
+		if (fmt_schema_init(&sc, fuzz_stream(rql)) != 0)
+			abort();
+		ready = 1;
+	}
+	return &sc;
+}
+
 static inline int inside(const uint8_t *p, size_t n, const uint8_t *base, size_t len)
 {
 	return p >= base && p + n <= base + len;
