@@ -37,6 +37,14 @@ static int jkey_of(struct fmt_schema *sc, uint16_t node, const char *name, uint3
 	sc->jkeys[k] = (struct fmt_jkey){ .name = name, .len = len, .col = -1, .node = -1 };
 	memcpy(&sc->jkeys[k].head, name, len < 8 ? len : 8);
 	sc->jkeys[k].mask = len >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * len)) - 1;
+	if (len + 3 <= 16 && memchr(name, '"', len) == NULL && memchr(name, '\\', len) == NULL) {
+		sc->jkeys[k].quoted[0] = '"';
+		memcpy(sc->jkeys[k].quoted + 1, name, len);
+		sc->jkeys[k].quoted[len + 1] = '"';
+		sc->jkeys[k].quoted[len + 2] = ':';
+		sc->jkeys[k].qlen = (uint16_t)(len + 3);
+		sc->jkeys[k].qmask = (uint16_t)((1u << (len + 3)) - 1);
+	}
 	sc->n_jkeys++;
 	n->n++;
 	return k;

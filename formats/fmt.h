@@ -67,6 +67,10 @@ struct fmt_jkey {
 	uint64_t mask; /* the bytes of head that the name has */
 	const char *name;
 	uint32_t len;
+	/* the key as it appears in a record, quotes and colon included ("ts":), for
+	 * one 16-byte compare where it fits (qlen 0: it does not) */
+	uint8_t quoted[16];
+	uint16_t qlen, qmask;
 	int16_t col;  /* >= 0: the column this key holds */
 	int16_t node; /* >= 0: the object level this key leads to (dotted paths) */
 };

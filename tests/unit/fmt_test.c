@@ -87,6 +87,12 @@ static void test_json_types(void)
 	CU_ASSERT_EQUAL(row.v[4].b, false);
 	CU_ASSERT_EQUAL(row.present, (1 << 0) | (1 << 4));
 
+	/* keys spelt almost as the schema's: a longer name, a space before the colon,
+	 * the expected order broken */
+	CU_ASSERT_EQUAL(parse("{\"tsx\":9,\"ts\" :3,\"n\":4,\"card\":\"k\",\"cardx\":1}"), -1);
+	CU_ASSERT_EQUAL(row.ts_ms, 3);
+	CU_ASSERT_EQUAL(row.v[3].i, 4);
+	CU_ASSERT(str_is(1, "k"));
 	/* null and missing are NULL; a repeated key: the last one counts */
 	CU_ASSERT_EQUAL(parse("{\"ts\":1,\"card\":null,\"n\":5,\"n\":null,\"amount\":1,"
 			      "\"amount\":2}"),
