@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "dp_shard.h"
 
+#include <stdio.h>
+
 #include <rte_branch_prediction.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 
+#include "dp_lcore.h"
 #include "formats/fmt_event.h"
 
 void dp_state_event(struct dp_counters *c, const struct dp_pipeline *pl, uint8_t stream,
@@ -150,14 +156,6 @@ bool dp_shard_idle(const struct dp_shard_in *in)
 }
 
 /* ---- set-up, on the main lcore before the launch ---- */
-
-#include <stdio.h>
-
-#include <rte_errno.h>
-#include <rte_lcore.h>
-#include <rte_malloc.h>
-
-#include "dp_lcore.h"
 
 static bool has_keyed_stream(const struct dp_pipeline *pl)
 {

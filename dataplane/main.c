@@ -117,6 +117,15 @@ static int assign_queues(struct dp_worker *workers, unsigned int n_workers,
 	return 0;
 }
 
+/* What a worker did: received, owned keys, or both. Without a keyed stream every
+ * receiving worker keeps its own events. */
+static const char *worker_role(const struct dp_worker *w)
+{
+	if (!w->rx_role)
+		return "state";
+	return w->sout == NULL || w->sout->self >= 0 ? "rx+state" : "rx";
+}
+
 /* Every event of a keyed stream went to its owner (in place or over a ring) or was
  * dropped and counted, and every event sent was received. */
 static bool shard_balanced(const struct dp_counters *t, const struct dp_pipeline *pl)
@@ -386,11 +395,7 @@ int main(int argc, char **argv)
 		lcore_reports[i].n_rxq = workers[i].n_rxq;
 		lcore_reports[i].rx_packets = workers[i].c.rx_packets;
 		lcore_reports[i].keyed_events = workers[i].c.shard_handled;
-		lcore_reports[i].role = !workers[i].rx_role ? "state"
-					: workers[i].sin != NULL || workers[i].sout == NULL ||
-							workers[i].sout->self >= 0
-						? "rx+state"
-						: "rx";
+		lcore_reports[i].role = worker_role(&workers[i]);
 	}
 	for (i = 0; i < cfg.n_inputs; i++)
 		dp_port_report(&ports[i], &port_reports[i]);

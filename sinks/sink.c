@@ -122,7 +122,11 @@ void sink_stop(struct sink *s)
 	}
 	while (sink_drain(s) > 0)
 		;
-	if (s->file != NULL && sink_file_close(s->file) != 0)
-		fprintf(stderr, "riptide: closing the file sink: %s\n", strerror(errno));
+	if (s->file != NULL) {
+		int rc = sink_file_close(s->file);
+
+		if (rc != 0)
+			fprintf(stderr, "riptide: closing the file sink: %s\n", strerror(-rc));
+	}
 	s->file = NULL;
 }

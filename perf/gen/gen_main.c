@@ -172,12 +172,12 @@ static size_t write_record(char *p, size_t cap, const struct event *e, enum fmt 
 	switch (f) {
 	case FMT_JSON:
 		n = snprintf(p, cap,
-			     "{%s%s%s\"card\":\"%" PRIu64 "\",\"merchant\":\"merch%sant%s-%04u\","
+			     "{%s%s%s\"card\":\"%" PRIu64 "\",\"merchant\":\"merchant%s-%04u\","
 			     "\"amount\":%s%.2f%s,\"country\":\"%s\",\"status\":\"%s\"}",
 			     kind == MK_MISSING_TS ? "" : "\"ts\":",
 			     kind == MK_MISSING_TS ? "" : ts, kind == MK_MISSING_TS ? "" : ",",
-			     e->card, "", utf8, e->merchant, kind == MK_BAD_TYPE ? "\"" : "",
-			     e->amount, kind == MK_BAD_TYPE ? "\"" : "", e->country, e->status);
+			     e->card, utf8, e->merchant, kind == MK_BAD_TYPE ? "\"" : "", e->amount,
+			     kind == MK_BAD_TYPE ? "\"" : "", e->country, e->status);
 		/* --record-bytes: a field no stream declares makes up the size */
 		if (n > 0 && (uint32_t)n + 10 <= record_bytes && record_bytes < cap) {
 			int pad = (int)record_bytes - n - 10;
@@ -475,82 +475,107 @@ static const char usage[] =
 	"  --ipv6 SHARE          share of datagrams over IPv6 (default 0)\n"
 	"  --vlan SHARE          share of VLAN-tagged packets (default 0)\n";
 
-static int parse_kinds(const char *s, uint32_t *kinds)
+/* Calls fn on each item of the comma-separated list s; stops at the first non-zero
+ * return. An empty list is an error. */
+static int each_item(const char *s, int (*fn)(const char *item, void *ctx), void *ctx)
 {
 	char buf[256], *tok, *save;
-	int b;
+	int n = 0;
 
 	if (strlen(s) >= sizeof(buf))
 		return -1;
 	strcpy(buf, s);
-	*kinds = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		for (b = B_NOT_IP; b < B__COUNT; b++)
-			if (strcmp(tok, bucket_name(b)) == 0)
-				break;
-		if (b == B__COUNT)
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++)
+		if (fn(tok, ctx) != 0)
 			return -1;
-		*kinds |= 1u << b;
-	}
-	return *kinds ? 0 : -1;
+	return n ? 0 : -1;
 }
 
-/* "a,b,c": each item by its name in names[0..n); sets a bit per item. */
-static int parse_names(const char *s, const char *const *names, int n, uint32_t *bits)
+/* The index of item in names[0..n), or -1. */
+static int name_index(const char *item, const char *const *names, int n)
 {
-	char buf[256], *tok, *save;
 	int k;
 
-	if (strlen(s) >= sizeof(buf))
+	for (k = 0; k < n; k++)
+		if (names[k] != NULL && strcmp(item, names[k]) == 0)
+			return k;
+	return -1;
+}
+
+struct bit_names {
+	const char *const *names;
+	int n;
+	uint32_t bits;
+};
+
+static int add_bit(const char *item, void *ctx)
+{
+	struct bit_names *b = ctx;
+	int k = name_index(item, b->names, b->n);
+
+	if (k < 0)
 		return -1;
-	strcpy(buf, s);
-	*bits = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		for (k = 0; k < n && strcmp(tok, names[k]) != 0; k++)
-			;
-		if (k == n)
-			return -1;
-		*bits |= 1u << k;
-	}
-	return *bits ? 0 : -1;
+	b->bits |= 1u << k;
+	return 0;
+}
+
+/* "a,b,c": a bit per item, by its index in names[0..n) (NULL names never match). */
+static int parse_names(const char *s, const char *const *names, int n, uint32_t *bits)
+{
+	struct bit_names b = { .names = names, .n = n };
+
+	if (each_item(s, add_bit, &b) != 0)
+		return -1;
+	*bits = b.bits;
+	return 0;
+}
+
+/* --noise-kinds: the buckets' names as riptide's stats spell them. */
+static int parse_kinds(const char *s, uint32_t *kinds)
+{
+	const char *names[B__COUNT] = { NULL }; /* B_DATAGRAM is not noise */
+	int b;
+
+	for (b = B_NOT_IP; b < B__COUNT; b++)
+		names[b] = bucket_name(b);
+	return parse_names(s, names, B__COUNT, kinds);
+}
+
+static int add_format(const char *item, void *ctx)
+{
+	struct opts *o = ctx;
+	int k = name_index(item, fmt_name, 3);
+
+	if (k < 0 || o->n_streams == GEN_MAX_STREAMS)
+		return -1;
+	o->format[o->n_streams++] = (enum fmt)k;
+	return 0;
 }
 
 /* A list of formats, in order: one stream each. */
 static int parse_formats(const char *s, struct opts *o)
 {
-	char buf[256], *tok, *save;
-	int k;
-
-	if (strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
 	o->n_streams = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		for (k = 0; k < 3 && strcmp(tok, fmt_name[k]) != 0; k++)
-			;
-		if (k == 3 || o->n_streams == GEN_MAX_STREAMS)
-			return -1;
-		o->format[o->n_streams++] = (enum fmt)k;
-	}
-	return o->n_streams ? 0 : -1;
+	return each_item(s, add_format, o);
+}
+
+static int add_port(const char *item, void *ctx)
+{
+	struct opts *o = ctx;
+	unsigned long v;
+	char *end;
+
+	v = strtoul(item, &end, 10);
+	if (*end || v < 1 || v > 65535 || o->n_ports == GEN_MAX_STREAMS)
+		return -1;
+	o->port[o->n_ports++] = (uint16_t)v;
+	return 0;
 }
 
 static int parse_ports(const char *s, struct opts *o)
 {
-	char buf[256], *tok, *save, *end;
-	unsigned long v;
-
-	if (strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
 	o->n_ports = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		v = strtoul(tok, &end, 10);
-		if (*end || v < 1 || v > 65535 || o->n_ports == GEN_MAX_STREAMS)
-			return -1;
-		o->port[o->n_ports++] = (uint16_t)v;
-	}
-	return o->n_ports ? 0 : -1;
+	return each_item(s, add_port, o);
 }
 
 static int parse_share(const char *s, double *v)

@@ -209,29 +209,6 @@ static void test_prefilter_order(void)
 	pl.rate_pps = 0;
 }
 
-static void test_arrival_time(void)
-{
-	static const char r2[] = "CREATE STREAM s (a BIGINT) WITH (format = 'csv', port = 5);";
-	struct pat_ruleset *rs2;
-	struct dp_pipeline *p2 = calloc(1, sizeof(*p2));
-	struct sink_topics t2 = { 0 };
-	struct dp_counters c2 = { 0 };
-	struct dp_ingest in2;
-	struct pat_diags d = { 0 };
-	struct dp_origin o = { .src_addr = src4, .dst_port = 5, .arrival_ms = 99 };
-
-	CU_ASSERT_FATAL(pat_compile("t", r2, strlen(r2), &rs2, &d) == 0);
-	CU_ASSERT_FATAL(dp_pipeline_init(p2, rs2, &t2) == 0);
-	CU_ASSERT_FATAL(dp_ingest_init(&in2, p2, &c2, NULL, &quit) == 0);
-	dp_ingest_datagram(&in2, &o, (const uint8_t *)"42", 2);
-	CU_ASSERT_EQUAL(c2.events, 1);
-	CU_ASSERT_EQUAL(in2.row.ts_ms, 99); /* no timestamp column: arrival time */
-	CU_ASSERT_EQUAL(in2.row.v[0].i, 42);
-	dp_ingest_fini(&in2);
-	pat_ruleset_free(rs2);
-	free(p2);
-}
-
 static unsigned int routed;
 static uint32_t routed_hash[8];
 
@@ -244,28 +221,62 @@ static void fake_route(void *ctx, uint8_t stream, const struct fmt_row *row)
 	routed++;
 }
 
+/* A rule set of its own beside the shared one: one stream, its pipeline, an lcore. */
+struct lone {
+	struct pat_ruleset *rs;
+	struct dp_pipeline *pl;
+	struct sink_topics topics;
+	struct dp_counters c;
+	struct dp_ingest in;
+};
+
+static void lone_init(struct lone *l, const char *rql)
+{
+	struct pat_diags d = { 0 };
+
+	memset(l, 0, sizeof(*l));
+	l->pl = calloc(1, sizeof(*l->pl));
+	CU_ASSERT_FATAL(l->pl != NULL);
+	CU_ASSERT_FATAL(pat_compile("t", rql, strlen(rql), &l->rs, &d) == 0);
+	CU_ASSERT_FATAL(dp_pipeline_init(l->pl, l->rs, &l->topics) == 0);
+	CU_ASSERT_FATAL(dp_ingest_init(&l->in, l->pl, &l->c, NULL, &quit) == 0);
+}
+
+static void lone_fini(struct lone *l)
+{
+	dp_ingest_fini(&l->in);
+	sink_topics_free(&l->topics);
+	pat_ruleset_free(l->rs);
+	free(l->pl);
+}
+
+static void test_arrival_time(void)
+{
+	struct dp_origin o = { .src_addr = src4, .dst_port = 5, .arrival_ms = 99 };
+	static struct lone l;
+
+	lone_init(&l, "CREATE STREAM s (a BIGINT) WITH (format = 'csv', port = 5);");
+	dp_ingest_datagram(&l.in, &o, (const uint8_t *)"42", 2);
+	CU_ASSERT_EQUAL(l.c.events, 1);
+	CU_ASSERT_EQUAL(l.in.row.ts_ms, 99); /* no timestamp column: arrival time */
+	CU_ASSERT_EQUAL(l.in.row.v[0].i, 42);
+	lone_fini(&l);
+}
+
 static void test_key_routing(void)
 {
-	static const char r2[] = "CREATE STREAM k (card STRING KEY, n BIGINT, site BIGINT KEY) "
-				 "WITH (format = 'csv', port = 7);";
-	struct pat_ruleset *rs2;
-	struct dp_pipeline *p2 = calloc(1, sizeof(*p2));
-	struct sink_topics t2 = { 0 };
-	struct dp_counters c2 = { 0 };
-	struct dp_ingest in2;
-	struct pat_diags d = { 0 };
-	struct dp_origin o = { .src_addr = src4, .dst_port = 7 };
 	static const char data[] = "a,1,5\na,2,5\nb,1,5\na,1,6\n,1,5\n\"\",1,5\nbad";
+	struct dp_origin o = { .src_addr = src4, .dst_port = 7 };
+	static struct lone l;
 
-	CU_ASSERT_FATAL(pat_compile("t", r2, strlen(r2), &rs2, &d) == 0);
-	CU_ASSERT_FATAL(dp_pipeline_init(p2, rs2, &t2) == 0);
-	CU_ASSERT_EQUAL(p2->streams[0].n_keys, 2);
-	CU_ASSERT_FATAL(dp_ingest_init(&in2, p2, &c2, NULL, &quit) == 0);
-	in2.route = fake_route;
-	in2.route_ctx = p2;
-	dp_ingest_datagram(&in2, &o, (const uint8_t *)data, sizeof(data) - 1);
+	lone_init(&l, "CREATE STREAM k (card STRING KEY, n BIGINT, site BIGINT KEY) "
+		      "WITH (format = 'csv', port = 7);");
+	CU_ASSERT_EQUAL(l.pl->streams[0].n_keys, 2);
+	l.in.route = fake_route;
+	l.in.route_ctx = l.pl;
+	dp_ingest_datagram(&l.in, &o, (const uint8_t *)data, sizeof(data) - 1);
 	/* every event of a keyed stream is routed, a malformed record is not */
-	CU_ASSERT_EQUAL(c2.events, 6);
+	CU_ASSERT_EQUAL(l.c.events, 6);
 	CU_ASSERT_EQUAL(routed, 6);
 	/* the same key, the same owner, whatever the other columns */
 	CU_ASSERT_EQUAL(routed_hash[0], routed_hash[1]);
@@ -273,9 +284,7 @@ static void test_key_routing(void)
 	CU_ASSERT_NOT_EQUAL(routed_hash[0], routed_hash[2]);
 	CU_ASSERT_NOT_EQUAL(routed_hash[0], routed_hash[3]);
 	CU_ASSERT_NOT_EQUAL(routed_hash[4], routed_hash[5]); /* NULL is not "" */
-	dp_ingest_fini(&in2);
-	pat_ruleset_free(rs2);
-	free(p2);
+	lone_fini(&l);
 }
 
 int main(void)
