@@ -102,6 +102,85 @@ static void test_options(void)
 	}
 }
 
+/* The options of the ingest path: outputs, pre-filter, back-pressure, roles. */
+static void test_ingest_options(void)
+{
+	struct dp_config cfg;
+	const char *ok[] = { "riptide",	   "--rules",	     "r",	  "--input",
+			     "null",	   "--out",	     "o",	  "--block",
+			     "10.1.2.3/8", "--block",	     "fd00::/16", "--rate-limit",
+			     "1000",	   "--rate-burst",   "50",	  "--backpressure",
+			     "drop",	   "--result-ring",  "128",	  "--workers",
+			     "3",	   "--state-lcores", "2",	  "--share-cores" };
+	char buf[64];
+
+	CU_ASSERT_EQUAL_FATAL(parse(&cfg, 24, ok), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.out_dir, "o");
+	CU_ASSERT_EQUAL_FATAL(cfg.n_blocked, 2);
+	dp_prefix_format(&cfg.blocked[0], buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "10.0.0.0/8");
+	dp_prefix_format(&cfg.blocked[1], buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "fd00::/16");
+	CU_ASSERT_EQUAL(cfg.rate_pps, 1000);
+	CU_ASSERT_EQUAL(cfg.rate_burst, 50);
+	CU_ASSERT_EQUAL(cfg.backpressure_drop, 1);
+	CU_ASSERT_EQUAL(cfg.result_ring_kib, 128);
+	CU_ASSERT_EQUAL(cfg.state_lcores, 2);
+	CU_ASSERT_EQUAL(cfg.share_cores, 1);
+	dp_config_free(&cfg);
+
+	/* defaults */
+	{
+		const char *argv[] = { "riptide", "--rules", "r", "--input", "null" };
+
+		CU_ASSERT_EQUAL_FATAL(parse(&cfg, 5, argv), 0);
+		CU_ASSERT_PTR_NULL(cfg.out_dir);
+		CU_ASSERT_EQUAL(cfg.n_blocked, 0);
+		CU_ASSERT_EQUAL(cfg.rate_pps, 0);
+		CU_ASSERT_EQUAL(cfg.backpressure_drop, 0);
+		CU_ASSERT_EQUAL(cfg.result_ring_kib, 4096);
+		CU_ASSERT_EQUAL(cfg.state_lcores, 0);
+		dp_config_free(&cfg);
+	}
+}
+
+/* One bad option after a good command line: the message. */
+static void check_bad(const char *opt, const char *val, const char *want)
+{
+	struct dp_config cfg;
+	const char *argv[] = { "riptide", "--rules", "r", "--input", "null", opt, val };
+
+	CU_ASSERT_EQUAL(parse(&cfg, 7, argv), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, want);
+	dp_config_free(&cfg);
+}
+
+static void test_ingest_option_errors(void)
+{
+	check_bad("--block", "10.0.0.0/40", "--block '10.0.0.0/40': prefix length must be 0 to 32");
+	check_bad("--block", "nowhere",
+		  "--block 'nowhere' is not an IPv4 or IPv6 address or prefix (CIDR)");
+	check_bad("--rate-limit", "-5",
+		  "--rate-limit '-5': expected packets per second, 0 to 1000000000");
+	check_bad("--rate-burst", "0", "--rate-burst '0': expected 1 to 1000000000");
+	check_bad("--backpressure", "spool", "--backpressure 'spool': expected wait or drop");
+	check_bad("--result-ring", "100",
+		  "--result-ring '100': expected a power of two from 64 to 1048576 (KiB)");
+	check_bad("--state-lcores", "65", "--state-lcores '65': expected 0 to 64");
+	{
+		struct dp_config cfg;
+		const char *argv[] = { "riptide", "--rules",	    "r",
+				       "--input", "null",	    "--workers",
+				       "2",	  "--state-lcores", "2" };
+
+		CU_ASSERT_EQUAL(parse(&cfg, 9, argv), -EINVAL);
+		CU_ASSERT_STRING_EQUAL(
+			err,
+			"--state-lcores 2 leaves no worker to receive: give --workers at least 3");
+		dp_config_free(&cfg);
+	}
+}
+
 static void test_option_errors(void)
 {
 	struct dp_config cfg;
@@ -195,9 +274,14 @@ static void test_eal_args(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		{ "input_specs", test_input_specs }, { "input_errors", test_input_errors },
-		{ "options", test_options },	     { "option_errors", test_option_errors },
-		{ "eal_args", test_eal_args },	     { NULL, NULL },
+		{ "input_specs", test_input_specs },
+		{ "input_errors", test_input_errors },
+		{ "options", test_options },
+		{ "option_errors", test_option_errors },
+		{ "eal_args", test_eal_args },
+		{ "ingest options", test_ingest_options },
+		{ "ingest option errors", test_ingest_option_errors },
+		{ NULL, NULL },
 	};
 
 	return unit_run("dp_config", tests);
