@@ -342,6 +342,8 @@ int fmt_text_value(const struct fmt_schema *sc, uint32_t c, const uint8_t *s, si
 			return -1;
 		}
 		break;
+	case PAT_T_NULL: /* no column has this type */
+		goto bad_type;
 	}
 	row->present |= UINT64_C(1) << c;
 	return 0;

@@ -39,6 +39,7 @@ int fmt_parse_binary(const struct fmt_schema *sc, const uint8_t *rec, size_t len
 		switch ((enum pat_type)sc->type[c]) {
 		case PAT_T_BIGINT:
 		case PAT_T_TIMESTAMP:
+		case PAT_T_NULL: /* no column has this type */
 			v->i = (int64_t)le64(p);
 			break;
 		case PAT_T_DOUBLE:

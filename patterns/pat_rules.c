@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "pat_rules.h"
+#include "pat_internal.h"
 #include "pat_lex.h"
 
 #include <errno.h>
@@ -9,63 +10,62 @@
 #include <string.h>
 #include <strings.h>
 
-struct parser {
-	const char *file;
-	struct pat_tokens toks;
-	size_t i;
-	struct pat_diags *diags;
-	size_t n_errors;
-	int nomem;
-	struct pat_ruleset *rs;
-	uint32_t streams_cap;
-	/* every statement name seen, for uniqueness across statements */
-	char **names;
-	size_t n_names;
-	/* every stream port seen, with its stream's name, also of streams that had
-	 * other errors, so that a clash is reported in the same pass */
-	struct {
-		uint16_t port;
-		char *stream;
-	} * ports;
-	size_t n_ports;
-};
-
-static void diag(struct parser *p, const struct pat_token *t, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void diag(struct parser *p, const struct pat_token *t, const char *fmt, ...)
+static void vdiag(struct pat_parser *p, uint32_t line, uint32_t col, const char *fmt,
+		  va_list ap)
 {
-	char msg[512], *line, **v;
-	va_list ap;
+	char msg[512], *text, **v;
 	int n;
 
 	p->n_errors++;
 	if (p->diags->n >= PAT_MAX_ERRORS)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	n = snprintf(NULL, 0, "%s:%u:%u: error: %s", p->file, t->line, t->col, msg);
-	line = malloc((size_t)n + 1);
+	n = snprintf(NULL, 0, "%s:%u:%u: error: %s", p->file, line, col, msg);
+	text = malloc((size_t)n + 1);
 	v = realloc(p->diags->msgs, (p->diags->n + 1) * sizeof(*v));
-	if (line == NULL || v == NULL) {
-		free(line);
+	if (text == NULL || v == NULL) {
+		free(text);
 		if (v != NULL)
 			p->diags->msgs = v;
 		p->nomem = 1;
 		return;
 	}
-	snprintf(line, (size_t)n + 1, "%s:%u:%u: error: %s", p->file, t->line, t->col, msg);
+	snprintf(text, (size_t)n + 1, "%s:%u:%u: error: %s", p->file, line, col, msg);
 	p->diags->msgs = v;
-	p->diags->msgs[p->diags->n++] = line;
+	p->diags->msgs[p->diags->n++] = text;
 }
 
-static const struct pat_token *peek(const struct parser *p)
+void pat_diag(struct pat_parser *p, const struct pat_token *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag(p, t->line, t->col, fmt, ap);
+	va_end(ap);
+}
+
+void pat_diag_at(struct pat_parser *p, uint32_t line, uint32_t col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag(p, line, col, fmt, ap);
+	va_end(ap);
+}
+
+const struct pat_token *pat_peek(const struct pat_parser *p)
 {
 	return &p->toks.v[p->i];
 }
 
-static const struct pat_token *next(struct parser *p)
+const struct pat_token *pat_peek2(const struct pat_parser *p)
+{
+	const struct pat_token *t = &p->toks.v[p->i];
+
+	return t->kind == PAT_TOK_EOF || t->kind == PAT_TOK_ERROR ? t : t + 1;
+}
+
+const struct pat_token *pat_next(struct pat_parser *p)
 {
 	const struct pat_token *t = &p->toks.v[p->i];
 
@@ -74,18 +74,18 @@ static const struct pat_token *next(struct parser *p)
 	return t;
 }
 
-static int is_kw(const struct pat_token *t, const char *kw)
+int pat_is_kw(const struct pat_token *t, const char *kw)
 {
 	return t->kind == PAT_TOK_IDENT && !t->quoted && strcasecmp(t->text, kw) == 0;
 }
 
-static int is_punct(const struct pat_token *t, const char *s)
+int pat_is_punct(const struct pat_token *t, const char *s)
 {
 	return t->kind == PAT_TOK_PUNCT && strcmp(t->text, s) == 0;
 }
 
 /* What a token is, for messages: the text in quotes, or the kind. */
-static const char *what(const struct pat_token *t, char *buf, size_t len)
+const char *pat_what(const struct pat_token *t, char *buf, size_t len)
 {
 	switch (t->kind) {
 	case PAT_TOK_EOF:
@@ -99,50 +99,50 @@ static const char *what(const struct pat_token *t, char *buf, size_t len)
 	}
 }
 
-static int expect_kw(struct parser *p, const char *kw)
+int pat_expect_kw(struct pat_parser *p, const char *kw)
 {
 	char buf[64];
 
-	if (is_kw(peek(p), kw)) {
-		next(p);
+	if (pat_is_kw(pat_peek(p), kw)) {
+		pat_next(p);
 		return 0;
 	}
-	diag(p, peek(p), "expected %s, found %s", kw, what(peek(p), buf, sizeof(buf)));
+	pat_diag(p, pat_peek(p), "expected %s, found %s", kw, pat_what(pat_peek(p), buf, sizeof(buf)));
 	return -1;
 }
 
-static int expect_punct(struct parser *p, const char *s)
+int pat_expect_punct(struct pat_parser *p, const char *s)
 {
 	char buf[64];
 
-	if (is_punct(peek(p), s)) {
-		next(p);
+	if (pat_is_punct(pat_peek(p), s)) {
+		pat_next(p);
 		return 0;
 	}
-	diag(p, peek(p), "expected '%s', found %s", s, what(peek(p), buf, sizeof(buf)));
+	pat_diag(p, pat_peek(p), "expected '%s', found %s", s, pat_what(pat_peek(p), buf, sizeof(buf)));
 	return -1;
 }
 
-static const struct pat_token *expect_ident(struct parser *p, const char *role)
+const struct pat_token *pat_expect_ident(struct pat_parser *p, const char *role)
 {
 	char buf[64];
 
-	if (peek(p)->kind == PAT_TOK_IDENT)
-		return next(p);
-	diag(p, peek(p), "expected %s, found %s", role, what(peek(p), buf, sizeof(buf)));
+	if (pat_peek(p)->kind == PAT_TOK_IDENT)
+		return pat_next(p);
+	pat_diag(p, pat_peek(p), "expected %s, found %s", role, pat_what(pat_peek(p), buf, sizeof(buf)));
 	return NULL;
 }
 
 /* Recovery: skip to just after the next ';' (or to the end). */
-static void sync_statement(struct parser *p)
+void pat_sync(struct pat_parser *p)
 {
 	for (;;) {
-		const struct pat_token *t = peek(p);
+		const struct pat_token *t = pat_peek(p);
 
 		if (t->kind == PAT_TOK_EOF || t->kind == PAT_TOK_ERROR)
 			return;
-		next(p);
-		if (is_punct(t, ";"))
+		pat_next(p);
+		if (pat_is_punct(t, ";"))
 			return;
 	}
 }
@@ -191,7 +191,7 @@ int pat_parse_duration(const char *s, int64_t *ms)
 	return -EINVAL;
 }
 
-static char *xstrdup(struct parser *p, const char *s)
+char *pat_xstrdup(struct pat_parser *p, const char *s)
 {
 	char *d = strdup(s);
 
@@ -201,14 +201,14 @@ static char *xstrdup(struct parser *p, const char *s)
 }
 
 /* Registers a statement name; a duplicate is an error at tok. */
-static void claim_name(struct parser *p, const struct pat_token *tok)
+void pat_claim_name(struct pat_parser *p, const struct pat_token *tok)
 {
 	char **v;
 	size_t k;
 
 	for (k = 0; k < p->n_names; k++) {
 		if (strcmp(p->names[k], tok->text) == 0) {
-			diag(p, tok, "name '%s' is already used by another statement", tok->text);
+			pat_diag(p, tok, "name '%s' is already used by another statement", tok->text);
 			return;
 		}
 	}
@@ -218,13 +218,13 @@ static void claim_name(struct parser *p, const struct pat_token *tok)
 		return;
 	}
 	p->names = v;
-	p->names[p->n_names] = xstrdup(p, tok->text);
+	p->names[p->n_names] = pat_xstrdup(p, tok->text);
 	if (p->names[p->n_names] != NULL)
 		p->n_names++;
 }
 
 /* Registers a stream's port; a port already declared is an error at tok. */
-static void claim_port(struct parser *p, uint16_t port, const char *stream,
+static void claim_port(struct pat_parser *p, uint16_t port, const char *stream,
 		       const struct pat_token *tok)
 {
 	void *v;
@@ -232,7 +232,7 @@ static void claim_port(struct parser *p, uint16_t port, const char *stream,
 
 	for (k = 0; k < p->n_ports; k++) {
 		if (p->ports[k].port == port) {
-			diag(p, tok, "port %u is already taken by stream '%s'", port,
+			pat_diag(p, tok, "port %u is already taken by stream '%s'", port,
 			     p->ports[k].stream ? p->ports[k].stream : "");
 			return;
 		}
@@ -248,7 +248,7 @@ static void claim_port(struct parser *p, uint16_t port, const char *stream,
 	p->n_ports++;
 }
 
-static int parse_type(struct parser *p, struct pat_column *col)
+static int parse_type(struct pat_parser *p, struct pat_column *col)
 {
 	static const struct {
 		const char *name;
@@ -258,49 +258,49 @@ static int parse_type(struct parser *p, struct pat_column *col)
 		{ "BOOLEAN", PAT_T_BOOLEAN },	  { "STRING", PAT_T_STRING },
 		{ "TIMESTAMP", PAT_T_TIMESTAMP },
 	};
-	const struct pat_token *t = peek(p);
+	const struct pat_token *t = pat_peek(p);
 	char buf[64];
 	size_t k;
 
 	for (k = 0; k < sizeof(types) / sizeof(types[0]); k++)
-		if (is_kw(t, types[k].name))
+		if (pat_is_kw(t, types[k].name))
 			break;
 	if (k == sizeof(types) / sizeof(types[0])) {
-		diag(p, t,
+		pat_diag(p, t,
 		     "expected a column type (BIGINT, DOUBLE, BOOLEAN, STRING, TIMESTAMP), "
 		     "found %s",
-		     what(t, buf, sizeof(buf)));
+		     pat_what(t, buf, sizeof(buf)));
 		return -1;
 	}
-	next(p);
+	pat_next(p);
 	col->type = types[k].type;
 	col->size = 0;
-	if (col->type == PAT_T_STRING && is_punct(peek(p), "(")) {
+	if (col->type == PAT_T_STRING && pat_is_punct(pat_peek(p), "(")) {
 		const struct pat_token *n;
 
-		next(p);
-		n = peek(p);
+		pat_next(p);
+		n = pat_peek(p);
 		if (n->kind != PAT_TOK_INT || n->ival < 1 || n->ival > PAT_MAX_STRING) {
-			diag(p, n, "STRING(n) needs a length from 1 to %d", PAT_MAX_STRING);
+			pat_diag(p, n, "STRING(n) needs a length from 1 to %d", PAT_MAX_STRING);
 			return -1;
 		}
 		col->size = (uint32_t)n->ival;
-		next(p);
-		if (expect_punct(p, ")"))
+		pat_next(p);
+		if (pat_expect_punct(p, ")"))
 			return -1;
 	}
 	return 0;
 }
 
 /* The value of a WITH option: a string, an integer or an identifier. */
-static const struct pat_token *option_value(struct parser *p)
+const struct pat_token *pat_option_value(struct pat_parser *p)
 {
-	const struct pat_token *t = peek(p);
+	const struct pat_token *t = pat_peek(p);
 	char buf[64];
 
 	if (t->kind == PAT_TOK_STRING || t->kind == PAT_TOK_INT || t->kind == PAT_TOK_IDENT)
-		return next(p);
-	diag(p, t, "expected an option value, found %s", what(t, buf, sizeof(buf)));
+		return pat_next(p);
+	pat_diag(p, t, "expected an option value, found %s", pat_what(t, buf, sizeof(buf)));
 	return NULL;
 }
 
@@ -323,7 +323,7 @@ static const char *const stream_opt_names[SO__COUNT] = {
 
 /* Option o of stream s is val: checks it and stores it. The timestamp column and the
  * delimiter's format are checked once the whole statement is read. */
-static void stream_option(struct parser *p, struct pat_stream *s, enum stream_opt o,
+static void stream_option(struct pat_parser *p, struct pat_stream *s, enum stream_opt o,
 			  const struct pat_token *val)
 {
 	int64_t v = -1;
@@ -337,7 +337,7 @@ static void stream_option(struct parser *p, struct pat_stream *s, enum stream_op
 		else if (val->kind == PAT_TOK_STRING && strcasecmp(val->text, "binary") == 0)
 			s->format = PAT_FMT_BINARY;
 		else
-			diag(p, val, "format must be 'json', 'csv' or 'binary'");
+			pat_diag(p, val, "format must be 'json', 'csv' or 'binary'");
 		break;
 	case SO_PORT:
 		if (val->kind == PAT_TOK_INT)
@@ -347,14 +347,14 @@ static void stream_option(struct parser *p, struct pat_stream *s, enum stream_op
 				    ? atol(val->text)
 				    : -1;
 		if (v < 1 || v > 65535)
-			diag(p, val, "port must be an integer from 1 to 65535");
+			pat_diag(p, val, "port must be an integer from 1 to 65535");
 		else
 			s->port = (uint16_t)v;
 		break;
 	case SO_WATERMARK_DELAY:
 	case SO_IDLE_TIMEOUT:
 		if (val->kind != PAT_TOK_STRING || pat_parse_duration(val->text, &v) != 0)
-			diag(p, val,
+			pat_diag(p, val,
 			     "%s must be a duration such as '5 SECONDS' (units MILLISECONDS, "
 			     "SECONDS, MINUTES, HOURS, DAYS)",
 			     stream_opt_names[o]);
@@ -366,16 +366,16 @@ static void stream_option(struct parser *p, struct pat_stream *s, enum stream_op
 	case SO_DELIMITER:
 		if (val->kind != PAT_TOK_STRING || val->len != 1 || val->text[0] == '"' ||
 		    val->text[0] == '\n' || val->text[0] == '\r')
-			diag(p, val, "delimiter must be one character, not a quote or line break");
+			pat_diag(p, val, "delimiter must be one character, not a quote or line break");
 		else
 			s->delimiter = val->text[0];
 		break;
 	case SO_DEAD_LETTER_TOPIC:
 		if (val->kind != PAT_TOK_STRING || val->len == 0) {
-			diag(p, val, "dead_letter_topic must be a non-empty string");
+			pat_diag(p, val, "dead_letter_topic must be a non-empty string");
 		} else {
 			free(s->dead_letter_topic);
-			s->dead_letter_topic = xstrdup(p, val->text);
+			s->dead_letter_topic = pat_xstrdup(p, val->text);
 		}
 		break;
 	case SO_TIMESTAMP:
@@ -385,7 +385,7 @@ static void stream_option(struct parser *p, struct pat_stream *s, enum stream_op
 }
 
 /* The option named by key, or SO__COUNT after reporting it as unknown. */
-static enum stream_opt stream_opt_of(struct parser *p, const struct pat_token *key)
+static enum stream_opt stream_opt_of(struct pat_parser *p, const struct pat_token *key)
 {
 	char list[256];
 	size_t off = 0;
@@ -397,7 +397,7 @@ static enum stream_opt stream_opt_of(struct parser *p, const struct pat_token *k
 	for (o = 0; o < SO__COUNT; o++)
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", o ? ", " : "",
 					stream_opt_names[o]);
-	diag(p, key, "unknown stream option '%s' (%s)", key->text, list);
+	pat_diag(p, key, "unknown stream option '%s' (%s)", key->text, list);
 	return SO__COUNT;
 }
 
@@ -414,22 +414,22 @@ static void stream_free(struct pat_stream *s)
 }
 
 /* CREATE STREAM, after the keywords. Returns 0 when the statement was accepted. */
-static int parse_stream(struct parser *p)
+static int parse_stream(struct pat_parser *p)
 {
 	/* per option: where its name and its value stand, NULL when not given */
-	const struct pat_token *name, *start = peek(p), *key_at[SO__COUNT] = { 0 },
+	const struct pat_token *name, *start = pat_peek(p), *key_at[SO__COUNT] = { 0 },
 				      *val_at[SO__COUNT] = { 0 }, *ts_tok, *delim_tok;
 	struct pat_stream s = { .ts_col = -1, .delimiter = ',', .idle_timeout_ms = 10000 };
 	size_t errors = p->n_errors;
 	int has_format;
 	uint32_t c;
 
-	name = expect_ident(p, "a stream name");
+	name = pat_expect_ident(p, "a stream name");
 	if (name == NULL)
 		goto fail;
-	claim_name(p, name);
-	s.name = xstrdup(p, name->text);
-	if (expect_punct(p, "("))
+	pat_claim_name(p, name);
+	s.name = pat_xstrdup(p, name->text);
+	if (pat_expect_punct(p, "("))
 		goto fail;
 	s.cols = calloc(PAT_MAX_COLUMNS, sizeof(*s.cols));
 	if (s.cols == NULL) {
@@ -437,140 +437,192 @@ static int parse_stream(struct parser *p)
 		goto fail;
 	}
 	do {
-		const struct pat_token *cn = expect_ident(p, "a column name");
+		const struct pat_token *cn = pat_expect_ident(p, "a column name");
 
 		if (cn == NULL)
 			goto fail;
 		for (c = 0; c < s.n_cols; c++)
 			if (strcmp(s.cols[c].name, cn->text) == 0)
-				diag(p, cn, "column '%s' is declared twice", cn->text);
+				pat_diag(p, cn, "column '%s' is declared twice", cn->text);
 		if (s.n_cols == PAT_MAX_COLUMNS) {
-			diag(p, cn, "a stream has at most %d columns", PAT_MAX_COLUMNS);
+			pat_diag(p, cn, "a stream has at most %d columns", PAT_MAX_COLUMNS);
 			goto fail;
 		}
 		if (parse_type(p, &s.cols[s.n_cols]))
 			goto fail;
 		s.cols[s.n_cols].key = 0;
-		if (is_kw(peek(p), "KEY")) { /* ksqlDB's key column */
-			next(p);
+		if (pat_is_kw(pat_peek(p), "KEY")) { /* ksqlDB's key column */
+			pat_next(p);
 			s.cols[s.n_cols].key = 1;
 			s.key_cols[s.n_keys++] = s.n_cols;
 		}
-		s.cols[s.n_cols].name = xstrdup(p, cn->text);
+		s.cols[s.n_cols].name = pat_xstrdup(p, cn->text);
 		s.cols[s.n_cols].line = cn->line;
 		s.cols[s.n_cols].col = cn->col;
 		s.n_cols++;
-	} while (is_punct(peek(p), ",") && next(p));
-	if (expect_punct(p, ")") || expect_kw(p, "WITH") || expect_punct(p, "("))
+	} while (pat_is_punct(pat_peek(p), ",") && pat_next(p));
+	if (pat_expect_punct(p, ")") || pat_expect_kw(p, "WITH") || pat_expect_punct(p, "("))
 		goto fail;
 	do {
-		const struct pat_token *key = expect_ident(p, "an option name"), *val;
+		const struct pat_token *key = pat_expect_ident(p, "an option name"), *val;
 		enum stream_opt o;
 
-		if (key == NULL || expect_punct(p, "="))
+		if (key == NULL || pat_expect_punct(p, "="))
 			goto fail;
-		val = option_value(p);
+		val = pat_option_value(p);
 		if (val == NULL)
 			goto fail;
 		o = stream_opt_of(p, key);
 		if (o == SO__COUNT)
 			continue;
 		if (key_at[o] != NULL)
-			diag(p, key, "option '%s' is given twice", stream_opt_names[o]);
+			pat_diag(p, key, "option '%s' is given twice", stream_opt_names[o]);
 		key_at[o] = key;
 		val_at[o] = val;
 		stream_option(p, &s, o, val);
-	} while (is_punct(peek(p), ",") && next(p));
-	if (expect_punct(p, ")"))
+	} while (pat_is_punct(pat_peek(p), ",") && pat_next(p));
+	if (pat_expect_punct(p, ")"))
 		goto fail;
 
 	has_format = key_at[SO_FORMAT] != NULL;
 	ts_tok = val_at[SO_TIMESTAMP];
 	delim_tok = val_at[SO_DELIMITER];
 	if (!has_format)
-		diag(p, start, "stream '%s' needs WITH (format = 'json' | 'csv' | 'binary')",
+		pat_diag(p, start, "stream '%s' needs WITH (format = 'json' | 'csv' | 'binary')",
 		     s.name ? s.name : "");
 	if (s.port == 0 && key_at[SO_PORT] == NULL)
-		diag(p, start, "stream '%s' needs WITH (port = N)", s.name ? s.name : "");
+		pat_diag(p, start, "stream '%s' needs WITH (port = N)", s.name ? s.name : "");
 	if (ts_tok != NULL) {
 		for (c = 0; c < s.n_cols; c++)
 			if (strcmp(s.cols[c].name, ts_tok->text) == 0)
 				break;
 		if (c == s.n_cols)
-			diag(p, ts_tok, "timestamp column '%s' is not a column of stream '%s'",
+			pat_diag(p, ts_tok, "timestamp column '%s' is not a column of stream '%s'",
 			     ts_tok->text, s.name ? s.name : "");
 		else if (s.cols[c].type != PAT_T_TIMESTAMP)
-			diag(p, ts_tok, "timestamp column '%s' must be of type TIMESTAMP",
+			pat_diag(p, ts_tok, "timestamp column '%s' must be of type TIMESTAMP",
 			     ts_tok->text);
 		else
 			s.ts_col = (int)c;
 	}
 	if (delim_tok != NULL && has_format && s.format != PAT_FMT_CSV)
-		diag(p, delim_tok, "delimiter applies to format 'csv' only");
+		pat_diag(p, delim_tok, "delimiter applies to format 'csv' only");
 	for (c = 0; c < s.n_cols && has_format; c++) {
 		if (s.format == PAT_FMT_BINARY && s.cols[c].type == PAT_T_STRING &&
 		    s.cols[c].size == 0) {
 			struct pat_token at = { .line = s.cols[c].line, .col = s.cols[c].col };
 
-			diag(p, &at, "column '%s': format 'binary' needs a fixed length, STRING(n)",
+			pat_diag(p, &at, "column '%s': format 'binary' needs a fixed length, STRING(n)",
 			     s.cols[c].name);
 		}
 	}
 	if (s.port != 0)
 		claim_port(p, s.port, s.name, key_at[SO_PORT]);
-	if (expect_punct(p, ";"))
+	if (pat_expect_punct(p, ";"))
 		goto fail;
 	if (p->n_errors != errors || p->nomem)
 		goto fail_synced;
 	if (p->rs->n_streams == PAT_MAX_STREAMS) {
-		diag(p, start, "a rule set has at most %d streams", PAT_MAX_STREAMS);
+		pat_diag(p, start, "a rule set has at most %d streams", PAT_MAX_STREAMS);
 		goto fail_synced;
 	}
 	p->rs->streams[p->rs->n_streams++] = s;
 	return 0;
 fail:
-	sync_statement(p);
+	pat_sync(p);
 fail_synced:
+	if (s.name != NULL) {
+		char **v = realloc(p->bad_streams, (p->n_bad_streams + 1) * sizeof(*v));
+
+		if (v == NULL) {
+			p->nomem = 1;
+		} else {
+			p->bad_streams = v;
+			v[p->n_bad_streams++] = s.name;
+			s.name = NULL;
+		}
+	}
 	stream_free(&s);
 	return -1;
 }
 
-static void parse_statement(struct parser *p)
+static void parse_statement(struct pat_parser *p)
 {
-	const struct pat_token *t = peek(p), *kind;
+	const struct pat_token *t = pat_peek(p), *kind;
 	char buf[64];
 
-	if (is_punct(t, ";")) { /* an empty statement */
-		next(p);
+	if (pat_is_punct(t, ";")) { /* an empty statement */
+		pat_next(p);
 		return;
 	}
-	if (!is_kw(t, "CREATE")) {
-		diag(p, t, "expected CREATE, found %s", what(t, buf, sizeof(buf)));
-		sync_statement(p);
+	if (!pat_is_kw(t, "CREATE")) {
+		pat_diag(p, t, "expected CREATE, found %s", pat_what(t, buf, sizeof(buf)));
+		pat_sync(p);
 		return;
 	}
-	next(p);
-	kind = peek(p);
-	if (is_kw(kind, "STREAM")) {
-		next(p);
+	pat_next(p);
+	kind = pat_peek(p);
+	if (pat_is_kw(kind, "STREAM")) {
+		pat_next(p);
 		parse_stream(p);
-	} else if (is_kw(kind, "ALERT") || is_kw(kind, "AGGREGATE") || is_kw(kind, "PATTERN")) {
-		diag(p, kind,
-		     "CREATE %s is not accepted by this version of riptide, which compiles "
-		     "CREATE STREAM only",
-		     kind->text);
-		sync_statement(p);
+	} else if (pat_is_kw(kind, "ALERT")) {
+		pat_next(p);
+		pat_parse_rule(p, PAT_R_ALERT, kind);
+	} else if (pat_is_kw(kind, "AGGREGATE")) {
+		pat_next(p);
+		pat_parse_rule(p, PAT_R_AGGREGATE, kind);
+	} else if (pat_is_kw(kind, "PATTERN")) {
+		pat_next(p);
+		pat_parse_rule(p, PAT_R_PATTERN, kind);
 	} else {
-		diag(p, kind, "expected STREAM, ALERT, AGGREGATE or PATTERN after CREATE, found %s",
-		     what(kind, buf, sizeof(buf)));
-		sync_statement(p);
+		pat_diag(p, kind, "expected STREAM, ALERT, AGGREGATE or PATTERN after CREATE, found %s",
+		     pat_what(kind, buf, sizeof(buf)));
+		pat_sync(p);
+	}
+}
+
+/* "FILE:LINE:COL: ..." of a diagnostic: its position, for sorting. */
+static uint64_t diag_pos(const char *msg, size_t file_len)
+{
+	const char *s = msg + file_len + 1;
+	char *end;
+	unsigned long line = strtoul(s, &end, 10), col = strtoul(end + 1, NULL, 10);
+
+	return (uint64_t)line << 32 | (uint32_t)col;
+}
+
+/* The diagnostics from index from on in source order (stable: the order found among
+ * equal positions). Insertion sort: there are at most PAT_MAX_ERRORS. */
+static void sort_diags(struct pat_diags *d, size_t from, size_t file_len)
+{
+	size_t i, j;
+
+	for (i = from + 1; i < d->n; i++) {
+		char *m = d->msgs[i];
+		uint64_t pos = diag_pos(m, file_len);
+
+		for (j = i; j > from && diag_pos(d->msgs[j - 1], file_len) > pos; j--)
+			d->msgs[j] = d->msgs[j - 1];
+		d->msgs[j] = m;
 	}
 }
 
 int pat_compile(const char *file, const char *src, size_t len, struct pat_ruleset **out,
 		struct pat_diags *diags)
 {
-	struct parser p = { .file = file, .diags = diags };
+	return pat_compile_ex(file, src, len, NULL, out, diags);
+}
+
+int pat_compile_ex(const char *file, const char *src, size_t len, const struct pat_options *opt,
+		   struct pat_ruleset **out, struct pat_diags *diags)
+{
+	static const struct pat_options defaults = {
+		.hs_mode = PAT_HS_SANDBOX,
+		.hs_time_ms = PAT_HS_TIME_MS,
+		.hs_mem_bytes = PAT_HS_MEM_BYTES,
+	};
+	struct pat_parser p = { .file = file, .diags = diags, .opt = opt ? opt : &defaults };
+	size_t n_diags = diags->n;
 	size_t k;
 	int rc;
 
@@ -585,9 +637,9 @@ int pat_compile(const char *file, const char *src, size_t len, struct pat_rulese
 		rc = -ENOMEM;
 		goto out;
 	}
-	while (peek(&p)->kind != PAT_TOK_EOF && !p.nomem && p.diags->n < PAT_MAX_ERRORS) {
-		if (peek(&p)->kind == PAT_TOK_ERROR) {
-			diag(&p, peek(&p), "%s", peek(&p)->text);
+	while (pat_peek(&p)->kind != PAT_TOK_EOF && !p.nomem && p.diags->n < PAT_MAX_ERRORS) {
+		if (pat_peek(&p)->kind == PAT_TOK_ERROR) {
+			pat_diag(&p, pat_peek(&p), "%s", pat_peek(&p)->text);
 			break;
 		}
 		parse_statement(&p);
@@ -599,10 +651,24 @@ int pat_compile(const char *file, const char *src, size_t len, struct pat_rulese
 	else if (p.rs->n_streams == 0) {
 		struct pat_token top = { .line = 1, .col = 1 };
 
-		diag(&p, &top, "the rule file declares no stream (CREATE STREAM)");
+		pat_diag(&p, &top, "the rule file declares no stream (CREATE STREAM)");
 		rc = -EINVAL;
 	}
+	/* the patterns are checked even when other statements have errors, so that one
+	 * pass reports them all; databases are built only for a good file */
+	if (rc == 0 || rc == -EINVAL) {
+		int hrc = pat_hs_build(&p, p.n_errors > 0);
+
+		if (hrc != 0)
+			rc = hrc;
+		else if (p.n_errors)
+			rc = -EINVAL;
+	}
+	sort_diags(diags, n_diags, strlen(file));
 out:
+	for (k = 0; k < p.n_bad_streams; k++)
+		free(p.bad_streams[k]);
+	free(p.bad_streams);
 	for (k = 0; k < p.n_names; k++)
 		free(p.names[k]);
 	free(p.names);
@@ -619,8 +685,14 @@ out:
 
 int pat_compile_file(const char *path, struct pat_ruleset **out, struct pat_diags *diags)
 {
+	return pat_compile_file_ex(path, NULL, out, diags);
+}
+
+int pat_compile_file_ex(const char *path, const struct pat_options *opt, struct pat_ruleset **out,
+			struct pat_diags *diags)
+{
 	struct pat_token at = { .line = 1, .col = 1 };
-	struct parser p = { .file = path, .diags = diags };
+	struct pat_parser p = { .file = path, .diags = diags };
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t n;
@@ -629,7 +701,7 @@ int pat_compile_file(const char *path, struct pat_ruleset **out, struct pat_diag
 	*out = NULL;
 	if (f == NULL) {
 		rc = -errno;
-		diag(&p, &at, "cannot open: %s", strerror(-rc));
+		pat_diag(&p, &at, "cannot open: %s", strerror(-rc));
 		return rc;
 	}
 	buf = malloc(PAT_MAX_FILE + 1);
@@ -640,15 +712,15 @@ int pat_compile_file(const char *path, struct pat_ruleset **out, struct pat_diag
 	n = fread(buf, 1, PAT_MAX_FILE + 1, f);
 	if (ferror(f)) {
 		rc = -EIO;
-		diag(&p, &at, "cannot read the file");
+		pat_diag(&p, &at, "cannot read the file");
 		goto out;
 	}
 	if (n > PAT_MAX_FILE) {
 		rc = -EFBIG;
-		diag(&p, &at, "rule file larger than %d bytes", PAT_MAX_FILE);
+		pat_diag(&p, &at, "rule file larger than %d bytes", PAT_MAX_FILE);
 		goto out;
 	}
-	rc = pat_compile(path, buf, n, out, diags);
+	rc = pat_compile_ex(path, buf, n, opt, out, diags);
 out:
 	free(buf);
 	fclose(f);
@@ -661,8 +733,18 @@ void pat_ruleset_free(struct pat_ruleset *rs)
 
 	if (rs == NULL)
 		return;
-	for (k = 0; k < rs->n_streams; k++)
+	for (k = 0; k < rs->n_streams; k++) {
+		uint32_t j;
+
+		for (j = 0; j < rs->n_preds[k]; j++)
+			free(rs->preds[k][j].expr);
+		free(rs->preds[k]);
+		pat_hs_free(rs->hs[k]);
 		stream_free(&rs->streams[k]);
+	}
+	for (k = 0; k < rs->n_rules; k++)
+		pat_rule_free(&rs->rules[k]);
+	free(rs->rules);
 	free(rs->streams);
 	free(rs);
 }
@@ -688,9 +770,27 @@ const struct pat_stream *pat_stream_by_port(const struct pat_ruleset *rs, uint16
 	return NULL;
 }
 
+const struct pat_rule *pat_rule_by_name(const struct pat_ruleset *rs, const char *name)
+{
+	uint32_t k;
+
+	for (k = 0; k < rs->n_rules; k++)
+		if (strcmp(rs->rules[k].name, name) == 0)
+			return &rs->rules[k];
+	return NULL;
+}
+
+const char *pat_rule_kind_name(enum pat_rule_kind k)
+{
+	static const char *const names[] = { "ALERT", "AGGREGATE", "PATTERN" };
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
+}
+
 const char *pat_type_name(enum pat_type t)
 {
-	static const char *const names[] = { "BIGINT", "DOUBLE", "BOOLEAN", "STRING", "TIMESTAMP" };
+	static const char *const names[] = { "BIGINT", "DOUBLE",    "BOOLEAN",
+					     "STRING", "TIMESTAMP", "NULL" };
 
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }

@@ -3,13 +3,15 @@
  * The rule compiler's front end: a rule file (spec/RULES.md) in, an immutable rule
  * set out, or every error found, each as "FILE:LINE:COL: error: message".
  *
- * This version compiles CREATE STREAM completely; CREATE ALERT, AGGREGATE and
- * PATTERN are recognised and refused with a located error, so that a file that uses
- * them is never half-loaded.
+ * Every statement is parsed and checked: names, types, aggregate use, window
+ * arithmetic, pattern limits. The LIKE and REGEXP predicates of all rules are
+ * compiled into one Hyperscan database per (stream, string column) (pat_hs.h);
+ * expressions are typed trees evaluated without allocation (pat_expr.h).
  */
 #ifndef RIPTIDE_PAT_RULES_H
 #define RIPTIDE_PAT_RULES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +24,24 @@
 /* Errors reported before the compiler gives up on a file. */
 #define PAT_MAX_ERRORS 100
 
-enum pat_type { PAT_T_BIGINT, PAT_T_DOUBLE, PAT_T_BOOLEAN, PAT_T_STRING, PAT_T_TIMESTAMP };
+/* Rules (ALERT, AGGREGATE, PATTERN) of a rule set. */
+#define PAT_MAX_RULES 10000
+/* LIKE/REGEXP predicates of one stream, all rules together (distinct ones). */
+#define PAT_MAX_PREDICATES 65536
+/* Longest LIKE or REGEXP pattern, in bytes. */
+#define PAT_MAX_PATTERN 4096
+/* Nesting of expressions and of MATCH_RECOGNIZE patterns: the parser recurses. */
+#define PAT_MAX_DEPTH 64
+/* Variables of a MATCH_RECOGNIZE pattern (spec). */
+#define PAT_MAX_VARS 8
+/* Largest bound of a pattern quantifier {n,m}. */
+#define PAT_MAX_REPEAT 10000
+/* Select items, GROUP BY columns, measures of one rule. */
+#define PAT_MAX_ITEMS 64
+
+/* PAT_T_NULL is the type of the NULL literal only; no column has it. */
+enum pat_type { PAT_T_BIGINT, PAT_T_DOUBLE, PAT_T_BOOLEAN, PAT_T_STRING, PAT_T_TIMESTAMP,
+		PAT_T_NULL };
 enum pat_format { PAT_FMT_JSON, PAT_FMT_CSV, PAT_FMT_BINARY };
 
 struct pat_column {
@@ -50,10 +69,178 @@ struct pat_stream {
 	uint32_t key_cols[PAT_MAX_COLUMNS];
 };
 
+/* Expression operators (pat_expr.h evaluates them). */
+enum pat_op {
+	PAT_OP_CONST,
+	PAT_OP_COL, /* a column of the current event */
+	PAT_OP_NEG,
+	PAT_OP_NOT,
+	PAT_OP_AND,
+	PAT_OP_OR,
+	PAT_OP_ADD,
+	PAT_OP_SUB,
+	PAT_OP_MUL,
+	PAT_OP_DIV,
+	PAT_OP_MOD,
+	PAT_OP_EQ,
+	PAT_OP_NE,
+	PAT_OP_LT,
+	PAT_OP_LE,
+	PAT_OP_GT,
+	PAT_OP_GE,
+	PAT_OP_IS_NULL, /* neg: IS NOT NULL */
+	PAT_OP_IN,	/* a IN (list); neg: NOT IN */
+	PAT_OP_BETWEEN, /* a BETWEEN b AND c; neg: NOT BETWEEN */
+	PAT_OP_MATCH,	/* column LIKE/REGEXP: predicate bit idx of the event; neg: NOT */
+	PAT_OP_LOWER,
+	PAT_OP_UPPER,
+	PAT_OP_LENGTH,
+	PAT_OP_ABS,
+	PAT_OP_AGG,	/* an aggregate call (AGGREGATE select list, HAVING): slot idx */
+	PAT_OP_MEASURE, /* a MATCH_RECOGNIZE measure of variable idx */
+	PAT_OP_NAME,	/* unresolved name: only between parsing and checking */
+	PAT_OP_CALL,	/* unresolved function call (s, list): the same */
+};
+
+enum pat_agg_fn {
+	PAT_AGG_COUNT_STAR,
+	PAT_AGG_COUNT,
+	PAT_AGG_SUM,
+	PAT_AGG_MIN,
+	PAT_AGG_MAX,
+	PAT_AGG_AVG,
+	PAT_AGG_COUNT_DISTINCT,
+	PAT_AGG_PERCENTILE,
+};
+
+enum pat_measure_fn {
+	PAT_M_FIRST,
+	PAT_M_LAST,
+	PAT_M_COUNT, /* COUNT(V.*): rows of V */
+	PAT_M_SUM,
+	PAT_M_MIN,
+	PAT_M_MAX,
+	PAT_M_AVG,
+};
+
+struct pat_expr {
+	uint8_t op;   /* enum pat_op */
+	uint8_t type; /* enum pat_type of the result, set by the checker */
+	uint8_t neg;  /* IS NOT NULL, NOT IN, NOT BETWEEN, NOT LIKE, NOT REGEXP */
+	uint8_t fn;   /* PAT_OP_AGG: enum pat_agg_fn; PAT_OP_MEASURE: enum pat_measure_fn;
+			 PAT_OP_MATCH: 0 LIKE, 1 REGEXP */
+	uint32_t line, col;
+	uint32_t idx; /* COL: column; MATCH: predicate; AGG: slot; MEASURE: variable */
+	uint32_t arg; /* MATCH, AGG, MEASURE: the column (UINT32_MAX: none, COUNT(*)) */
+	struct pat_expr *a, *b, *c;
+	struct pat_expr **list; /* IN: the literals */
+	uint32_t n_list;
+	double p; /* PERCENTILE_APPROX */
+	/* CONST: the value (type says which); NAME: s is the name, qual the variable
+	 * before a dot or NULL */
+	int64_t i;
+	double d;
+	char *s;
+	uint32_t len;
+	char *qual;
+};
+
+/* One item of a select list or of MEASURES. */
+struct pat_item {
+	struct pat_expr *e;
+	char *name; /* AS alias, or the column's name, or KSQL_COL_<n> */
+};
+
+enum pat_rule_kind { PAT_R_ALERT, PAT_R_AGGREGATE, PAT_R_PATTERN };
+enum pat_window_kind { PAT_W_TUMBLING, PAT_W_HOPPING, PAT_W_SESSION };
+
+/* A MATCH_RECOGNIZE pattern: a variable, a sequence or an alternation, quantified. */
+struct pat_re {
+	uint8_t kind; /* 0 variable, 1 sequence, 2 alternation */
+	uint8_t var;
+	uint32_t min, max; /* max UINT32_MAX: unbounded; 1, 1 without a quantifier */
+	uint32_t line, col;
+	uint32_t n_kids;
+	struct pat_re **kids;
+};
+#define PAT_RE_VAR 0
+#define PAT_RE_SEQ 1
+#define PAT_RE_ALT 2
+
+struct pat_rule {
+	char *name;
+	enum pat_rule_kind kind;
+	uint32_t line, col;
+	uint32_t stream; /* index in the rule set */
+	char *topic;	 /* WITH topic, default the rule's name */
+	char *late_topic;
+	struct pat_expr *where; /* NULL: every event */
+	/* ALERT, AGGREGATE: the select list (SELECT * expands to the columns) */
+	uint32_t n_items;
+	struct pat_item *items;
+	/* AGGREGATE */
+	enum pat_window_kind window;
+	int64_t size_ms, advance_ms, grace_ms, emit_interval_ms;
+	bool emit_changes;
+	uint32_t n_group;
+	uint32_t group_cols[PAT_MAX_ITEMS];
+	uint32_t n_aggs; /* aggregate slots: PAT_OP_AGG nodes of the select list and HAVING */
+	struct pat_expr *aggs[PAT_MAX_ITEMS * 2];
+	struct pat_expr *having;
+	/* PATTERN */
+	uint32_t n_partition;
+	uint32_t partition_cols[PAT_MAX_ITEMS];
+	uint32_t n_vars;
+	char *vars[PAT_MAX_VARS];
+	struct pat_expr *define[PAT_MAX_VARS]; /* NULL: the variable matches every row */
+	struct pat_re *pattern;
+	int64_t within_ms; /* -1: none */
+	uint32_t n_measures;
+	struct pat_item *measures;
+};
+
+/* One LIKE or REGEXP predicate: a bit of the per-event predicate set of its stream. */
+struct pat_pred {
+	uint32_t col;	       /* STRING column of the stream */
+	char *expr;	       /* the Hyperscan expression (LIKE: translated) */
+	bool regexp;	       /* REGEXP (else LIKE) */
+	uint32_t line, col_no; /* where the pattern literal stands, for messages */
+};
+
+struct pat_hs; /* pat_hs.h */
+
 struct pat_ruleset {
 	uint32_t n_streams;
 	struct pat_stream *streams;
+	uint32_t n_rules;
+	struct pat_rule *rules;
+	/* per stream: its predicates and their Hyperscan databases (NULL: none) */
+	uint32_t n_preds[PAT_MAX_STREAMS];
+	struct pat_pred *preds[PAT_MAX_STREAMS];
+	struct pat_hs *hs[PAT_MAX_STREAMS];
+	/* LOWER/UPPER results one expression may hold at once: an evaluation needs
+	 * eval_strings * PAT_MAX_STRING bytes of scratch */
+	uint32_t eval_strings;
+	/* built with PAT_HS_CHECK_ONLY: no Hyperscan databases, not to be run */
+	bool checked_only;
 };
+
+/* How pat_compile_ex() compiles the Hyperscan databases. */
+enum pat_hs_mode {
+	PAT_HS_SANDBOX, /* in a child process, bounded in time and memory (default) */
+	PAT_HS_INPROCESS,
+	PAT_HS_CHECK_ONLY, /* each pattern checked (hs_expression_info), no database:
+			      for checking only (pat_ruleset.checked_only) */
+};
+
+struct pat_options {
+	enum pat_hs_mode hs_mode;
+	uint32_t hs_time_ms;	 /* PAT_HS_SANDBOX: wall-clock limit of all databases */
+	uint64_t hs_mem_bytes; /* PAT_HS_SANDBOX: address-space limit of the compiler */
+};
+
+#define PAT_HS_TIME_MS	 10000
+#define PAT_HS_MEM_BYTES (4ull << 30)
 
 /* Diagnostics, in the order found (source order within a statement's syntax); each string is a
  * whole "FILE:LINE:COL: error: ..." line. */
@@ -71,10 +258,19 @@ struct pat_diags {
  */
 int pat_compile(const char *file, const char *src, size_t len, struct pat_ruleset **out,
 		struct pat_diags *diags);
+/* The same with options (NULL: the defaults). */
+int pat_compile_ex(const char *file, const char *src, size_t len, const struct pat_options *opt,
+		   struct pat_ruleset **out, struct pat_diags *diags);
 
 /* pat_compile() on the contents of path. Returns also -errno when it cannot be read
  * (with a diagnostic naming the file), -EFBIG above PAT_MAX_FILE. */
 int pat_compile_file(const char *path, struct pat_ruleset **out, struct pat_diags *diags);
+int pat_compile_file_ex(const char *path, const struct pat_options *opt, struct pat_ruleset **out,
+			struct pat_diags *diags);
+
+/* The rule named name, or NULL. */
+const struct pat_rule *pat_rule_by_name(const struct pat_ruleset *rs, const char *name);
+const char *pat_rule_kind_name(enum pat_rule_kind k);
 
 void pat_ruleset_free(struct pat_ruleset *rs);
 void pat_diags_free(struct pat_diags *diags);

@@ -143,6 +143,7 @@ static void test_errors_one_pass(void)
 		"CREATE STREAM a (x BIGINT) WITH (format = 'xml', port = 70000);\n"
 		"CREATE STREAM b (x BIGINT, x DOUBLE) WITH (format = 'json', port = 1, colour = 'red');\n"
 		"CREATE STREAM a (y BIGINT) WITH (format = 'json', port = 1);\n"
+		/* reads a stream with errors: not checked, not reported again */
 		"CREATE ALERT big AS SELECT * FROM a WHERE x > 1;\n"
 		"SELECT 1;\n";
 	static const char *const want[] = {
@@ -153,8 +154,6 @@ static void test_errors_one_pass(void)
 		"watermark_delay, idle_timeout, delimiter, dead_letter_topic)",
 		"f.rql:3:15: error: name 'a' is already used by another statement",
 		"f.rql:3:51: error: port 1 is already taken by stream 'b'",
-		"f.rql:4:8: error: CREATE ALERT is not accepted by this version of riptide, which "
-		"compiles CREATE STREAM only",
 		"f.rql:5:1: error: expected CREATE, found 'SELECT'",
 	};
 
@@ -203,9 +202,9 @@ static void test_stream_checks(void)
 	}
 	{
 		static const char *const w[] = {
+			"f.rql:1:59: error: delimiter applies to format 'csv' only",
 			"f.rql:1:88: error: watermark_delay must be a duration such as '5 SECONDS' "
-			"(units MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS)",
-			"f.rql:1:59: error: delimiter applies to format 'csv' only"
+			"(units MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS)"
 		};
 		check_errors(
 			"CREATE STREAM s (x BIGINT) WITH (format='json', delimiter=';', port=1, "

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "pat_expr.h"
+
+#include <math.h>
+#include <string.h>
+
+static inline void null_of(struct pat_val *out, uint8_t type)
+{
+	out->type = type;
+	out->null = true;
+	out->i = 0;
+}
+
+static inline void bool_of(struct pat_val *out, bool b)
+{
+	out->type = PAT_T_BOOLEAN;
+	out->null = false;
+	out->b = b;
+}
+
+static inline bool is_int(uint8_t t)
+{
+	return t == PAT_T_BIGINT || t == PAT_T_TIMESTAMP;
+}
+
+static inline double as_double(const struct pat_val *v)
+{
+	return is_int(v->type) ? (double)v->i : v->d;
+}
+
+/* Order of two non-NULL values of comparable types (the checker saw to it). */
+static int compare(const struct pat_val *a, const struct pat_val *b)
+{
+	if (a->type == PAT_T_STRING) {
+		uint32_t n = a->s.len < b->s.len ? a->s.len : b->s.len;
+		int c = n ? memcmp(a->s.p, b->s.p, n) : 0;
+
+		if (c != 0)
+			return c < 0 ? -1 : 1;
+		return a->s.len < b->s.len ? -1 : a->s.len > b->s.len;
+	}
+	if (a->type == PAT_T_BOOLEAN)
+		return (int)a->b - (int)b->b;
+	if (is_int(a->type) && is_int(b->type))
+		return a->i < b->i ? -1 : a->i > b->i;
+	{
+		double x = as_double(a), y = as_double(b);
+
+		return x < y ? -1 : x > y;
+	}
+}
+
+static void arith(const struct pat_expr *e, const struct pat_val *a, const struct pat_val *b,
+		  struct pat_val *out)
+{
+	out->type = e->type;
+	out->null = false;
+	if (e->type == PAT_T_DOUBLE) {
+		double x = as_double(a), y = as_double(b), r;
+
+		switch (e->op) {
+		case PAT_OP_ADD:
+			r = x + y;
+			break;
+		case PAT_OP_SUB:
+			r = x - y;
+			break;
+		case PAT_OP_MUL:
+			r = x * y;
+			break;
+		case PAT_OP_DIV:
+			r = y == 0 ? NAN : x / y;
+			break;
+		default:
+			r = y == 0 ? NAN : fmod(x, y);
+			break;
+		}
+		if (!isfinite(r))
+			null_of(out, e->type);
+		else
+			out->d = r;
+		return;
+	}
+	{
+		int64_t x = a->i, y = b->i, r = 0;
+		bool ovf;
+
+		switch (e->op) {
+		case PAT_OP_ADD:
+			ovf = __builtin_add_overflow(x, y, &r);
+			break;
+		case PAT_OP_SUB:
+			ovf = __builtin_sub_overflow(x, y, &r);
+			break;
+		case PAT_OP_MUL:
+			ovf = __builtin_mul_overflow(x, y, &r);
+			break;
+		case PAT_OP_DIV:
+			ovf = y == 0 || (x == INT64_MIN && y == -1);
+			if (!ovf)
+				r = x / y;
+			break;
+		default:
+			ovf = y == 0;
+			if (!ovf)
+				r = y == -1 ? 0 : x % y;
+			break;
+		}
+		if (ovf)
+			null_of(out, e->type);
+		else
+			out->i = r;
+	}
+}
+
+/* a op b for the comparison operators, three-valued. */
+static void comparison(const struct pat_expr *e, const struct pat_val *a, const struct pat_val *b,
+		       struct pat_val *out)
+{
+	int c;
+
+	if (a->null || b->null) {
+		null_of(out, PAT_T_BOOLEAN);
+		return;
+	}
+	c = compare(a, b);
+	switch (e->op) {
+	case PAT_OP_EQ:
+		bool_of(out, c == 0);
+		break;
+	case PAT_OP_NE:
+		bool_of(out, c != 0);
+		break;
+	case PAT_OP_LT:
+		bool_of(out, c < 0);
+		break;
+	case PAT_OP_LE:
+		bool_of(out, c <= 0);
+		break;
+	case PAT_OP_GT:
+		bool_of(out, c > 0);
+		break;
+	default:
+		bool_of(out, c >= 0);
+		break;
+	}
+}
+
+/* NOT of a three-valued result, when neg. */
+static inline void negate_if(struct pat_val *out, bool neg)
+{
+	if (neg && !out->null)
+		out->b = !out->b;
+}
+
+static void in_list(const struct pat_expr *e, struct pat_env *env, struct pat_val *out)
+{
+	struct pat_val a, x;
+	bool saw_null = false;
+	uint32_t k;
+
+	pat_eval(e->a, env, &a);
+	if (a.null) {
+		null_of(out, PAT_T_BOOLEAN);
+		return;
+	}
+	for (k = 0; k < e->n_list; k++) {
+		pat_eval(e->list[k], env, &x);
+		if (x.null) {
+			saw_null = true;
+		} else if (compare(&a, &x) == 0) {
+			bool_of(out, !e->neg);
+			return;
+		}
+	}
+	if (saw_null)
+		null_of(out, PAT_T_BOOLEAN);
+	else
+		bool_of(out, e->neg);
+}
+
+static void between(const struct pat_expr *e, struct pat_env *env, struct pat_val *out)
+{
+	struct pat_val a, lo, hi;
+	bool ge_null, le_null, ge = false, le = false;
+
+	pat_eval(e->a, env, &a);
+	pat_eval(e->b, env, &lo);
+	pat_eval(e->c, env, &hi);
+	ge_null = a.null || lo.null;
+	le_null = a.null || hi.null;
+	if (!ge_null)
+		ge = compare(&a, &lo) >= 0;
+	if (!le_null)
+		le = compare(&a, &hi) <= 0;
+	/* (a >= lo) AND (a <= hi), three-valued */
+	if ((!ge_null && !ge) || (!le_null && !le))
+		bool_of(out, false);
+	else if (ge_null || le_null)
+		null_of(out, PAT_T_BOOLEAN);
+	else
+		bool_of(out, true);
+	negate_if(out, e->neg);
+}
+
+/* AND (or OR) of the list: FALSE (TRUE) wins, then NULL. */
+static void logic(const struct pat_expr *e, struct pat_env *env, struct pat_val *out)
+{
+	bool is_and = e->op == PAT_OP_AND, saw_null = false;
+	struct pat_val x;
+	uint32_t k;
+
+	for (k = 0; k < e->n_list; k++) {
+		pat_eval(e->list[k], env, &x);
+		if (x.null)
+			saw_null = true;
+		else if (x.b != is_and) {
+			bool_of(out, !is_and);
+			return;
+		}
+	}
+	if (saw_null)
+		null_of(out, PAT_T_BOOLEAN);
+	else
+		bool_of(out, is_and);
+}
+
+/* LOWER and UPPER map ASCII letters only (docs/rules.md). */
+static void change_case(const struct pat_expr *e, struct pat_env *env, struct pat_val *out)
+{
+	struct pat_val a;
+	uint8_t *d;
+	uint32_t k;
+
+	pat_eval(e->a, env, &a);
+	if (a.null || env->cap - env->used < a.s.len) {
+		null_of(out, PAT_T_STRING);
+		return;
+	}
+	d = env->buf + env->used;
+	env->used += a.s.len;
+	for (k = 0; k < a.s.len; k++) {
+		uint8_t c = a.s.p[k];
+
+		if (e->op == PAT_OP_LOWER && c >= 'A' && c <= 'Z')
+			c = (uint8_t)(c + 32);
+		else if (e->op == PAT_OP_UPPER && c >= 'a' && c <= 'z')
+			c = (uint8_t)(c - 32);
+		d[k] = c;
+	}
+	out->type = PAT_T_STRING;
+	out->null = false;
+	out->s.p = d;
+	out->s.len = a.s.len;
+}
+
+void pat_eval(const struct pat_expr *e, struct pat_env *env, struct pat_val *out)
+{
+	const struct fmt_row *row = env->row;
+	struct pat_val a, b;
+	uint32_t k;
+
+	switch ((enum pat_op)e->op) {
+	case PAT_OP_CONST:
+		out->type = e->type;
+		out->null = e->type == PAT_T_NULL;
+		if (e->type == PAT_T_STRING) {
+			out->s.p = (const uint8_t *)e->s;
+			out->s.len = e->len;
+		} else if (e->type == PAT_T_DOUBLE) {
+			out->d = e->d;
+		} else if (e->type == PAT_T_BOOLEAN) {
+			out->b = e->i != 0;
+		} else {
+			out->i = e->i;
+		}
+		return;
+	case PAT_OP_COL:
+		out->type = e->type;
+		if (!(row->present >> e->idx & 1)) {
+			null_of(out, e->type);
+			return;
+		}
+		out->null = false;
+		if (e->type == PAT_T_STRING) {
+			out->s.p = row->v[e->idx].s.p;
+			out->s.len = row->v[e->idx].s.len;
+		} else if (e->type == PAT_T_DOUBLE) {
+			out->d = row->v[e->idx].d;
+		} else if (e->type == PAT_T_BOOLEAN) {
+			out->b = row->v[e->idx].b;
+		} else {
+			out->i = row->v[e->idx].i;
+		}
+		return;
+	case PAT_OP_NEG:
+		pat_eval(e->a, env, &a);
+		if (a.null || (is_int(a.type) && a.i == INT64_MIN)) {
+			null_of(out, e->type);
+		} else {
+			out->type = e->type;
+			out->null = false;
+			if (e->type == PAT_T_DOUBLE)
+				out->d = -a.d;
+			else
+				out->i = -a.i;
+		}
+		return;
+	case PAT_OP_NOT:
+		pat_eval(e->a, env, out);
+		out->type = PAT_T_BOOLEAN;
+		negate_if(out, true);
+		return;
+	case PAT_OP_AND:
+	case PAT_OP_OR:
+		logic(e, env, out);
+		return;
+	case PAT_OP_ADD:
+	case PAT_OP_SUB:
+	case PAT_OP_MUL:
+	case PAT_OP_DIV:
+	case PAT_OP_MOD:
+		pat_eval(e->a, env, &a);
+		pat_eval(e->b, env, &b);
+		if (a.null || b.null)
+			null_of(out, e->type);
+		else
+			arith(e, &a, &b, out);
+		return;
+	case PAT_OP_EQ:
+	case PAT_OP_NE:
+	case PAT_OP_LT:
+	case PAT_OP_LE:
+	case PAT_OP_GT:
+	case PAT_OP_GE:
+		pat_eval(e->a, env, &a);
+		pat_eval(e->b, env, &b);
+		comparison(e, &a, &b, out);
+		return;
+	case PAT_OP_IS_NULL:
+		pat_eval(e->a, env, &a);
+		bool_of(out, a.null != (e->neg != 0));
+		return;
+	case PAT_OP_IN:
+		in_list(e, env, out);
+		return;
+	case PAT_OP_BETWEEN:
+		between(e, env, out);
+		return;
+	case PAT_OP_MATCH:
+		if (!(row->present >> e->arg & 1) || env->preds == NULL) {
+			null_of(out, PAT_T_BOOLEAN);
+			return;
+		}
+		bool_of(out, (bool)(env->preds[e->idx >> 6] >> (e->idx & 63) & 1) != (e->neg != 0));
+		return;
+	case PAT_OP_LOWER:
+	case PAT_OP_UPPER:
+		change_case(e, env, out);
+		return;
+	case PAT_OP_LENGTH: /* characters, as ksqlDB counts them */
+		pat_eval(e->a, env, &a);
+		if (a.null) {
+			null_of(out, PAT_T_BIGINT);
+			return;
+		}
+		out->type = PAT_T_BIGINT;
+		out->null = false;
+		out->i = 0;
+		for (k = 0; k < a.s.len; k++)
+			out->i += (a.s.p[k] & 0xc0) != 0x80;
+		return;
+	case PAT_OP_ABS:
+		pat_eval(e->a, env, &a);
+		if (a.null || (is_int(a.type) && a.i == INT64_MIN)) {
+			null_of(out, e->type);
+			return;
+		}
+		out->type = e->type;
+		out->null = false;
+		if (e->type == PAT_T_DOUBLE)
+			out->d = fabs(a.d);
+		else
+			out->i = a.i < 0 ? -a.i : a.i;
+		return;
+	case PAT_OP_AGG:
+	case PAT_OP_MEASURE:
+		if (env->slots == NULL)
+			null_of(out, e->type);
+		else
+			*out = env->slots[e->idx];
+		return;
+	default:
+		null_of(out, e->type);
+		return;
+	}
+}
+
+bool pat_eval_cond(const struct pat_expr *e, struct pat_env *env)
+{
+	struct pat_val v;
+
+	pat_eval(e, env, &v);
+	return !v.null && v.b;
+}

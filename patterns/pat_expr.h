@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Evaluation of checked expressions (struct pat_expr of pat_rules.h) over one event:
+ * the typed tree is walked without allocation; SQL three-valued logic; BIGINT
+ * overflow, division by zero and non-finite DOUBLE results are NULL. LIKE and REGEXP
+ * read the event's predicate bits (pat_hs.h), so Hyperscan has scanned the event
+ * before any expression of its stream is evaluated.
+ */
+#ifndef RIPTIDE_PAT_EXPR_H
+#define RIPTIDE_PAT_EXPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/fmt.h"
+#include "patterns/pat_rules.h"
+
+struct pat_val {
+	uint8_t type; /* enum pat_type */
+	bool null;
+	union {
+		int64_t i; /* BIGINT, TIMESTAMP */
+		double d;
+		bool b;
+		struct {
+			const uint8_t *p;
+			uint32_t len;
+		} s;
+	};
+};
+
+/* What an evaluation reads, and where LOWER/UPPER write. */
+struct pat_env {
+	const struct fmt_row *row;
+	const uint64_t *preds; /* the event's predicate bits (NULL: the stream has none) */
+	/* results of aggregates (PAT_OP_AGG) and measures (PAT_OP_MEASURE) by slot, set
+	 * by the window and pattern operators before HAVING, select lists, MEASURES */
+	const struct pat_val *slots;
+	uint8_t *buf; /* rs->eval_strings * PAT_MAX_STRING bytes */
+	size_t cap;
+	size_t used; /* reset by the caller before each top-level evaluation */
+};
+
+/* Evaluates e into *out. Strings in out point into the row or into env->buf. */
+void pat_eval(const struct pat_expr *e, struct pat_env *env, struct pat_val *out);
+
+/* A WHERE, HAVING or DEFINE: true only when e is TRUE (NULL is false). */
+bool pat_eval_cond(const struct pat_expr *e, struct pat_env *env);
+
+#endif

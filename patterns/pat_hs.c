@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "pat_hs.h"
+#include "pat_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PAT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PAT_ASAN 1
+#endif
+#endif
+
+/* What the compile stage reports, in order, whether it runs in this process or in
+ * the child (through a pipe): the same records either way. */
+enum stage_msg {
+	MSG_BEGIN = 1, /* database idx of stream is being compiled */
+	MSG_ERROR,     /* predicate idx of stream is refused; text follows */
+	MSG_DB,	       /* database idx of stream, serialized, follows */
+	MSG_DONE,
+};
+
+struct msg_hdr {
+	uint32_t type, stream, idx, len;
+};
+
+unsigned int pat_hs_flags(const struct pat_pred *pr)
+{
+	/* UTF-8: values are valid UTF-8 (the parsers see to it), and _ or . is one
+	 * character. SINGLEMATCH: a predicate is a bit, its first match sets it.
+	 * ALLOWEMPTY: LIKE '' and REGEXP 'x*' are legitimate. LIKE's _ and % take line
+	 * breaks too (DOTALL); a REGEXP sets its own flags inline. */
+	return HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY |
+	       (pr->regexp ? 0 : HS_FLAG_DOTALL);
+}
+
+/* The columns of stream si that predicates read, in column order: database k scans
+ * cols[k]. Returns their number. */
+static uint32_t db_columns(const struct pat_ruleset *rs, uint32_t si, uint32_t *cols)
+{
+	uint64_t used = 0;
+	uint32_t k, n = 0;
+
+	for (k = 0; k < rs->n_preds[si]; k++)
+		used |= UINT64_C(1) << rs->preds[si][k].col;
+	for (k = 0; k < PAT_MAX_COLUMNS; k++)
+		if (used >> k & 1)
+			cols[n++] = k;
+	return n;
+}
+
+typedef int (*emit_fn)(void *ctx, uint32_t type, uint32_t stream, uint32_t idx, const void *data,
+		       uint32_t len);
+
+/* The stage itself: every pattern checked on its own (so that each bad one is
+ * reported at its place), then, when all are good, one database per column. */
+static void run_stage(const struct pat_ruleset *rs, enum pat_hs_mode mode, emit_fn emit,
+		      void *ctx)
+{
+	uint32_t si, k, cols[PAT_MAX_COLUMNS];
+	int bad = 0;
+
+	for (si = 0; si < rs->n_streams; si++) {
+		for (k = 0; k < rs->n_preds[si]; k++) {
+			const struct pat_pred *pr = &rs->preds[si][k];
+			hs_expr_info_t *info = NULL;
+			hs_compile_error_t *err = NULL;
+
+			if (hs_expression_info(pr->expr, pat_hs_flags(pr), &info, &err) !=
+			    HS_SUCCESS) {
+				const char *m = err ? err->message : "cannot be compiled";
+
+				bad = 1;
+				if (emit(ctx, MSG_ERROR, si, k, m, (uint32_t)strlen(m)) != 0)
+					return;
+				hs_free_compile_error(err);
+				continue;
+			}
+			free(info);
+		}
+	}
+	if (bad || mode == PAT_HS_CHECK_ONLY) {
+		emit(ctx, MSG_DONE, 0, 0, NULL, 0);
+		return;
+	}
+	for (si = 0; si < rs->n_streams; si++) {
+		uint32_t n_dbs = db_columns(rs, si, cols), d;
+
+		for (d = 0; d < n_dbs; d++) {
+			const char **exprs = malloc(rs->n_preds[si] * sizeof(*exprs));
+			unsigned int *flags = malloc(rs->n_preds[si] * sizeof(*flags));
+			unsigned int *ids = malloc(rs->n_preds[si] * sizeof(*ids));
+			hs_compile_error_t *err = NULL;
+			hs_database_t *db = NULL;
+			char *bytes = NULL;
+			size_t len = 0;
+			uint32_t n = 0;
+			int rc = 0;
+
+			if (exprs == NULL || flags == NULL || ids == NULL) {
+				rc = emit(ctx, MSG_ERROR, si, UINT32_MAX, "out of memory", 13);
+				goto next;
+			}
+			for (k = 0; k < rs->n_preds[si]; k++) {
+				if (rs->preds[si][k].col != cols[d])
+					continue;
+				exprs[n] = rs->preds[si][k].expr;
+				flags[n] = pat_hs_flags(&rs->preds[si][k]);
+				ids[n++] = k;
+			}
+			rc = emit(ctx, MSG_BEGIN, si, d, NULL, 0);
+			if (rc != 0)
+				goto next;
+			if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db, &err) !=
+			    HS_SUCCESS) {
+				const char *m = err ? err->message : "cannot be compiled";
+				uint32_t at = err && err->expression >= 0 ? ids[err->expression]
+									  : ids[0];
+
+				rc = emit(ctx, MSG_ERROR, si, at, m, (uint32_t)strlen(m));
+				hs_free_compile_error(err);
+				goto next;
+			}
+			if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS ||
+			    len > UINT32_MAX) {
+				rc = emit(ctx, MSG_ERROR, si, ids[0], "cannot serialize the database",
+					  29);
+				goto next;
+			}
+			rc = emit(ctx, MSG_DB, si, d, bytes, (uint32_t)len);
+next:
+			free(bytes);
+			hs_free_database(db);
+			free(exprs);
+			free(flags);
+			free(ids);
+			if (rc != 0)
+				return;
+		}
+	}
+	emit(ctx, MSG_DONE, 0, 0, NULL, 0);
+}
+
+/* The parent's side: the records applied to the rule set and the diagnostics. */
+struct applier {
+	struct pat_parser *p;
+	uint32_t cols[PAT_MAX_STREAMS][PAT_MAX_COLUMNS];
+	int begun;	     /* a database is being compiled: */
+	uint32_t cur_stream; /* which */
+	uint32_t cur_db;
+	int done;
+};
+
+/* Where a stage-wide failure is reported: the first pattern of the database being
+ * compiled, or of the rule set. */
+static const struct pat_pred *blame(const struct applier *ap)
+{
+	const struct pat_ruleset *rs = ap->p->rs;
+	uint32_t si, k;
+
+	if (ap->begun) {
+		si = ap->cur_stream;
+		for (k = 0; k < rs->n_preds[si]; k++)
+			if (rs->preds[si][k].col == ap->cols[si][ap->cur_db])
+				return &rs->preds[si][k];
+	}
+	for (si = 0; si < rs->n_streams; si++)
+		if (rs->n_preds[si] > 0)
+			return &rs->preds[si][0];
+	return NULL;
+}
+
+static int apply(void *ctx, uint32_t type, uint32_t si, uint32_t idx, const void *data,
+		 uint32_t len)
+{
+	struct applier *ap = ctx;
+	struct pat_parser *p = ap->p;
+	struct pat_ruleset *rs = p->rs;
+	const struct pat_pred *pr;
+	struct pat_hs *hs;
+
+	if (type != MSG_DONE && si >= rs->n_streams)
+		return -EPROTO;
+	switch (type) {
+	case MSG_BEGIN:
+		ap->begun = 1;
+		ap->cur_stream = si;
+		ap->cur_db = idx;
+		return 0;
+	case MSG_ERROR:
+		pr = idx < rs->n_preds[si] ? &rs->preds[si][idx] : blame(ap);
+		if (pr == NULL)
+			return -EPROTO;
+		pat_diag_at(p, pr->line, pr->col_no, "%s pattern refused by Hyperscan: %.*s",
+			    pr->regexp ? "REGEXP" : "LIKE", (int)len, (const char *)data);
+		return 0;
+	case MSG_DB:
+		hs = rs->hs[si];
+		if (hs == NULL || idx >= hs->n_dbs)
+			return -EPROTO;
+		if (hs_deserialize_database(data, len, &hs->dbs[idx].db) != HS_SUCCESS) {
+			hs->dbs[idx].db = NULL;
+			return -ENOMEM;
+		}
+		ap->begun = 0;
+		return 0;
+	case MSG_DONE:
+		ap->done = 1;
+		return 0;
+	default:
+		return -EPROTO;
+	}
+}
+
+struct pipe_writer {
+	int fd;
+};
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *b = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, b, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int emit_pipe(void *ctx, uint32_t type, uint32_t stream, uint32_t idx, const void *data,
+		     uint32_t len)
+{
+	struct pipe_writer *w = ctx;
+	struct msg_hdr h = { type, stream, idx, len };
+
+	if (write_all(w->fd, &h, sizeof(h)) != 0)
+		return -EIO;
+	return len ? write_all(w->fd, data, len) : 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Reads the child's records until it closes the pipe or the deadline passes.
+ * Returns 0, -ETIMEDOUT, -EPROTO (a malformed record) or -ENOMEM. */
+static int read_child(int fd, struct applier *ap, uint64_t deadline)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0, off;
+	int rc = 0;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = now_ms();
+		ssize_t n;
+
+		if (now >= deadline) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		n = poll(&pfd, 1, (int)(deadline - now));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			continue;
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			uint8_t *nb = realloc(buf, ncap);
+
+			if (nb == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		/* apply every whole record; keep the rest */
+		off = 0;
+		while (len - off >= sizeof(struct msg_hdr)) {
+			struct msg_hdr h;
+
+			memcpy(&h, buf + off, sizeof(h));
+			if (len - off - sizeof(h) < h.len) {
+				if (sizeof(h) + h.len > cap) { /* make room for a large database */
+					uint8_t *nb = realloc(buf, sizeof(h) + h.len + cap);
+
+					if (nb == NULL) {
+						rc = -ENOMEM;
+						goto out;
+					}
+					buf = nb;
+					cap = sizeof(h) + h.len + cap;
+				}
+				break;
+			}
+			rc = apply(ap, h.type, h.stream, h.idx, buf + off + sizeof(h), h.len);
+			if (rc != 0)
+				goto out;
+			off += sizeof(h) + h.len;
+		}
+		memmove(buf, buf + off, len - off);
+		len -= off;
+	}
+out:
+	free(buf);
+	return rc;
+}
+
+/* The stage in a child process: address space and CPU time limited by rlimits, wall
+ * time by the parent, which kills it at the deadline. */
+static int run_sandboxed(struct applier *ap, enum pat_hs_mode mode)
+{
+	const struct pat_options *opt = ap->p->opt;
+	uint64_t deadline = now_ms() + opt->hs_time_ms;
+	const struct pat_pred *pr;
+	int fds[2], status = 0, rc;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return rc;
+	}
+	if (pid == 0) {
+		struct pipe_writer w = { .fd = fds[1] };
+		struct rlimit cpu = { (opt->hs_time_ms + 999) / 1000 + 1,
+				      (opt->hs_time_ms + 999) / 1000 + 2 };
+
+		close(fds[0]);
+		signal(SIGPIPE, SIG_DFL);
+#ifndef PAT_ASAN /* ASan reserves terabytes of shadow address space */
+		{
+			struct rlimit as = { opt->hs_mem_bytes, opt->hs_mem_bytes };
+
+			setrlimit(RLIMIT_AS, &as);
+		}
+#endif
+		setrlimit(RLIMIT_CPU, &cpu);
+		run_stage(ap->p->rs, mode, emit_pipe, &w);
+		_exit(0);
+	}
+	close(fds[1]);
+	rc = read_child(fds[0], ap, deadline);
+	close(fds[0]);
+	if (rc == -ETIMEDOUT)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc == 0 && ap->done)
+		return 0;
+	pr = blame(ap);
+	if (pr == NULL)
+		return -EPROTO;
+	if (rc == -ETIMEDOUT)
+		pat_diag_at(ap->p, pr->line, pr->col_no,
+			    "compiling the LIKE/REGEXP patterns of column '%s' took longer than "
+			    "%u ms; simplify them or spread them over fewer rules",
+			    ap->p->rs->streams[ap->cur_stream].cols[pr->col].name,
+			    opt->hs_time_ms);
+	else
+		pat_diag_at(ap->p, pr->line, pr->col_no,
+			    "the pattern compiler stopped (%s %d) on the LIKE/REGEXP patterns of "
+			    "column '%s'; its memory limit is %llu MiB",
+			    WIFSIGNALED(status) ? "signal" : "exit status",
+			    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+			    ap->p->rs->streams[ap->cur_stream].cols[pr->col].name,
+			    (unsigned long long)(opt->hs_mem_bytes >> 20));
+	return 0;
+}
+
+int pat_hs_build(struct pat_parser *p, bool check_only)
+{
+	enum pat_hs_mode mode = check_only ? PAT_HS_CHECK_ONLY : p->opt->hs_mode;
+	struct pat_ruleset *rs = p->rs;
+	struct applier *ap = calloc(1, sizeof(*ap));
+	uint32_t si, k, any = 0;
+	int rc;
+
+	if (ap == NULL)
+		return -ENOMEM;
+	ap->p = p;
+	for (si = 0; si < rs->n_streams; si++) {
+		uint32_t n_dbs;
+
+		if (rs->n_preds[si] == 0)
+			continue;
+		any = 1;
+		n_dbs = db_columns(rs, si, ap->cols[si]);
+		rs->hs[si] = calloc(1, sizeof(*rs->hs[si]));
+		if (rs->hs[si] == NULL) {
+			free(ap);
+			return -ENOMEM;
+		}
+		rs->hs[si]->n_preds = rs->n_preds[si];
+		rs->hs[si]->n_dbs = n_dbs;
+		for (k = 0; k < n_dbs; k++)
+			rs->hs[si]->dbs[k].col = ap->cols[si][k];
+	}
+	if (!any) {
+		free(ap);
+		return 0;
+	}
+	if (p->opt->hs_mode == PAT_HS_SANDBOX) {
+		rc = run_sandboxed(ap, mode);
+	} else {
+		run_stage(rs, mode, apply, ap);
+		rc = 0;
+	}
+	free(ap);
+	if (mode == PAT_HS_CHECK_ONLY) { /* no databases: the rule set is not runnable */
+		for (si = 0; si < rs->n_streams; si++) {
+			pat_hs_free(rs->hs[si]);
+			rs->hs[si] = NULL;
+		}
+		rs->checked_only = true;
+	}
+	return rc;
+}
+
+void pat_hs_free(struct pat_hs *hs)
+{
+	uint32_t k;
+
+	if (hs == NULL)
+		return;
+	for (k = 0; k < hs->n_dbs; k++)
+		hs_free_database(hs->dbs[k].db);
+	free(hs);
+}
+
+int pat_hs_scratch(const struct pat_ruleset *rs, hs_scratch_t **proto)
+{
+	uint32_t si, k;
+
+	*proto = NULL;
+	for (si = 0; si < rs->n_streams; si++) {
+		const struct pat_hs *hs = rs->hs[si];
+
+		for (k = 0; hs != NULL && k < hs->n_dbs; k++) {
+			if (hs->dbs[k].db == NULL)
+				continue;
+			if (hs_alloc_scratch(hs->dbs[k].db, proto) != HS_SUCCESS) {
+				hs_free_scratch(*proto);
+				*proto = NULL;
+				return -ENOMEM;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The match callback only records the predicate's bit (Suricata's rule: no work in
+ * the callback). */
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+		    unsigned int flags, void *ctx)
+{
+	uint64_t *preds = ctx;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	preds[id >> 6] |= UINT64_C(1) << (id & 63);
+	return 0;
+}
+
+int pat_hs_scan(const struct pat_hs *hs, const struct fmt_row *row, hs_scratch_t *scratch,
+		uint64_t *preds)
+{
+	uint32_t k, words = PAT_PRED_WORDS(hs->n_preds);
+
+	memset(preds, 0, words * sizeof(*preds));
+	for (k = 0; k < hs->n_dbs; k++) {
+		const struct pat_hs_db *d = &hs->dbs[k];
+		const struct fmt_value *v = &row->v[d->col];
+
+		if (!(row->present >> d->col & 1))
+			continue;
+		if (hs_scan(d->db, (const char *)v->s.p, v->s.len, 0, scratch, on_match, preds) !=
+		    HS_SUCCESS) {
+			memset(preds, 0, words * sizeof(*preds));
+			return -EIO;
+		}
+	}
+	return 0;
+}
