@@ -15,6 +15,44 @@
 /* Scratch for unescaped strings: at least the largest record (a whole datagram). */
 #define DP_SCRATCH (128u * 1024)
 
+/* The alert table, by stream, with the topics of the alerts. */
+static int alerts_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
+		       struct sink_topics *topics)
+{
+	uint32_t si, k;
+	int rc;
+
+	for (k = 0; k < rs->n_rules; k++) {
+		if (rs->rules[k].kind != PAT_R_ALERT)
+			return -ENOTSUP; /* aggregates and patterns run with their issues */
+	}
+	if (rs->checked_only)
+		return -EINVAL;
+	pl->alerts = calloc(rs->n_rules ? rs->n_rules : 1, sizeof(*pl->alerts));
+	if (pl->alerts == NULL)
+		return -ENOMEM;
+	pl->n_alerts = 0;
+	for (si = 0; si < rs->n_streams; si++) {
+		pl->streams[si].first_alert = pl->n_alerts;
+		for (k = 0; k < rs->n_rules; k++) {
+			struct dp_alert_rt *a = &pl->alerts[pl->n_alerts];
+
+			if (rs->rules[k].stream != si)
+				continue;
+			rc = sink_topics_add(topics, rs->rules[k].topic);
+			if (rc < 0)
+				return rc;
+			a->r = &rs->rules[k];
+			a->rule = k;
+			a->topic = (uint16_t)rc;
+			pl->n_alerts++;
+		}
+		pl->streams[si].n_alerts = pl->n_alerts - pl->streams[si].first_alert;
+	}
+	pl->eval_bytes = (size_t)rs->eval_strings * PAT_MAX_STRING;
+	return pat_hs_scratch(rs, &pl->hs_proto);
+}
+
 int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 		     struct sink_topics *topics)
 {
@@ -41,8 +79,17 @@ int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 			st->dl_topic = rc;
 		}
 		pl->stream_of_port[s->port] = (uint8_t)i;
+		st->hs = rs->hs[i];
 	}
-	return 0;
+	return alerts_init(pl, rs, topics);
+}
+
+void dp_pipeline_fini(struct dp_pipeline *pl)
+{
+	free(pl->alerts);
+	pl->alerts = NULL;
+	hs_free_scratch(pl->hs_proto);
+	pl->hs_proto = NULL;
 }
 
 int dp_ingest_init(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp_counters *c,
@@ -60,10 +107,23 @@ int dp_ingest_init(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp
 	if (in->scratch.buf == NULL)
 		return -ENOMEM;
 	rc = dp_ratelimit_init(&in->rl, pl->rate_pps, pl->rate_burst, DP_RL_SLOTS);
-	if (rc != 0) {
-		free(in->scratch.buf);
-		in->scratch.buf = NULL;
+	if (rc != 0)
+		goto fail;
+	rc = -ENOMEM;
+	in->preds = calloc(PAT_PRED_WORDS(PAT_MAX_PREDICATES), sizeof(*in->preds));
+	if (in->preds == NULL)
+		goto fail;
+	if (pl->eval_bytes > 0) {
+		in->env.buf = malloc(pl->eval_bytes);
+		if (in->env.buf == NULL)
+			goto fail;
+		in->env.cap = pl->eval_bytes;
 	}
+	if (pl->hs_proto != NULL && hs_clone_scratch(pl->hs_proto, &in->hs_scratch) != HS_SUCCESS)
+		goto fail;
+	return 0;
+fail:
+	dp_ingest_fini(in);
 	return rc;
 }
 
@@ -72,6 +132,12 @@ void dp_ingest_fini(struct dp_ingest *in)
 	dp_ratelimit_fini(&in->rl);
 	free(in->scratch.buf);
 	in->scratch.buf = NULL;
+	free(in->preds);
+	in->preds = NULL;
+	free(in->env.buf);
+	in->env.buf = NULL;
+	hs_free_scratch(in->hs_scratch);
+	in->hs_scratch = NULL;
 }
 
 uint32_t dp_key_hash(const struct dp_stream_rt *st, const struct fmt_row *row)
@@ -101,11 +167,7 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/*
- * Room for a message of up to max bytes in the lcore's result ring, by the
- * back-pressure policy; NULL when the message is lost (counted here).
- */
-static uint8_t *reserve(struct dp_ingest *in, size_t max)
+uint8_t *dp_ingest_reserve(struct dp_ingest *in, size_t max)
 {
 	struct dp_counters *c = in->c;
 	uint8_t *p;
@@ -146,7 +208,7 @@ static void dead_letter(struct dp_ingest *in, const struct dp_stream_rt *st,
 	bool text = st->sc.format != PAT_FMT_BINARY && fmt_utf8_valid(rec, len);
 	size_t max = 256 + FMT_OUT_STR_MAX(strlen(st->name)) + FMT_OUT_STR_MAX(len);
 
-	out.p = reserve(in, max);
+	out.p = dp_ingest_reserve(in, max);
 	if (out.p == NULL)
 		return;
 	out.cap = max;
@@ -225,6 +287,8 @@ void dp_ingest_datagram(struct dp_ingest *in, const struct dp_origin *o, const u
 		}
 		if (st->sc.ts_col < 0)
 			in->row.ts_ms = o->arrival_ms;
+		if (st->n_alerts > 0)
+			dp_alerts_event(in, si, &in->row);
 		if (st->n_keys > 0 && in->route != NULL)
 			in->route(in->route_ctx, si, &in->row);
 		events++;

@@ -17,6 +17,8 @@
 #include "dp_filter.h"
 #include "dp_stats.h"
 #include "formats/fmt.h"
+#include "patterns/pat_expr.h"
+#include "patterns/pat_hs.h"
 #include "patterns/pat_rules.h"
 #include "sinks/sink.h"
 
@@ -29,12 +31,21 @@ enum dp_backpressure {
 	DP_BP_DROP, /* the message is dropped and counted as lost{sink_ring_full} */
 };
 
+/* An ALERT rule as the data path runs it. */
+struct dp_alert_rt {
+	const struct pat_rule *r;
+	uint32_t rule;	/* index in the rule set: its results counter */
+	uint16_t topic; /* sink topic */
+};
+
 struct dp_stream_rt {
 	struct fmt_schema sc;
 	const char *name;
 	int dl_topic;	 /* sink topic of dead letters, -1: counted only */
 	uint32_t n_keys; /* KEY columns: events go to the state lcore of their key */
 	uint32_t key_cols[PAT_MAX_COLUMNS];
+	const struct pat_hs *hs;	  /* LIKE/REGEXP databases, NULL: none */
+	uint32_t first_alert, n_alerts; /* its alerts: pl->alerts[first_alert ..] */
 };
 
 struct dp_pipeline {
@@ -46,14 +57,21 @@ struct dp_pipeline {
 	const struct dp_blocklist *blocked; /* NULL: none */
 	uint64_t rate_pps, rate_burst;	    /* per-source limit, 0: off */
 	struct dp_stream_rt streams[PAT_MAX_STREAMS];
+	uint32_t n_alerts;
+	struct dp_alert_rt *alerts; /* by stream */
+	hs_scratch_t *hs_proto;	    /* cloned by each lcore; NULL: no predicates */
+	size_t eval_bytes;	    /* evaluation scratch an lcore needs */
 };
 
 /*
- * Fills pl from rule set rs (which must outlive it): streams, ports, and a sink topic
- * for each dead_letter_topic (added to topics). Returns 0 or -errno.
+ * Fills pl from rule set rs (which must outlive it): streams, ports, alerts, and a
+ * sink topic for each dead_letter_topic and alert topic (added to topics). Returns 0
+ * or -errno (-ENOTSUP: rs holds rules that this version does not run). Free with
+ * dp_pipeline_fini().
  */
 int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 		     struct sink_topics *topics);
+void dp_pipeline_fini(struct dp_pipeline *pl);
 
 /* Where the events of streams with KEY columns go (dp_shard on a running lcore). */
 typedef void (*dp_route_fn)(void *ctx, uint8_t stream, const struct fmt_row *row);
@@ -69,6 +87,11 @@ struct dp_ingest {
 	struct dp_ratelimit rl;
 	struct fmt_scratch scratch;
 	struct fmt_row row;
+	/* the rules' working state */
+	hs_scratch_t *hs_scratch; /* this lcore's clone */
+	uint64_t *preds;	  /* predicate bits of the current event */
+	struct pat_env env;
+	struct pat_val vals[PAT_MAX_ITEMS];
 };
 
 /* Sets up in for pipeline pl, counting into c. Returns 0 or -errno. */
@@ -89,9 +112,23 @@ struct dp_origin {
 };
 
 /*
+ * Room for a message of up to max bytes in the lcore's result ring, by the
+ * back-pressure policy; NULL when the message is lost (counted here). Commit with
+ * sink_ring_commit() and count it as produced.
+ */
+uint8_t *dp_ingest_reserve(struct dp_ingest *in, size_t max);
+
+/*
+ * The ALERT rules of stream si on one event: its string columns scanned once by the
+ * stream's Hyperscan databases, then each alert's WHERE; a message to the alert's
+ * topic for each that holds (dp_alert.c).
+ */
+void dp_alerts_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row);
+
+/*
  * The pre-filter and ingest of one datagram: counts it as filtered (unknown_port,
  * blocked_source, rate_limited) or as a datagram of its stream, then every record
- * in it as an event or malformed.
+ * in it as an event or malformed, and runs the stream's alerts on each event.
  */
 void dp_ingest_datagram(struct dp_ingest *in, const struct dp_origin *o, const uint8_t *payload,
 			uint32_t len);

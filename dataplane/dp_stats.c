@@ -30,6 +30,9 @@ void dp_counters_accumulate(struct dp_counters *sum, const struct dp_counters *c
 	sum->shard_received += load(&c->shard_received);
 	sum->shard_handled += load(&c->shard_handled);
 	sum->shard_corrupt += load(&c->shard_corrupt);
+	sum->rule_errors += load(&c->rule_errors);
+	for (k = 0; k < PAT_MAX_RULES; k++)
+		sum->results[k] += load(&c->results[k]);
 	for (k = 0; k < DP_FILTER__COUNT; k++)
 		sum->filtered[k] += load(&c->filtered[k]);
 	for (k = 0; k < DP_DERR__COUNT; k++)
@@ -98,7 +101,7 @@ static json_t *drop(json_t *a)
 json_t *dp_stats_json(const struct dp_stats_report *r)
 {
 	const struct dp_counters *t = &r->total;
-	json_t *ports, *lcores, *streams, *lost, *o;
+	json_t *ports, *lcores, *streams, *results, *lost, *o;
 	uint64_t lost_v[DP_LOST__COUNT];
 	unsigned int k;
 
@@ -138,6 +141,11 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 						  (json_int_t)sc->keyed_events)) != 0)
 			streams = drop(streams);
 	}
+	results = json_object();
+	for (k = 0; results != NULL && k < r->n_rules; k++)
+		if (json_object_set_new(results, r->rule_names[k],
+					json_integer((json_int_t)t->results[k])) != 0)
+			results = drop(results);
 	memcpy(lost_v, t->lost, sizeof(lost_v));
 	lost_v[DP_LOST_WRITE_ERROR] += r->lost_write;
 	lost = reasons(lost_v, DP_LOST__COUNT, dp_lost_name);
@@ -145,7 +153,7 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 	 * so that the stats never come out with a key silently missing. */
 	o = json_pack(
 		"{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o, "
-		"s:I, s:f, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+		"s:I, s:f, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
 		"rx_packets", (json_int_t)t->rx_packets, "datagrams", (json_int_t)t->datagrams,
 		"records", (json_int_t)t->records, "events", (json_int_t)t->events, "filtered",
 		reasons(t->filtered, DP_FILTER__COUNT, dp_filter_reason_name), "decode_errors",
@@ -153,11 +161,12 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 		reasons(t->malformed, FMT_M__COUNT, fmt_malformed_name),
 		/* Stages that come with later parts of the pipeline: nothing is
 		 * counted there yet, so the objects are empty, not absent. */
-		"xdp_dropped", json_object(), "late_events", json_object(), "results",
-		json_object(), "delivered", (json_int_t)r->delivered, "spooled", (json_int_t)0,
+		"xdp_dropped", json_object(), "late_events", json_object(), "results", results,
+		"delivered", (json_int_t)r->delivered, "spooled", (json_int_t)0,
 		"lost", lost, "ruleset", (json_int_t)r->ruleset, "uptime_s", r->uptime_s, "ports",
 		ports, "lcores", lcores, "streams", streams, "produced", (json_int_t)t->produced,
-		"empty_datagrams", (json_int_t)t->empty_datagrams, "sink_waits",
+		"empty_datagrams", (json_int_t)t->empty_datagrams, "rule_errors",
+		(json_int_t)t->rule_errors, "sink_waits",
 		(json_int_t)t->sink_waits, "shard", "local", (json_int_t)t->shard_local, "sent",
 		(json_int_t)t->shard_sent, "dropped", (json_int_t)t->shard_dropped, "waits",
 		(json_int_t)t->shard_waits, "received", (json_int_t)t->shard_received, "handled",

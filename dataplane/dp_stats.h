@@ -52,11 +52,13 @@ struct dp_counters {
 	 * the state lcores (= sent once drained); handled = local + received */
 	uint64_t shard_local, shard_sent, shard_dropped, shard_waits;
 	uint64_t shard_received, shard_handled, shard_corrupt;
+	uint64_t rule_errors; /* events the rules could not look at (a Hyperscan failure) */
 	uint64_t filtered[DP_FILTER__COUNT];
 	uint64_t decode_errors[DP_DERR__COUNT];
 	uint64_t malformed[FMT_M__COUNT];
 	uint64_t lost[DP_LOST__COUNT];
 	struct dp_stream_counters streams[PAT_MAX_STREAMS];
+	uint64_t results[PAT_MAX_RULES]; /* results produced, by rule index */
 } __attribute__((aligned(64)));
 
 /* Port-level figures from the driver: packets it lost before riptide saw them. */
@@ -84,6 +86,8 @@ struct dp_stats_report {
 	uint64_t lost_write;
 	unsigned int n_streams;
 	const char *const *stream_names; /* by stream index */
+	unsigned int n_rules;
+	const char *const *rule_names; /* by rule index */
 	uint64_t ruleset;
 	double uptime_s;
 	unsigned int n_ports;

@@ -55,6 +55,27 @@ static int load_rules(const char *path, struct pat_ruleset **rs)
 	return rc ? EXIT_USAGE : EXIT_OK;
 }
 
+/* Aggregates and patterns are checked, but this version runs alerts only: a file
+ * with them is refused at their place rather than run in part. */
+static int refuse_unrun_rules(const char *path, const struct pat_ruleset *rs)
+{
+	int status = EXIT_OK;
+	uint32_t k;
+
+	for (k = 0; k < rs->n_rules; k++) {
+		const struct pat_rule *r = &rs->rules[k];
+
+		if (r->kind == PAT_R_ALERT)
+			continue;
+		fprintf(stderr,
+			"%s:%u:%u: error: CREATE %s is checked but not run by this version of "
+			"riptide, which runs CREATE ALERT rules\n",
+			path, r->line, r->col, pat_rule_kind_name(r->kind));
+		status = EXIT_USAGE;
+	}
+	return status;
+}
+
 /* The cores this process may run on, in order. */
 static unsigned int usable_cores(unsigned int *cores, unsigned int max)
 {
@@ -193,7 +214,7 @@ int main(int argc, char **argv)
 	struct dp_blocklist *blocked = NULL;
 	struct sink_topics topics = { 0 };
 	static struct sink sink;
-	const char *stream_names[PAT_MAX_STREAMS];
+	const char *stream_names[PAT_MAX_STREAMS], **rule_names = NULL;
 	unsigned int cores[RTE_MAX_LCORE], n_cores, n_workers, n_loops, n_rx, i;
 	struct dp_argv eal = { 0 };
 	char **eal_view = NULL;
@@ -212,9 +233,21 @@ int main(int argc, char **argv)
 	status = load_rules(cfg.rules_path, &rs);
 	if (cfg.check_rules || status != EXIT_OK) {
 		if (status == EXIT_OK)
-			printf("%s: %u stream(s), no errors\n", cfg.rules_path, rs->n_streams);
+			printf("%s: %u stream(s), %u rule(s), no errors\n", cfg.rules_path,
+			       rs->n_streams, rs->n_rules);
 		goto out;
 	}
+	status = refuse_unrun_rules(cfg.rules_path, rs);
+	if (status != EXIT_OK)
+		goto out;
+	rule_names = calloc(rs->n_rules + 1, sizeof(*rule_names));
+	if (rule_names == NULL) {
+		fprintf(stderr, "riptide: out of memory\n");
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	for (i = 0; i < rs->n_rules; i++)
+		rule_names[i] = rs->rules[i].name;
 	status = EXIT_USAGE;
 	for (i = 0; i < cfg.n_inputs; i++) {
 		if (cfg.inputs[i].kind != DP_IN_PCAP)
@@ -403,6 +436,8 @@ int main(int argc, char **argv)
 		stream_names[i] = rs->streams[i].name;
 	report.n_streams = rs->n_streams;
 	report.stream_names = stream_names;
+	report.n_rules = rs->n_rules;
+	report.rule_names = rule_names;
 	report.delivered = sink.c.delivered;
 	report.lost_write = sink.c.lost_write;
 	report.ruleset = pipeline->ruleset;
@@ -458,7 +493,10 @@ out:
 	sink_topics_free(&topics);
 	dp_blocklist_free(blocked);
 	rte_free(workers);
+	if (pipeline != NULL)
+		dp_pipeline_fini(pipeline);
 	free(pipeline);
+	free(rule_names);
 	free(lcore_reports);
 	if (eal_up)
 		rte_eal_cleanup();

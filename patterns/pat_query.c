@@ -500,7 +500,8 @@ struct checker {
 	uint32_t si;
 	struct pat_rule *r;
 	enum ctx ctx;
-	uint32_t case_nodes; /* LOWER/UPPER in the expression: result bytes it may need */
+	/* LOWER/UPPER in the rule: the values of one message are all held at once */
+	uint32_t case_nodes;
 };
 
 static int is_num(uint8_t t)
@@ -1099,18 +1100,16 @@ static int check(struct checker *cx, struct pat_expr *e)
 	return -1;
 }
 
-/* Checks a whole expression in context ctx; wants_bool for WHERE, HAVING, DEFINE. */
+/* Checks a whole expression in context ctx; clause names a WHERE, HAVING or DEFINE,
+ * which must be BOOLEAN. */
 static int check_top(struct checker *cx, struct pat_expr *e, enum ctx ctx, const char *clause)
 {
 	int rc;
 
 	cx->ctx = ctx;
-	cx->case_nodes = 0;
 	rc = check(cx, e);
 	if (rc == 0 && clause != NULL)
 		rc = check_bool(cx, e, clause);
-	if (cx->case_nodes > cx->p->rs->eval_strings)
-		cx->p->rs->eval_strings = cx->case_nodes;
 	return rc;
 }
 
@@ -1845,6 +1844,8 @@ static int check_rule(struct pat_parser *p, struct rule_parse *rp, const struct 
 		}
 		break;
 	}
+	if (cx.case_nodes > p->rs->eval_strings)
+		p->rs->eval_strings = cx.case_nodes;
 	return rc;
 }
 

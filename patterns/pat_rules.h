@@ -218,8 +218,8 @@ struct pat_ruleset {
 	uint32_t n_preds[PAT_MAX_STREAMS];
 	struct pat_pred *preds[PAT_MAX_STREAMS];
 	struct pat_hs *hs[PAT_MAX_STREAMS];
-	/* LOWER/UPPER results one expression may hold at once: an evaluation needs
-	 * eval_strings * PAT_MAX_STRING bytes of scratch */
+	/* LOWER/UPPER results that the expressions of one rule may hold at once: an
+	 * lcore needs eval_strings * PAT_MAX_STRING bytes of evaluation scratch */
 	uint32_t eval_strings;
 	/* built with PAT_HS_CHECK_ONLY: no Hyperscan databases, not to be run */
 	bool checked_only;

@@ -291,6 +291,7 @@ int main(int argc, char **argv)
 		       bytes / (double)n_recs, n_recs);
 	}
 	dp_ingest_fini(&in);
+	dp_pipeline_fini(&pl);
 	sink_topics_free(&topics);
 	pat_ruleset_free(rs);
 	pat_diags_free(&d);

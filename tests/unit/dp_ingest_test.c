@@ -245,6 +245,7 @@ static void lone_init(struct lone *l, const char *rql)
 static void lone_fini(struct lone *l)
 {
 	dp_ingest_fini(&l->in);
+	dp_pipeline_fini(l->pl);
 	sink_topics_free(&l->topics);
 	pat_ruleset_free(l->rs);
 	free(l->pl);
@@ -300,6 +301,7 @@ int main(void)
 	int rc = unit_run("dp_ingest", tests);
 
 	dp_ingest_fini(&in);
+	dp_pipeline_fini(&pl);
 	sink_topics_free(&topics);
 	pat_ruleset_free(rs);
 	return rc;
