@@ -14,6 +14,8 @@ packages=(
 	libclang-rt-14-dev
 	# tests: namespaces and veth, traffic replay, Kafka client, the broker's JVM and Maven
 	iproute2 tcpreplay kcat openjdk-17-jre-headless maven jq python3
+	# tests: PCRE2, the reference matcher that the REGEXP predicates are checked against
+	libpcre2-dev
 )
 
 if [ "$(id -u)" -ne 0 ]; then
