@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The RQL lexer and the CREATE STREAM compiler: tokens with their positions, every
- * stream option, and the exact located error messages, several in one pass. */
+/* The RQL lexer and the rule compiler: tokens with their positions, every stream
+ * option, every statement of the language as parsed and checked, and the exact
+ * located error messages, each and several in one pass. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "patterns/pat_lex.h"
@@ -280,6 +282,435 @@ static void test_file(void)
 	pat_diags_free(&d);
 }
 
+/* ---- rules: ALERT, AGGREGATE, PATTERN ---- */
+
+static const struct pat_options check_only = { .hs_mode = PAT_HS_CHECK_ONLY };
+
+/* The example file of spec/RULES.md, and more forms of each statement. */
+static void test_rules(void)
+{
+	static const char src[] =
+		"CREATE STREAM payments (\n"
+		"    ts TIMESTAMP, card STRING, merchant STRING, amount DOUBLE, country STRING, status STRING\n"
+		") WITH (format = 'json', port = 9000, timestamp = 'ts', watermark_delay = '2 SECONDS');\n"
+		"CREATE ALERT casino WITH (topic = 'alerts') AS\n"
+		"    SELECT card, merchant, amount FROM payments\n"
+		"    WHERE merchant REGEXP '(?i)casino|betting' AND amount > 100;\n"
+		"CREATE AGGREGATE spend_per_card WITH (topic = 'aggregates', late_topic = 'late') AS\n"
+		"    SELECT card, COUNT(*) AS n, SUM(amount) AS total, COUNT_DISTINCT(merchant) AS merchants\n"
+		"    FROM payments\n"
+		"    WINDOW TUMBLING (SIZE 1 MINUTE, GRACE PERIOD 10 SECONDS)\n"
+		"    GROUP BY card;\n"
+		"CREATE PATTERN card_testing WITH (topic = 'alerts') AS\n"
+		"    SELECT * FROM payments MATCH_RECOGNIZE (\n"
+		"        PARTITION BY card ORDER BY ts\n"
+		"        MEASURES FIRST(D.ts) AS first_decline, COUNT(D.*) AS declines, B.amount AS amount\n"
+		"        ONE ROW PER MATCH AFTER MATCH SKIP PAST LAST ROW\n"
+		"        PATTERN (D{3,} B) WITHIN INTERVAL '60' SECOND\n"
+		"        DEFINE D AS status = 'declined', B AS status = 'approved' AND amount > 500\n"
+		"    );\n"
+		"create alert everything as select * from payments;\n"
+		"CREATE ALERT exprs AS SELECT amount * 2, LOWER(card) AS c, UPPER(status) FROM payments\n"
+		"    WHERE amount BETWEEN 1 AND 2 OR country IN ('DE', 'FR') OR card LIKE '4%';\n"
+		"CREATE AGGREGATE hop WITH (emit_interval = '500 MILLISECONDS') AS\n"
+		"    SELECT card, country, AVG(amount) AS a, PERCENTILE_APPROX(amount, 0.99) AS p99,\n"
+		"           MIN(ts) AS first, MAX(amount) - MIN(amount) AS spread\n"
+		"    FROM payments WHERE status = 'approved'\n"
+		"    WINDOW HOPPING (SIZE 1 HOUR, ADVANCE BY 15 MINUTES) GROUP BY card, country\n"
+		"    HAVING COUNT(*) > 10 AND card <> 'x' EMIT CHANGES;\n"
+		"CREATE AGGREGATE sess AS SELECT card, COUNT(amount) AS n FROM payments\n"
+		"    WINDOW SESSION (INTERVAL '5' MINUTES, GRACE PERIOD 0 SECONDS) GROUP BY card EMIT FINAL;\n"
+		"CREATE PATTERN alt AS SELECT * FROM payments MATCH_RECOGNIZE (\n"
+		"    PARTITION BY card, country ORDER BY ts\n"
+		"    MEASURES SUM(A.amount) AS s, AVG(B.amount) AS a, MIN(A.ts) AS m, card AS c2\n"
+		"    PATTERN ((A | B)+ C{2} (A B | C){1,3}) );\n";
+	struct pat_diags d = { 0 };
+	struct pat_ruleset *rs = NULL;
+	const struct pat_rule *r;
+	size_t k;
+
+	CU_ASSERT_EQUAL(pat_compile_ex("r.rql", src, strlen(src), &check_only, &rs, &d), 0);
+	for (k = 0; k < d.n; k++)
+		fprintf(stderr, "\n  %s\n", d.msgs[k]);
+	CU_ASSERT_FATAL(rs != NULL);
+	CU_ASSERT_EQUAL(rs->n_rules, 8);
+	CU_ASSERT(rs->checked_only);
+
+	r = pat_rule_by_name(rs, "casino");
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(r->kind, PAT_R_ALERT);
+	CU_ASSERT_STRING_EQUAL(r->topic, "alerts");
+	CU_ASSERT_EQUAL(r->n_items, 3);
+	CU_ASSERT_STRING_EQUAL(r->items[2].name, "amount");
+	CU_ASSERT_EQUAL(r->items[2].e->op, PAT_OP_COL);
+	CU_ASSERT_EQUAL(r->items[2].e->idx, 3);
+	CU_ASSERT_EQUAL(r->where->op, PAT_OP_AND);
+	CU_ASSERT_EQUAL(r->where->list[0]->op, PAT_OP_MATCH);
+	CU_ASSERT_EQUAL(r->where->list[0]->arg, 2);
+	CU_ASSERT_EQUAL(r->where->list[1]->op, PAT_OP_GT);
+	CU_ASSERT_EQUAL(rs->n_preds[0], 2);
+	CU_ASSERT_STRING_EQUAL(rs->preds[0][0].expr, "(?i)casino|betting");
+	CU_ASSERT(rs->preds[0][0].regexp);
+
+	r = pat_rule_by_name(rs, "spend_per_card");
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(r->kind, PAT_R_AGGREGATE);
+	CU_ASSERT_STRING_EQUAL(r->late_topic, "late");
+	CU_ASSERT_EQUAL(r->window, PAT_W_TUMBLING);
+	CU_ASSERT_EQUAL(r->size_ms, 60000);
+	CU_ASSERT_EQUAL(r->advance_ms, 60000);
+	CU_ASSERT_EQUAL(r->grace_ms, 10000);
+	CU_ASSERT_EQUAL(r->n_group, 1);
+	CU_ASSERT_EQUAL(r->group_cols[0], 1);
+	CU_ASSERT_EQUAL(r->n_aggs, 3);
+	CU_ASSERT_EQUAL(r->aggs[0]->fn, PAT_AGG_COUNT_STAR);
+	CU_ASSERT_EQUAL(r->aggs[1]->fn, PAT_AGG_SUM);
+	CU_ASSERT_EQUAL(r->aggs[1]->type, PAT_T_DOUBLE);
+	CU_ASSERT_EQUAL(r->aggs[2]->fn, PAT_AGG_COUNT_DISTINCT);
+	CU_ASSERT_EQUAL(r->aggs[2]->arg, 2);
+	CU_ASSERT(!r->emit_changes);
+	CU_ASSERT_EQUAL(r->emit_interval_ms, 1000);
+
+	r = pat_rule_by_name(rs, "card_testing");
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(r->kind, PAT_R_PATTERN);
+	CU_ASSERT_EQUAL(r->n_partition, 1);
+	CU_ASSERT_EQUAL(r->n_vars, 2);
+	CU_ASSERT_STRING_EQUAL(r->vars[0], "D");
+	CU_ASSERT_EQUAL(r->within_ms, 60000);
+	CU_ASSERT_EQUAL_FATAL(r->pattern->kind, PAT_RE_SEQ);
+	CU_ASSERT_EQUAL(r->pattern->n_kids, 2);
+	CU_ASSERT_EQUAL(r->pattern->kids[0]->min, 3);
+	CU_ASSERT_EQUAL(r->pattern->kids[0]->max, UINT32_MAX);
+	CU_ASSERT_EQUAL(r->pattern->kids[1]->var, 1);
+	CU_ASSERT_PTR_NOT_NULL(r->define[0]);
+	CU_ASSERT_PTR_NOT_NULL(r->define[1]);
+	CU_ASSERT_EQUAL(r->n_measures, 3);
+	CU_ASSERT_EQUAL(r->measures[0].e->op, PAT_OP_MEASURE);
+	CU_ASSERT_EQUAL(r->measures[0].e->fn, PAT_M_FIRST);
+	CU_ASSERT_EQUAL(r->measures[0].e->type, PAT_T_TIMESTAMP);
+	CU_ASSERT_EQUAL(r->measures[1].e->fn, PAT_M_COUNT);
+	CU_ASSERT_EQUAL(r->measures[2].e->fn, PAT_M_LAST);
+	CU_ASSERT_EQUAL(r->measures[2].e->idx, 1);
+
+	/* SELECT *: every column but the timestamp one (it is "ts" already) */
+	r = pat_rule_by_name(rs, "everything");
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_STRING_EQUAL(r->topic, "everything");
+	CU_ASSERT_EQUAL(r->n_items, 5);
+	CU_ASSERT_STRING_EQUAL(r->items[0].name, "card");
+	r = pat_rule_by_name(rs, "exprs");
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_STRING_EQUAL(r->items[0].name, "KSQL_COL_0");
+	CU_ASSERT_STRING_EQUAL(r->items[1].name, "c");
+	CU_ASSERT_STRING_EQUAL(r->items[2].name, "KSQL_COL_2");
+	CU_ASSERT_EQUAL(r->where->op, PAT_OP_OR);
+	CU_ASSERT_EQUAL(r->where->n_list, 3);
+	CU_ASSERT_EQUAL(rs->eval_strings, 2);
+
+	r = pat_rule_by_name(rs, "hop");
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(r->window, PAT_W_HOPPING);
+	CU_ASSERT_EQUAL(r->size_ms, 3600000);
+	CU_ASSERT_EQUAL(r->advance_ms, 900000);
+	CU_ASSERT_EQUAL(r->n_group, 2);
+	CU_ASSERT(r->emit_changes);
+	CU_ASSERT_EQUAL(r->emit_interval_ms, 500);
+	CU_ASSERT_EQUAL(r->n_aggs, 6); /* AVG, PERCENTILE, MIN, MAX, MIN, and COUNT in HAVING */
+	CU_ASSERT_DOUBLE_EQUAL(r->aggs[1]->p, 0.99, 0);
+	CU_ASSERT_EQUAL(r->aggs[2]->type, PAT_T_TIMESTAMP);
+	CU_ASSERT_PTR_NOT_NULL(r->having);
+
+	r = pat_rule_by_name(rs, "sess");
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(r->window, PAT_W_SESSION);
+	CU_ASSERT_EQUAL(r->size_ms, 300000);
+
+	r = pat_rule_by_name(rs, "alt");
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(r->n_vars, 3);
+	CU_ASSERT_EQUAL(r->within_ms, -1);
+	CU_ASSERT_EQUAL(r->pattern->n_kids, 3);
+	CU_ASSERT_EQUAL(r->pattern->kids[0]->kind, PAT_RE_ALT);
+	CU_ASSERT_EQUAL(r->pattern->kids[0]->min, 1);
+	CU_ASSERT_EQUAL(r->pattern->kids[0]->max, UINT32_MAX);
+	CU_ASSERT_EQUAL(r->pattern->kids[2]->min, 1);
+	CU_ASSERT_EQUAL(r->pattern->kids[2]->max, 3);
+	CU_ASSERT_EQUAL(r->measures[0].e->type, PAT_T_DOUBLE);
+	CU_ASSERT_EQUAL(r->measures[3].e->op, PAT_OP_COL);
+	pat_ruleset_free(rs);
+	pat_diags_free(&d);
+}
+
+/*
+ * Each case is one statement after two streams; a backquote marks where its one
+ * error must stand. s has a timestamp column, u has none:
+ *   s (a BIGINT, d DOUBLE, b STRING, f BOOLEAN, t TIMESTAMP)   line 1
+ *   u (a BIGINT, b STRING)                                    line 2
+ */
+struct rcase {
+	const char *stmt;
+	const char *msg;
+};
+
+static const char two_streams[] =
+	"CREATE STREAM s (a BIGINT, d DOUBLE, b STRING, f BOOLEAN, t TIMESTAMP) WITH (format = "
+	"'json', port = 1, timestamp = 't');\n"
+	"CREATE STREAM u (a BIGINT, b STRING) WITH (format = 'json', port = 2);\n";
+
+#define PAT_  "CREATE PATTERN p AS SELECT * FROM s MATCH_RECOGNIZE (PARTITION BY b ORDER BY t "
+#define AGG_  "CREATE AGGREGATE g AS SELECT b, COUNT(*) AS n FROM s "
+
+static const struct rcase rule_cases[] = {
+	/* syntax */
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE `;", "expected an expression, found ';'" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE b LIKE `a;", "LIKE needs a string literal pattern, found 'a'" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE b REGEXP `1;", "REGEXP needs a string literal pattern, found '1'" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE a IS `1;", "expected NULL, found '1'" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE a BETWEEN 1 `OR 2;", "expected AND, found 'OR'" },
+	{ "CREATE ALERT x AS SELECT a `s WHERE TRUE;", "expected FROM, found 's'" },
+	{ "CREATE ALERT x AS `FROM s;", "expected SELECT, found 'FROM'" },
+	{ "CREATE ALERT x `SELECT a FROM s;", "expected AS, found 'SELECT'" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE TRUE `GROUP BY a;", "GROUP belongs to CREATE AGGREGATE" },
+	{ "CREATE ALERT x AS SELECT a AS `1 FROM s;", "expected a name after AS, found '1'" },
+	{ "CREATE ALERT x AS SELECT (a `FROM s;", "expected ')', found 'FROM'" },
+	{ "CREATE ALERT x AS SELECT a.`1 FROM s;", "expected a column name after '.', found '1'" },
+	{ "CREATE `1 AS SELECT a FROM s;", "expected STREAM, ALERT, AGGREGATE or PATTERN after CREATE, found '1'" },
+	{ "CREATE ALERT `1 AS SELECT a FROM s;", "expected a rule name, found '1'" },
+	{ "CREATE ALERT x AS SELECT a FROM `1;", "expected a stream name, found '1'" },
+	/* names and types */
+	{ "CREATE ALERT x AS SELECT a FROM `nope;", "unknown stream 'nope' (streams are declared before the rules that read them)" },
+	{ "CREATE ALERT `s AS SELECT a FROM s;", "name 's' is already used by another statement" },
+	{ "CREATE ALERT x AS SELECT `q FROM s;", "unknown column 'q' in stream 's'" },
+	{ "CREATE ALERT x AS SELECT a FROM u WHERE `t > 1;", "unknown column 't' in stream 'u'" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE `a;", "WHERE needs a BOOLEAN, not BIGINT" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE f AND `b;", "AND needs a BOOLEAN, not STRING" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE f OR `d;", "OR needs a BOOLEAN, not DOUBLE" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE NOT `t;", "NOT needs a BOOLEAN, not TIMESTAMP" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE a `= b;", "cannot compare BIGINT with STRING" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE f `< 1;", "cannot compare BOOLEAN with BIGINT" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE t `> '2024-01-01';", "cannot compare TIMESTAMP with STRING" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE a BETWEEN `'a' AND 2;", "cannot compare BIGINT with STRING" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE a IN (1, `'x');", "cannot compare BIGINT with STRING" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE a IN (1, `d);", "IN takes literals only" },
+	{ "CREATE ALERT x AS SELECT a `+ b FROM s;", "operator + needs numbers, not BIGINT and STRING" },
+	{ "CREATE ALERT x AS SELECT f `* 2 FROM s;", "operator * needs numbers, not BOOLEAN and BIGINT" },
+	{ "CREATE ALERT x AS SELECT `-b FROM s;", "cannot negate STRING" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE `LOWER(b) LIKE 'x';", "LIKE applies to a STRING column of the stream" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE `a REGEXP 'x';", "REGEXP applies to a STRING column of the stream" },
+	{ "CREATE ALERT x AS SELECT `NOW() FROM s;", "unknown function 'NOW'" },
+	{ "CREATE ALERT x AS SELECT `LOWER(b, b) FROM s;", "LOWER takes one argument" },
+	{ "CREATE ALERT x AS SELECT UPPER(`*) FROM s;", "UPPER takes a value, not *" },
+	{ "CREATE ALERT x AS SELECT `LENGTH(a) FROM s;", "LENGTH needs a STRING, not BIGINT" },
+	{ "CREATE ALERT x AS SELECT `ABS(b) FROM s;", "ABS needs a number, not STRING" },
+	{ "CREATE ALERT x AS SELECT a, `* FROM s;", "expected an expression, found '*'" },
+	{ "CREATE ALERT x AS SELECT `X.a FROM s;", "'X.a': pattern variables are named in MEASURES only (DEFINE looks at the current row)" },
+	{ "CREATE ALERT x AS SELECT `COUNT(*) AS n FROM s;", "aggregate COUNT is allowed only in the select list and HAVING of CREATE AGGREGATE" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE `SUM(a) > 1;", "aggregate SUM is allowed only in the select list and HAVING of CREATE AGGREGATE" },
+	/* output names */
+	{ "CREATE ALERT x AS SELECT `a AS ts FROM s;", "'ts' is a field of every message of this rule; rename it with AS" },
+	{ "CREATE ALERT x AS SELECT a, `d AS a FROM s;", "'a' names two outputs; rename one with AS" },
+	{ "CREATE AGGREGATE g AS SELECT b, `COUNT(*) AS window_start FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "'window_start' is a field of every message of this rule; rename it with AS" },
+	/* options */
+	{ "CREATE ALERT x WITH (`late_topic = 'l') AS SELECT a FROM s;", "unknown option 'late_topic' of CREATE ALERT (topic)" },
+	{ "CREATE PATTERN x WITH (`emit_interval = '1 SECOND') AS SELECT * FROM s;", "unknown option 'emit_interval' of CREATE PATTERN (topic, late_topic)" },
+	{ "CREATE ALERT x WITH (topic = 'a', `topic = 'b') AS SELECT a FROM s;", "option 'topic' is given twice" },
+	{ "CREATE ALERT x WITH (topic = `'') AS SELECT a FROM s;", "topic must be a non-empty string" },
+	{ "CREATE AGGREGATE g WITH (emit_interval = `'0 SECONDS') AS SELECT b FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "emit_interval must be a positive duration such as '1 SECOND'" },
+	{ "CREATE ALERT x WITH (topic = `() AS SELECT a FROM s;", "expected an option value, found '('" },
+	/* aggregates */
+	{ AGG_ "WINDOW `SLIDING (SIZE 1 SECOND) GROUP BY b;", "expected TUMBLING, HOPPING or SESSION, found 'SLIDING'" },
+	{ AGG_ "WINDOW TUMBLING (`1 SECOND) GROUP BY b;", "expected SIZE, found '1'" },
+	{ AGG_ "WINDOW TUMBLING (`SIZE 0 SECONDS) GROUP BY b;", "a window needs a positive size" },
+	{ AGG_ "WINDOW SESSION (`0 SECONDS) GROUP BY b;", "a window needs a positive gap" },
+	{ AGG_ "WINDOW HOPPING (SIZE 10 SECONDS, `ADVANCE BY 3 SECONDS) GROUP BY b;", "ADVANCE BY (3000 ms) must be positive and divide SIZE (10000 ms)" },
+	{ AGG_ "WINDOW HOPPING (SIZE 10 SECONDS, `ADVANCE BY 20 SECONDS) GROUP BY b;", "ADVANCE BY (20000 ms) must be positive and divide SIZE (10000 ms)" },
+	{ AGG_ "WINDOW HOPPING (SIZE 10 SECONDS`) GROUP BY b;", "expected ',', found ')'" },
+	{ AGG_ "WINDOW TUMBLING (SIZE `ten SECONDS) GROUP BY b;", "expected a duration such as 10 SECONDS, found 'ten'" },
+	{ AGG_ "WINDOW TUMBLING (SIZE 10 `'s') GROUP BY b;", "expected a time unit (MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS), found string 's'" },
+	{ AGG_ "WINDOW TUMBLING (SIZE `10 WEEKS) GROUP BY b;", "'10 WEEKS' is not a duration (an integer and MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS)" },
+	{ AGG_ "WINDOW TUMBLING (SIZE INTERVAL `10 SECONDS) GROUP BY b;", "expected INTERVAL '<integer>' UNIT, found '10'" },
+	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY `q;", "unknown column 'q' in stream 's'" },
+	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b, `b;", "column 'b' is named twice" },
+	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b EMIT `ALL;", "expected FINAL or CHANGES after EMIT, found 'ALL'" },
+	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP `b;", "expected BY, found 'b'" },
+	{ "CREATE AGGREGATE g AS SELECT `a FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "column 'a' must be in GROUP BY or inside an aggregate" },
+	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b HAVING `a > 1;", "column 'a' must be in GROUP BY or inside an aggregate" },
+	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b HAVING `COUNT(*);", "HAVING needs a BOOLEAN, not BIGINT" },
+	{ "CREATE AGGREGATE g AS SELECT `* FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "an aggregate lists its GROUP BY columns and aggregates, not *" },
+	{ "CREATE AGGREGATE g AS SELECT b, `SUM(b) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "SUM needs a BIGINT or DOUBLE column, 'b' is STRING" },
+	{ "CREATE AGGREGATE g AS SELECT b, `MAX(f) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "MAX needs a BIGINT, DOUBLE or TIMESTAMP column, 'f' is BOOLEAN" },
+	{ "CREATE AGGREGATE g AS SELECT b, SUM(a `+ 1) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "SUM takes a column of stream 's'" },
+	{ "CREATE AGGREGATE g AS SELECT b, `COUNT(a, d) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "COUNT takes one column" },
+	{ "CREATE AGGREGATE g AS SELECT b, `PERCENTILE_APPROX(a) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "PERCENTILE_APPROX takes a column and a fraction" },
+	{ "CREATE AGGREGATE g AS SELECT b, PERCENTILE_APPROX(a, `1) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "PERCENTILE_APPROX needs a literal fraction p, 0 < p < 1" },
+	{ "CREATE AGGREGATE g AS SELECT b, SUM(`q) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "unknown column 'q' in stream 's'" },
+	/* patterns */
+	{ PAT_ "PATTERN (A `B*));", "the last element of a pattern may not be *, ?, + or {n,}: a match must end on a known row" },
+	{ PAT_ "PATTERN (A `B?));", "the last element of a pattern may not be *, ?, + or {n,}: a match must end on a known row" },
+	{ PAT_ "PATTERN (A `B{2,}));", "the last element of a pattern may not be *, ?, + or {n,}: a match must end on a known row" },
+	{ PAT_ "PATTERN (A (B | `C*)));", "the last element of a pattern may not be *, ?, + or {n,}: a match must end on a known row" },
+	{ PAT_ "PATTERN (A B C D E F G H `I));", "a pattern has at most 8 variables" },
+	{ PAT_ "PATTERN (A{`-1}));", "a quantifier bound is an integer from 0 to 10000" },
+	{ PAT_ "PATTERN (A{`10001}));", "a quantifier bound is an integer from 0 to 10000" },
+	{ PAT_ "PATTERN (A`{3,2}));", "quantifier {3,2} matches nothing" },
+	{ PAT_ "PATTERN (A+`? B));", "reluctant quantifiers are not supported: every quantifier is greedy" },
+	{ PAT_ "PATTERN (A | `));", "expected a pattern variable or '(', found ')'" },
+	{ PAT_ "PATTERN (A B) `WITHIN 0 SECONDS);", "WITHIN needs a positive duration" },
+	{ PAT_ "PATTERN (A B) DEFINE `C AS a > 1);", "DEFINE of 'C', which is not a variable of the pattern" },
+	{ PAT_ "PATTERN (A B) DEFINE A AS a > 1, `A AS a < 1);", "variable 'A' is defined twice" },
+	{ PAT_ "PATTERN (A B) DEFINE A AS `a);", "DEFINE needs a BOOLEAN, not BIGINT" },
+	{ PAT_ "PATTERN (A B) DEFINE A AS `B.a > 1);", "'B.a': pattern variables are named in MEASURES only (DEFINE looks at the current row)" },
+	{ PAT_ "PATTERN (A B) DEFINE A AS a > 1 `B AS TRUE);", "expected ')' closing MATCH_RECOGNIZE, found 'B'" },
+	{ PAT_ "`ALL ROWS PER MATCH PATTERN (A B));", "only ONE ROW PER MATCH is supported" },
+	{ PAT_ "`AFTER MATCH SKIP TO NEXT ROW PATTERN (A B));", "only AFTER MATCH SKIP PAST LAST ROW is supported" },
+	{ PAT_ "MEASURES `A.a PATTERN (A B));", "a measure needs AS name" },
+	{ PAT_ "MEASURES `a AS x PATTERN (A B));", "column 'a' in MEASURES needs a pattern variable (V.a, FIRST(V.a))" },
+	{ PAT_ "MEASURES `Z.a AS x PATTERN (A B));", "'Z' is not a variable of the pattern" },
+	{ PAT_ "MEASURES `A.q AS x PATTERN (A B));", "unknown column 'q' in stream 's'" },
+	{ PAT_ "MEASURES SUM(`A.*) AS x PATTERN (A B));", "A.* is allowed in COUNT only" },
+	{ PAT_ "MEASURES COUNT(`A.a) AS x PATTERN (A B));", "COUNT of a variable takes A.*" },
+	{ PAT_ "MEASURES AVG(`A.b) AS x PATTERN (A B));", "AVG needs a number, 'b' is STRING" },
+	{ PAT_ "MEASURES `FIRST(a) AS x PATTERN (A B));", "FIRST takes one V.column of a pattern variable" },
+	{ PAT_ "MEASURES `UPPER(A.b) AS x PATTERN (A B));", "UPPER is not a measure: use FIRST, LAST, COUNT, SUM, MIN, MAX or AVG of a pattern variable" },
+	{ PAT_ "MEASURES `A.a AS b PATTERN (A B));", "'b' is a field of every message of this rule; rename it with AS" },
+	{ PAT_ "MEASURES `A.a AS match_end PATTERN (A B));", "'match_end' is a field of every message of this rule; rename it with AS" },
+	{ "CREATE PATTERN p AS SELECT * FROM s MATCH_RECOGNIZE (PARTITION BY b ORDER BY `a PATTERN (A B));", "ORDER BY must name the timestamp column of stream 's' ('t')" },
+	{ "CREATE PATTERN p AS SELECT * FROM u MATCH_RECOGNIZE (PARTITION BY b ORDER BY `a PATTERN (A B));", "stream 'u' has no timestamp column: MATCH_RECOGNIZE orders rows by event time (WITH (timestamp = '...'))" },
+	{ "CREATE PATTERN p AS SELECT a `FROM s MATCH_RECOGNIZE (PARTITION BY b ORDER BY t PATTERN (A B));", "CREATE PATTERN selects * (the measures are the output)" },
+	{ "CREATE PATTERN p AS SELECT * FROM s `WHERE TRUE;", "expected MATCH_RECOGNIZE, found 'WHERE'" },
+	{ "CREATE PATTERN p AS SELECT * FROM s MATCH_RECOGNIZE (PARTITION BY `q ORDER BY t PATTERN (A B));", "unknown column 'q' in stream 's'" },
+	/* SELECT * over a column named like a field of the message */
+	{ NULL, NULL },
+};
+
+static void test_rule_errors(void)
+{
+	const struct rcase *c;
+
+	for (c = rule_cases; c->stmt != NULL; c++) {
+		char src[2048], want[1024], stmt[1024];
+		const char *mark = strchr(c->stmt, '`');
+		struct pat_diags d = { 0 };
+		struct pat_ruleset *rs = (struct pat_ruleset *)1;
+		size_t at;
+		int rc;
+
+		CU_ASSERT_FATAL(mark != NULL);
+		at = (size_t)(mark - c->stmt);
+		snprintf(stmt, sizeof(stmt), "%.*s%s", (int)at, c->stmt, mark + 1);
+		snprintf(src, sizeof(src), "%s%s\n", two_streams, stmt);
+		snprintf(want, sizeof(want), "f.rql:3:%zu: error: %s", at + 1, c->msg);
+		rc = pat_compile_ex("f.rql", src, strlen(src), &check_only, &rs, &d);
+		CU_ASSERT_EQUAL(rc, -EINVAL);
+		CU_ASSERT_PTR_NULL(rs);
+		if (d.n != 1 || strcmp(d.msgs[0], want) != 0) {
+			size_t k;
+
+			fprintf(stderr, "\n  %s\n  want: %s\n", stmt, want);
+			for (k = 0; k < d.n; k++)
+				fprintf(stderr, "  got:  %s\n", d.msgs[k]);
+		}
+		CU_ASSERT_EQUAL(d.n, 1);
+		if (d.n >= 1)
+			CU_ASSERT_STRING_EQUAL(d.msgs[0], want);
+		pat_diags_free(&d);
+	}
+}
+
+/* Several rule errors in one pass, in source order, and nothing of the file loaded;
+ * the Hyperscan check runs even when other statements have errors. */
+static void test_rule_errors_one_pass(void)
+{
+	static const char src[] =
+		"CREATE STREAM s (a BIGINT, b STRING, t TIMESTAMP) WITH (format='json', port=1, timestamp='t');\n"
+		"CREATE ALERT x AS SELECT a + b FROM s WHERE b LIKE 'x' AND c > 1;\n"
+		"CREATE ALERT y AS SELECT a FROM s WHERE b REGEXP 'a(' OR a;\n"
+		"CREATE ALERT ok AS SELECT a FROM s WHERE b REGEXP 'fine';\n"
+		"CREATE ALERT x AS SELECT * FROM nope;\n"
+		"CREATE ALERT z AS SELECT a FROM s WHERE (((a > 1);\n"
+		"CREATE ALERT w AS SELECT a FROM s WHERE a > 1;\n";
+	static const char *const want[] = {
+		"f.rql:2:28: error: operator + needs numbers, not BIGINT and STRING",
+		"f.rql:2:60: error: unknown column 'c' in stream 's'",
+		"f.rql:3:50: error: REGEXP pattern refused by Hyperscan: Missing close parenthesis "
+		"for group started at index 1.",
+		"f.rql:3:58: error: OR needs a BOOLEAN, not BIGINT",
+		"f.rql:5:14: error: name 'x' is already used by another statement",
+		"f.rql:5:33: error: unknown stream 'nope' (streams are declared before the rules that "
+		"read them)",
+		"f.rql:6:50: error: expected ')', found ';'",
+	};
+
+	check_errors(src, want, sizeof(want) / sizeof(want[0]));
+}
+
+/* Hostile shapes: deep nesting and long lists are refused, never a stack overflow. */
+static void test_rule_limits(void)
+{
+	size_t cap = 1 << 20, len, k;
+	char *src = malloc(cap);
+	struct pat_diags d = { 0 };
+	struct pat_ruleset *rs = NULL;
+
+	CU_ASSERT_FATAL(src != NULL);
+	len = (size_t)snprintf(src, cap, "%sCREATE ALERT x AS SELECT a FROM s WHERE ", two_streams);
+	for (k = 0; k < 100000; k++)
+		src[len++] = '(';
+	src[len] = '\0';
+	CU_ASSERT_EQUAL(pat_compile_ex("f.rql", src, len, &check_only, &rs, &d), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(d.n, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msgs[0], "expression nested more than 64 levels deep"));
+	pat_diags_free(&d);
+
+	len = (size_t)snprintf(src, cap, "%sCREATE ALERT x AS SELECT a FROM s WHERE a = 1", two_streams);
+	for (k = 0; k < 2000; k++)
+		len += (size_t)snprintf(src + len, cap - len, " OR a = %zu", k);
+	len += (size_t)snprintf(src + len, cap - len, ";\n");
+	CU_ASSERT_EQUAL(pat_compile_ex("f.rql", src, len, &check_only, &rs, &d), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(d.n, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msgs[0], "more than 1024 operands in one list"));
+	pat_diags_free(&d);
+
+	len = (size_t)snprintf(src, cap, "%sCREATE ALERT x AS SELECT a FROM s WHERE a = 1", two_streams);
+	for (k = 0; k < 100; k++)
+		len += (size_t)snprintf(src + len, cap - len, " + 1");
+	len += (size_t)snprintf(src + len, cap - len, " > 0;\n");
+	CU_ASSERT_EQUAL(pat_compile_ex("f.rql", src, len, &check_only, &rs, &d), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(d.n, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msgs[0], "expression nested more than 64 levels deep"));
+	pat_diags_free(&d);
+
+	len = (size_t)snprintf(src, cap, "%sCREATE ALERT x AS SELECT a FROM s WHERE b LIKE '", two_streams);
+	for (k = 0; k < PAT_MAX_PATTERN + 1; k++)
+		src[len++] = 'x';
+	len += (size_t)snprintf(src + len, cap - len, "';\n");
+	CU_ASSERT_EQUAL(pat_compile_ex("f.rql", src, len, &check_only, &rs, &d), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(d.n, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msgs[0], "f.rql:3:48: error: pattern longer than 4096 bytes"));
+	pat_diags_free(&d);
+
+	len = (size_t)snprintf(src, cap, "%sCREATE ALERT x AS SELECT a FROM s WHERE b LIKE 'a", two_streams);
+	src[len++] = '\0';
+	len += (size_t)snprintf(src + len, cap - len, "b';\n");
+	CU_ASSERT_EQUAL(pat_compile_ex("f.rql", src, len, &check_only, &rs, &d), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(d.n, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msgs[0], "f.rql:3:48: error: pattern holds a NUL byte"));
+	pat_diags_free(&d);
+
+	/* SELECT * that would write a column over a field of the alert message */
+	len = (size_t)snprintf(src, cap,
+			       "CREATE STREAM r (rule STRING) WITH (format='json', port=1);\n"
+			       "CREATE ALERT x AS SELECT * FROM r;\n");
+	CU_ASSERT_EQUAL(pat_compile_ex("f.rql", src, len, &check_only, &rs, &d), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(d.n, 1);
+	CU_ASSERT_STRING_EQUAL(d.msgs[0], "f.rql:2:26: error: SELECT * would write column 'rule' "
+					  "over the alert's own field; list the columns and rename "
+					  "it with AS");
+	pat_diags_free(&d);
+	free(src);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -290,6 +721,10 @@ int main(void)
 		{ "stream_checks", test_stream_checks },
 		{ "durations", test_durations },
 		{ "file", test_file },
+		{ "rules", test_rules },
+		{ "rule errors, each", test_rule_errors },
+		{ "rule errors, one pass", test_rule_errors_one_pass },
+		{ "rule limits", test_rule_limits },
 		{ NULL, NULL },
 	};
 
