@@ -74,11 +74,22 @@ static void alert(struct dp_ingest *in, const struct dp_alert_rt *a, const struc
 	in->c->produced++;
 }
 
+/* Alert a on the event: its WHERE, then its message. */
+static inline void consider(struct dp_ingest *in, const struct dp_alert_rt *a,
+			    const struct fmt_row *row)
+{
+	in->env.used = 0;
+	if (a->r->where != NULL && !pat_eval_cond(a->r->where, &in->env))
+		return;
+	in->c->results[a->rule]++;
+	alert(in, a, row);
+}
+
 void dp_alerts_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row)
 {
 	const struct dp_pipeline *pl = in->pl;
 	const struct dp_stream_rt *st = &pl->streams[si];
-	uint32_t k;
+	uint32_t k, w;
 
 	in->env.row = row;
 	in->env.preds = NULL;
@@ -89,13 +100,20 @@ void dp_alerts_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row
 		}
 		in->env.preds = in->preds;
 	}
-	for (k = st->first_alert; k < st->first_alert + st->n_alerts; k++) {
-		const struct dp_alert_rt *a = &pl->alerts[k];
+	for (k = st->first_alert; k < st->first_alert + st->n_always; k++)
+		consider(in, &pl->alerts[k], row);
+	if (st->n_always == st->n_alerts)
+		return;
+	/* the others only where their predicate fired */
+	for (w = 0; w < PAT_PRED_WORDS(st->hs->n_preds); w++) {
+		uint64_t bits = in->preds[w];
 
-		in->env.used = 0;
-		if (a->r->where != NULL && !pat_eval_cond(a->r->where, &in->env))
-			continue;
-		in->c->results[a->rule]++;
-		alert(in, a, row);
+		while (bits != 0) {
+			uint32_t p = w * 64 + (uint32_t)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			for (k = st->pred_first[p]; k < st->pred_first[p + 1]; k++)
+				consider(in, &pl->alerts[st->pred_alerts[k]], row);
+		}
 	}
 }

@@ -15,6 +15,33 @@
 /* Scratch for unescaped strings: at least the largest record (a whole datagram). */
 #define DP_SCRATCH (128u * 1024)
 
+/* The alerts of stream st behind each predicate (counting sort by predicate). */
+static int pred_index(struct dp_stream_rt *st, const struct dp_alert_rt *alerts, uint32_t n_preds)
+{
+	uint32_t k, *fill;
+
+	if (n_preds == 0)
+		return 0;
+	st->pred_first = calloc(n_preds + 1, sizeof(*st->pred_first));
+	st->pred_alerts = calloc(st->n_alerts - st->n_always + 1, sizeof(*st->pred_alerts));
+	fill = calloc(n_preds, sizeof(*fill));
+	if (st->pred_first == NULL || st->pred_alerts == NULL || fill == NULL) {
+		free(fill);
+		return -ENOMEM;
+	}
+	for (k = st->first_alert + st->n_always; k < st->first_alert + st->n_alerts; k++)
+		st->pred_first[alerts[k].pred + 1]++;
+	for (k = 0; k < n_preds; k++)
+		st->pred_first[k + 1] += st->pred_first[k];
+	for (k = st->first_alert + st->n_always; k < st->first_alert + st->n_alerts; k++) {
+		uint32_t p = (uint32_t)alerts[k].pred;
+
+		st->pred_alerts[st->pred_first[p] + fill[p]++] = k;
+	}
+	free(fill);
+	return 0;
+}
+
 /* The alert table, by stream, with the topics of the alerts. */
 static int alerts_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 		       struct sink_topics *topics)
@@ -33,21 +60,35 @@ static int alerts_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 		return -ENOMEM;
 	pl->n_alerts = 0;
 	for (si = 0; si < rs->n_streams; si++) {
-		pl->streams[si].first_alert = pl->n_alerts;
-		for (k = 0; k < rs->n_rules; k++) {
-			struct dp_alert_rt *a = &pl->alerts[pl->n_alerts];
+		struct dp_stream_rt *st = &pl->streams[si];
+		int pass;
 
-			if (rs->rules[k].stream != si)
-				continue;
-			rc = sink_topics_add(topics, rs->rules[k].topic);
-			if (rc < 0)
-				return rc;
-			a->r = &rs->rules[k];
-			a->rule = k;
-			a->topic = (uint16_t)rc;
-			pl->n_alerts++;
+		st->first_alert = pl->n_alerts;
+		/* those evaluated for every event first, then those behind a predicate */
+		for (pass = 0; pass < 2; pass++) {
+			for (k = 0; k < rs->n_rules; k++) {
+				const struct pat_rule *r = &rs->rules[k];
+				struct dp_alert_rt *a = &pl->alerts[pl->n_alerts];
+				int req = r->where ? pat_expr_required_pred(r->where) : -1;
+
+				if (r->stream != si || (req >= 0) != (pass == 1))
+					continue;
+				rc = sink_topics_add(topics, r->topic);
+				if (rc < 0)
+					return rc;
+				a->r = r;
+				a->rule = k;
+				a->topic = (uint16_t)rc;
+				a->pred = req;
+				pl->n_alerts++;
+			}
+			if (pass == 0)
+				st->n_always = pl->n_alerts - st->first_alert;
 		}
-		pl->streams[si].n_alerts = pl->n_alerts - pl->streams[si].first_alert;
+		st->n_alerts = pl->n_alerts - st->first_alert;
+		rc = pred_index(st, pl->alerts, rs->n_preds[si]);
+		if (rc != 0)
+			return rc;
 	}
 	pl->eval_bytes = (size_t)rs->eval_strings * PAT_MAX_STRING;
 	return pat_hs_scratch(rs, &pl->hs_proto);
@@ -86,6 +127,14 @@ int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 
 void dp_pipeline_fini(struct dp_pipeline *pl)
 {
+	uint32_t k;
+
+	for (k = 0; k < PAT_MAX_STREAMS; k++) {
+		free(pl->streams[k].pred_first);
+		free(pl->streams[k].pred_alerts);
+		pl->streams[k].pred_first = NULL;
+		pl->streams[k].pred_alerts = NULL;
+	}
 	free(pl->alerts);
 	pl->alerts = NULL;
 	hs_free_scratch(pl->hs_proto);

@@ -36,6 +36,7 @@ struct dp_alert_rt {
 	const struct pat_rule *r;
 	uint32_t rule;	/* index in the rule set: its results counter */
 	uint16_t topic; /* sink topic */
+	int32_t pred;	/* a predicate its WHERE needs, -1: none */
 };
 
 struct dp_stream_rt {
@@ -46,6 +47,12 @@ struct dp_stream_rt {
 	uint32_t key_cols[PAT_MAX_COLUMNS];
 	const struct pat_hs *hs;	  /* LIKE/REGEXP databases, NULL: none */
 	uint32_t first_alert, n_alerts; /* its alerts: pl->alerts[first_alert ..] */
+	/* Alerts that hold only when a given predicate fired (pat_expr_required_pred)
+	 * are looked at through it: pred_first[k] .. pred_first[k + 1] index
+	 * pred_alerts; the others (n_always from first_alert on) for every event. */
+	uint32_t n_always;
+	uint32_t *pred_first;  /* n_preds + 1 entries, NULL when no predicate */
+	uint32_t *pred_alerts; /* indexes into pl->alerts */
 };
 
 struct dp_pipeline {

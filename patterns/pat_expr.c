@@ -396,6 +396,23 @@ void pat_eval(const struct pat_expr *e, struct pat_env *env, struct pat_val *out
 	}
 }
 
+int pat_expr_required_pred(const struct pat_expr *e)
+{
+	uint32_t k;
+
+	if (e->op == PAT_OP_MATCH && !e->neg)
+		return (int)e->idx;
+	if (e->op != PAT_OP_AND)
+		return -1;
+	for (k = 0; k < e->n_list; k++) {
+		int p = pat_expr_required_pred(e->list[k]);
+
+		if (p >= 0)
+			return p;
+	}
+	return -1;
+}
+
 bool pat_eval_cond(const struct pat_expr *e, struct pat_env *env)
 {
 	struct pat_val v;

@@ -45,6 +45,14 @@ struct pat_env {
 /* Evaluates e into *out. Strings in out point into the row or into env->buf. */
 void pat_eval(const struct pat_expr *e, struct pat_env *env, struct pat_val *out);
 
+/*
+ * A predicate without which condition e cannot be TRUE: e is a LIKE or REGEXP (not
+ * negated), or an AND with one among its operands. Returns its index, or -1. The
+ * data path evaluates a rule only on events whose predicate set holds it, so that a
+ * thousand pattern rules cost a scan and the few that fired, not a thousand walks.
+ */
+int pat_expr_required_pred(const struct pat_expr *e);
+
 /* A WHERE, HAVING or DEFINE: true only when e is TRUE (NULL is false). */
 bool pat_eval_cond(const struct pat_expr *e, struct pat_env *env);
 

@@ -63,6 +63,9 @@ const struct pat_token *pat_option_value(struct pat_parser *p);
 /* Recovery: skip to just after the next ';' (or to the end). */
 void pat_sync(struct pat_parser *p);
 char *pat_xstrdup(struct pat_parser *p, const char *s);
+/* Kafka's rule for topic names, which the file sink's file names rely on too. */
+#define PAT_TOPIC_RULE "1 to 249 letters, digits, '.', '_' or '-', not '.' or '..'"
+bool pat_topic_name_ok(const char *s, size_t len);
 /* Registers a statement name; a duplicate is an error at tok. */
 void pat_claim_name(struct pat_parser *p, const struct pat_token *tok);
 

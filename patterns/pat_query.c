@@ -1241,9 +1241,9 @@ static int parse_rule_options(struct pat_parser *p, struct pat_rule *r)
 			}
 			continue;
 		}
-		if (val->kind != PAT_TOK_STRING || val->len == 0 ||
-		    memchr(val->text, '\0', val->len) != NULL) {
-			pat_diag(p, val, "%s must be a non-empty string", rule_opt_names[o]);
+		if (val->kind != PAT_TOK_STRING || !pat_topic_name_ok(val->text, val->len)) {
+			pat_diag(p, val, "%s must be a topic name: %s", rule_opt_names[o],
+				 PAT_TOPIC_RULE);
 			rc = -1;
 			continue;
 		}
@@ -2034,6 +2034,11 @@ void pat_parse_rule(struct pat_parser *p, enum pat_rule_kind kind, const struct 
 	}
 	if (p->n_errors != errors || p->nomem)
 		goto out;
+	if (rp->r.topic == NULL && !pat_topic_name_ok(name->text, name->len)) {
+		pat_diag(p, name, "rule name '%s' cannot be its topic (%s): give WITH (topic = ...)",
+			 name->text, PAT_TOPIC_RULE);
+		goto out;
+	}
 	if (rp->r.topic == NULL)
 		rp->r.topic = pat_xstrdup(p, rp->r.name);
 	if (p->rs->n_rules == PAT_MAX_RULES) {

@@ -53,6 +53,19 @@ void pat_diag_at(struct pat_parser *p, uint32_t line, uint32_t col, const char *
 	va_end(ap);
 }
 
+bool pat_topic_name_ok(const char *s, size_t len)
+{
+	size_t k;
+
+	if (len == 0 || len > 249 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (k = 0; k < len; k++)
+		if (!((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z') ||
+		      (s[k] >= '0' && s[k] <= '9') || s[k] == '.' || s[k] == '_' || s[k] == '-'))
+			return false;
+	return true;
+}
+
 const struct pat_token *pat_peek(const struct pat_parser *p)
 {
 	return &p->toks.v[p->i];
@@ -371,8 +384,8 @@ static void stream_option(struct pat_parser *p, struct pat_stream *s, enum strea
 			s->delimiter = val->text[0];
 		break;
 	case SO_DEAD_LETTER_TOPIC:
-		if (val->kind != PAT_TOK_STRING || val->len == 0) {
-			pat_diag(p, val, "dead_letter_topic must be a non-empty string");
+		if (val->kind != PAT_TOK_STRING || !pat_topic_name_ok(val->text, val->len)) {
+			pat_diag(p, val, "dead_letter_topic must be a topic name: %s", PAT_TOPIC_RULE);
 		} else {
 			free(s->dead_letter_topic);
 			s->dead_letter_topic = pat_xstrdup(p, val->text);

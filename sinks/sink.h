@@ -16,7 +16,9 @@
 
 #include "sink_ring.h"
 
-#define SINK_MAX_TOPICS 256
+/* Topics of a rule set: every rule may have its own (PAT_MAX_RULES), and streams their
+ * dead letters and late events. */
+#define SINK_MAX_TOPICS 16384
 #define SINK_MAX_RINGS	128
 
 /* Topic names, by index: what a struct sink_msg's topic refers to. */

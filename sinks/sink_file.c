@@ -6,54 +6,56 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct sink_file {
-	unsigned int n;
-	FILE *f[SINK_MAX_TOPICS];
+	char *dir;
+	const struct sink_topics *topics;
+	FILE *f[SINK_MAX_TOPICS]; /* opened on a topic's first message */
 };
 
 struct sink_file *sink_file_open(const char *dir, const struct sink_topics *topics, char *err,
 				 size_t errlen)
 {
 	struct sink_file *sf = calloc(1, sizeof(*sf));
-	char path[4096];
-	unsigned int t;
+	struct stat st;
 	int e;
 
-	if (sf == NULL) {
+	if (sf == NULL || (sf->dir = strdup(dir)) == NULL) {
+		free(sf);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+	sf->topics = topics;
+	/* the files open later: whether they can is checked now */
+	if ((mkdir(dir, 0755) != 0 && errno != EEXIST) || stat(dir, &st) != 0 ||
+	    (!S_ISDIR(st.st_mode) && (errno = ENOTDIR)) || access(dir, W_OK | X_OK) != 0) {
 		e = errno;
 		snprintf(err, errlen, "--out %s: %s", dir, strerror(e));
-		goto fail;
-	}
-	for (t = 0; t < topics->n; t++) {
-		snprintf(path, sizeof(path), "%s/%s.ndjson", dir, topics->names[t]);
-		sf->f[t] = fopen(path, "a");
-		if (sf->f[t] == NULL) {
-			e = errno;
-			snprintf(err, errlen, "%s: %s", path, strerror(e));
-			goto fail;
-		}
-		setvbuf(sf->f[t], NULL, _IOFBF, 1 << 20);
-		sf->n = t + 1;
+		sink_file_close(sf);
+		errno = e;
+		return NULL;
 	}
 	return sf;
-fail:
-	sink_file_close(sf);
-	errno = e;
-	return NULL;
 }
 
 int sink_file_write(struct sink_file *f, uint16_t topic, const uint8_t *value, size_t len)
 {
 	FILE *fp;
 
-	if (topic >= f->n)
+	if (topic >= f->topics->n)
 		return -EINVAL;
 	fp = f->f[topic];
+	if (fp == NULL) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/%s.ndjson", f->dir, f->topics->names[topic]);
+		fp = fopen(path, "a");
+		if (fp == NULL)
+			return -errno;
+		setvbuf(fp, NULL, _IOFBF, 1 << 16);
+		f->f[topic] = fp;
+	}
 	if (fwrite(value, 1, len, fp) != len || putc('\n', fp) == EOF)
 		return errno ? -errno : -EIO;
 	return 0;
@@ -64,8 +66,8 @@ int sink_file_flush(struct sink_file *f)
 	unsigned int t;
 	int rc = 0;
 
-	for (t = 0; t < f->n; t++)
-		if (fflush(f->f[t]) != 0 && rc == 0)
+	for (t = 0; t < f->topics->n; t++)
+		if (f->f[t] != NULL && fflush(f->f[t]) != 0 && rc == 0)
 			rc = -errno;
 	return rc;
 }
@@ -77,9 +79,10 @@ int sink_file_close(struct sink_file *f)
 
 	if (f == NULL)
 		return 0;
-	for (t = 0; t < f->n; t++)
-		if (fclose(f->f[t]) != 0 && rc == 0)
+	for (t = 0; t < SINK_MAX_TOPICS; t++)
+		if (f->f[t] != NULL && fclose(f->f[t]) != 0 && rc == 0)
 			rc = -errno;
+	free(f->dir);
 	free(f);
 	return rc;
 }

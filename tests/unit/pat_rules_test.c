@@ -515,7 +515,10 @@ static const struct rcase rule_cases[] = {
 	{ "CREATE ALERT x WITH (`late_topic = 'l') AS SELECT a FROM s;", "unknown option 'late_topic' of CREATE ALERT (topic)" },
 	{ "CREATE PATTERN x WITH (`emit_interval = '1 SECOND') AS SELECT * FROM s;", "unknown option 'emit_interval' of CREATE PATTERN (topic, late_topic)" },
 	{ "CREATE ALERT x WITH (topic = 'a', `topic = 'b') AS SELECT a FROM s;", "option 'topic' is given twice" },
-	{ "CREATE ALERT x WITH (topic = `'') AS SELECT a FROM s;", "topic must be a non-empty string" },
+	{ "CREATE ALERT x WITH (topic = `'') AS SELECT a FROM s;", "topic must be a topic name: 1 to 249 letters, digits, '.', '_' or '-', not '.' or '..'" },
+	{ "CREATE ALERT x WITH (topic = `'../etc') AS SELECT a FROM s;", "topic must be a topic name: 1 to 249 letters, digits, '.', '_' or '-', not '.' or '..'" },
+	{ "CREATE PATTERN x WITH (late_topic = `'a b') AS SELECT * FROM s;", "late_topic must be a topic name: 1 to 249 letters, digits, '.', '_' or '-', not '.' or '..'" },
+	{ "CREATE ALERT `\"a/b\" AS SELECT a FROM s;", "rule name 'a/b' cannot be its topic (1 to 249 letters, digits, '.', '_' or '-', not '.' or '..'): give WITH (topic = ...)" },
 	{ "CREATE AGGREGATE g WITH (emit_interval = `'0 SECONDS') AS SELECT b FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "emit_interval must be a positive duration such as '1 SECOND'" },
 	{ "CREATE ALERT x WITH (topic = `() AS SELECT a FROM s;", "expected an option value, found '('" },
 	/* aggregates */
