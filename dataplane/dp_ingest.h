@@ -45,7 +45,7 @@ struct dp_stream_rt {
 	int dl_topic;	 /* sink topic of dead letters, -1: counted only */
 	uint32_t n_keys; /* KEY columns: events go to the state lcore of their key */
 	uint32_t key_cols[PAT_MAX_COLUMNS];
-	const struct pat_hs *hs;	  /* LIKE/REGEXP databases, NULL: none */
+	const struct pat_hs *hs;	/* LIKE/REGEXP databases, NULL: none */
 	uint32_t first_alert, n_alerts; /* its alerts: pl->alerts[first_alert ..] */
 	/* Alerts that hold only when a given predicate fired (pat_expr_required_pred)
 	 * are looked at through it: pred_first[k] .. pred_first[k + 1] index

@@ -162,15 +162,14 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 		/* Stages that come with later parts of the pipeline: nothing is
 		 * counted there yet, so the objects are empty, not absent. */
 		"xdp_dropped", json_object(), "late_events", json_object(), "results", results,
-		"delivered", (json_int_t)r->delivered, "spooled", (json_int_t)0,
-		"lost", lost, "ruleset", (json_int_t)r->ruleset, "uptime_s", r->uptime_s, "ports",
-		ports, "lcores", lcores, "streams", streams, "produced", (json_int_t)t->produced,
+		"delivered", (json_int_t)r->delivered, "spooled", (json_int_t)0, "lost", lost,
+		"ruleset", (json_int_t)r->ruleset, "uptime_s", r->uptime_s, "ports", ports,
+		"lcores", lcores, "streams", streams, "produced", (json_int_t)t->produced,
 		"empty_datagrams", (json_int_t)t->empty_datagrams, "rule_errors",
-		(json_int_t)t->rule_errors, "sink_waits",
-		(json_int_t)t->sink_waits, "shard", "local", (json_int_t)t->shard_local, "sent",
-		(json_int_t)t->shard_sent, "dropped", (json_int_t)t->shard_dropped, "waits",
-		(json_int_t)t->shard_waits, "received", (json_int_t)t->shard_received, "handled",
-		(json_int_t)t->shard_handled);
+		(json_int_t)t->rule_errors, "sink_waits", (json_int_t)t->sink_waits, "shard",
+		"local", (json_int_t)t->shard_local, "sent", (json_int_t)t->shard_sent, "dropped",
+		(json_int_t)t->shard_dropped, "waits", (json_int_t)t->shard_waits, "received",
+		(json_int_t)t->shard_received, "handled", (json_int_t)t->shard_handled);
 	return o;
 }
 

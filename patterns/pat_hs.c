@@ -65,8 +65,7 @@ typedef int (*emit_fn)(void *ctx, uint32_t type, uint32_t stream, uint32_t idx, 
 
 /* The stage itself: every pattern checked on its own (so that each bad one is
  * reported at its place), then, when all are good, one database per column. */
-static void run_stage(const struct pat_ruleset *rs, enum pat_hs_mode mode, emit_fn emit,
-		      void *ctx)
+static void run_stage(const struct pat_ruleset *rs, enum pat_hs_mode mode, emit_fn emit, void *ctx)
 {
 	uint32_t si, k, cols[PAT_MAX_COLUMNS];
 	int bad = 0;
@@ -122,11 +121,11 @@ static void run_stage(const struct pat_ruleset *rs, enum pat_hs_mode mode, emit_
 			rc = emit(ctx, MSG_BEGIN, si, d, NULL, 0);
 			if (rc != 0)
 				goto next;
-			if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db, &err) !=
-			    HS_SUCCESS) {
+			if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db,
+					     &err) != HS_SUCCESS) {
 				const char *m = err ? err->message : "cannot be compiled";
-				uint32_t at = err && err->expression >= 0 ? ids[err->expression]
-									  : ids[0];
+				uint32_t at =
+					err && err->expression >= 0 ? ids[err->expression] : ids[0];
 
 				rc = emit(ctx, MSG_ERROR, si, at, m, (uint32_t)strlen(m));
 				hs_free_compile_error(err);
@@ -134,12 +133,12 @@ static void run_stage(const struct pat_ruleset *rs, enum pat_hs_mode mode, emit_
 			}
 			if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS ||
 			    len > UINT32_MAX) {
-				rc = emit(ctx, MSG_ERROR, si, ids[0], "cannot serialize the database",
-					  29);
+				rc = emit(ctx, MSG_ERROR, si, ids[0],
+					  "cannot serialize the database", 29);
 				goto next;
 			}
 			rc = emit(ctx, MSG_DB, si, d, bytes, (uint32_t)len);
-next:
+		next:
 			free(bytes);
 			hs_free_database(db);
 			free(exprs);
@@ -390,8 +389,7 @@ static int run_sandboxed(struct applier *ap, enum pat_hs_mode mode)
 		pat_diag_at(ap->p, pr->line, pr->col_no,
 			    "compiling the LIKE/REGEXP patterns of column '%s' took longer than "
 			    "%u ms; simplify them or spread them over fewer rules",
-			    ap->p->rs->streams[ap->cur_stream].cols[pr->col].name,
-			    opt->hs_time_ms);
+			    ap->p->rs->streams[ap->cur_stream].cols[pr->col].name, opt->hs_time_ms);
 	else
 		pat_diag_at(ap->p, pr->line, pr->col_no,
 			    "the pattern compiler stopped (%s %d) on the LIKE/REGEXP patterns of "

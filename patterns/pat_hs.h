@@ -24,8 +24,8 @@
 #include "patterns/pat_rules.h"
 
 struct pat_hs_db {
-	uint32_t col;	    /* the STRING column scanned */
-	hs_database_t *db;  /* its predicates, ids = predicate indexes */
+	uint32_t col;	   /* the STRING column scanned */
+	hs_database_t *db; /* its predicates, ids = predicate indexes */
 };
 
 /* The databases of one stream; immutable once built. */

@@ -155,8 +155,8 @@ static struct pat_expr *parse_primary(struct pat_parser *p)
 		}
 		return e;
 	case PAT_TOK_IDENT:
-		if (!t->quoted && (pat_is_kw(t, "TRUE") || pat_is_kw(t, "FALSE") ||
-				   pat_is_kw(t, "NULL"))) {
+		if (!t->quoted &&
+		    (pat_is_kw(t, "TRUE") || pat_is_kw(t, "FALSE") || pat_is_kw(t, "NULL"))) {
 			e = new_expr(p, PAT_OP_CONST, t);
 			if (e == NULL)
 				return NULL;
@@ -255,8 +255,11 @@ static struct pat_expr *parse_binary(struct pat_parser *p, int mult)
 	static const struct {
 		const char *s;
 		enum pat_op op;
-	} ops[] = { { "+", PAT_OP_ADD }, { "-", PAT_OP_SUB }, { "*", PAT_OP_MUL },
-		    { "/", PAT_OP_DIV }, { "%", PAT_OP_MOD } };
+	} ops[] = { { "+", PAT_OP_ADD },
+		    { "-", PAT_OP_SUB },
+		    { "*", PAT_OP_MUL },
+		    { "/", PAT_OP_DIV },
+		    { "%", PAT_OP_MOD } };
 	struct pat_expr *l = mult ? parse_unary(p) : parse_binary(p, 1);
 	int links = 0;
 
@@ -300,8 +303,7 @@ static struct pat_expr *parse_additive(struct pat_parser *p)
 
 /* LIKE 'pattern' or REGEXP 'pattern' after the column (l); the node stands where the
  * pattern does, so that a Hyperscan error points at it. */
-static struct pat_expr *parse_match(struct pat_parser *p, struct pat_expr *l, int regexp,
-				    int neg)
+static struct pat_expr *parse_match(struct pat_parser *p, struct pat_expr *l, int regexp, int neg)
 {
 	const struct pat_token *t = pat_peek(p);
 	struct pat_expr *e;
@@ -488,10 +490,10 @@ static struct pat_expr *parse_expr(struct pat_parser *p)
 /* ---- checking ---- */
 
 enum ctx {
-	CX_ROW,	      /* WHERE, alert select list, DEFINE: the current event's columns */
-	CX_AGG,	      /* aggregate select list: GROUP BY columns and aggregates */
-	CX_HAVING,    /* the same */
-	CX_MEASURE,   /* MATCH_RECOGNIZE measures */
+	CX_ROW,	    /* WHERE, alert select list, DEFINE: the current event's columns */
+	CX_AGG,	    /* aggregate select list: GROUP BY columns and aggregates */
+	CX_HAVING,  /* the same */
+	CX_MEASURE, /* MATCH_RECOGNIZE measures */
 };
 
 struct checker {
@@ -673,9 +675,12 @@ static int check_aggregate(struct checker *cx, struct pat_expr *e, const char *f
 		const char *name;
 		enum pat_agg_fn fn;
 	} aggs[] = {
-		{ "COUNT", PAT_AGG_COUNT },   { "SUM", PAT_AGG_SUM },
-		{ "MIN", PAT_AGG_MIN },	      { "MAX", PAT_AGG_MAX },
-		{ "AVG", PAT_AGG_AVG },	      { "COUNT_DISTINCT", PAT_AGG_COUNT_DISTINCT },
+		{ "COUNT", PAT_AGG_COUNT },
+		{ "SUM", PAT_AGG_SUM },
+		{ "MIN", PAT_AGG_MIN },
+		{ "MAX", PAT_AGG_MAX },
+		{ "AVG", PAT_AGG_AVG },
+		{ "COUNT_DISTINCT", PAT_AGG_COUNT_DISTINCT },
 		{ "PERCENTILE_APPROX", PAT_AGG_PERCENTILE },
 	};
 	struct pat_rule *r = cx->r;
@@ -729,9 +734,10 @@ static int check_aggregate(struct checker *cx, struct pat_expr *e, const char *f
 		case PAT_AGG_MIN:
 		case PAT_AGG_MAX:
 			if (!is_num(e->type)) {
-				pat_diag_at(cx->p, e->line, e->col,
-					    "%s needs a BIGINT, DOUBLE or TIMESTAMP column, '%s' is %s",
-					    aggs[k].name, cx->s->cols[c].name, tname(e->type));
+				pat_diag_at(
+					cx->p, e->line, e->col,
+					"%s needs a BIGINT, DOUBLE or TIMESTAMP column, '%s' is %s",
+					aggs[k].name, cx->s->cols[c].name, tname(e->type));
 				return -1;
 			}
 			break;
@@ -843,9 +849,9 @@ static int check_call(struct checker *cx, struct pat_expr *e)
 			{ "UPPER", PAT_OP_UPPER },
 			{ "LENGTH", PAT_OP_LENGTH },
 			{ "ABS", PAT_OP_ABS } };
-	static const char *const agg_names[] = { "COUNT", "SUM",	    "MIN",
-						 "MAX",	  "AVG",	    "COUNT_DISTINCT",
-						 "PERCENTILE_APPROX" };
+	static const char *const agg_names[] = {
+		"COUNT", "SUM", "MIN", "MAX", "AVG", "COUNT_DISTINCT", "PERCENTILE_APPROX"
+	};
 	struct pat_expr *a;
 	size_t k;
 	int rc;
@@ -1035,9 +1041,9 @@ static int check(struct checker *cx, struct pat_expr *e)
 		if (check(cx, e->a) != 0 || check(cx, e->b) != 0)
 			return -1;
 		if (!is_num(e->a->type) || !is_num(e->b->type)) {
-			pat_diag_at(cx->p, e->line, e->col, "operator %s needs numbers, not %s and %s",
-				    arith[e->op - PAT_OP_ADD], tname(e->a->type),
-				    tname(e->b->type));
+			pat_diag_at(
+				cx->p, e->line, e->col, "operator %s needs numbers, not %s and %s",
+				arith[e->op - PAT_OP_ADD], tname(e->a->type), tname(e->b->type));
 			return -1;
 		}
 		e->type = e->a->type == PAT_T_DOUBLE || e->b->type == PAT_T_DOUBLE ? PAT_T_DOUBLE
@@ -1176,16 +1182,18 @@ static int parse_duration(struct pat_parser *p, int64_t *ms)
 	pat_next(p);
 	u = pat_peek(p);
 	if (u->kind != PAT_TOK_IDENT || u->quoted) {
-		pat_diag(p, u, "expected a time unit (MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS), "
-			       "found %s",
+		pat_diag(p, u,
+			 "expected a time unit (MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS), "
+			 "found %s",
 			 pat_what(u, tb, sizeof(tb)));
 		return -1;
 	}
 	pat_next(p);
 	snprintf(buf, sizeof(buf), "%.40s %.40s", n->text, u->text);
 	if (pat_parse_duration(buf, ms) != 0) {
-		pat_diag(p, n, "'%s' is not a duration (an integer and MILLISECONDS, SECONDS, "
-			       "MINUTES, HOURS or DAYS)",
+		pat_diag(p, n,
+			 "'%s' is not a duration (an integer and MILLISECONDS, SECONDS, "
+			 "MINUTES, HOURS or DAYS)",
 			 buf);
 		return -1;
 	}
@@ -1220,7 +1228,7 @@ static int parse_rule_options(struct pat_parser *p, struct pat_rule *r)
 		    (o == RO_EMIT_INTERVAL && r->kind != PAT_R_AGGREGATE)) {
 			pat_diag(p, key, "unknown option '%s' of CREATE %s (%s)", key->text,
 				 pat_rule_kind_name(r->kind),
-				 r->kind == PAT_R_ALERT	      ? "topic"
+				 r->kind == PAT_R_ALERT	    ? "topic"
 				 : r->kind == PAT_R_PATTERN ? "topic, late_topic"
 							    : "topic, late_topic, emit_interval");
 			rc = -1;
@@ -1235,8 +1243,9 @@ static int parse_rule_options(struct pat_parser *p, struct pat_rule *r)
 			if (val->kind != PAT_TOK_STRING ||
 			    pat_parse_duration(val->text, &r->emit_interval_ms) != 0 ||
 			    r->emit_interval_ms <= 0) {
-				pat_diag(p, val, "emit_interval must be a positive duration such as "
-						 "'1 SECOND'");
+				pat_diag(p, val,
+					 "emit_interval must be a positive duration such as "
+					 "'1 SECOND'");
 				rc = -1;
 			}
 			continue;
@@ -1428,8 +1437,9 @@ static int parse_quantifier(struct pat_parser *p, struct pat_re *re)
 		return 0;
 	}
 	if (pat_is_punct(pat_peek(p), "?")) {
-		pat_diag(p, pat_peek(p), "reluctant quantifiers are not supported: every "
-					 "quantifier is greedy");
+		pat_diag(p, pat_peek(p),
+			 "reluctant quantifiers are not supported: every "
+			 "quantifier is greedy");
 		return -1;
 	}
 	return 0;
@@ -1761,8 +1771,7 @@ static int expand_star(struct pat_parser *p, struct pat_rule *r, const struct pa
 static int check_rule(struct pat_parser *p, struct rule_parse *rp, const struct pat_stream *s)
 {
 	static const char *const alert_fields[] = { "rule", "ts", "ruleset" };
-	static const char *const agg_fields[] = { "rule", "window_start", "window_end",
-						  "ruleset" };
+	static const char *const agg_fields[] = { "rule", "window_start", "window_end", "ruleset" };
 	const char *pat_fields[4 + PAT_MAX_ITEMS] = { "rule", "match_start", "match_end",
 						      "ruleset" };
 	struct pat_rule *r = &rp->r;
@@ -1786,10 +1795,11 @@ static int check_rule(struct pat_parser *p, struct rule_parse *rp, const struct 
 				    (strcmp(s->cols[k].name, "rule") == 0 ||
 				     strcmp(s->cols[k].name, "ts") == 0 ||
 				     strcmp(s->cols[k].name, "ruleset") == 0)) {
-					pat_diag(p, rp->star,
-						 "SELECT * would write column '%s' over the alert's "
-						 "own field; list the columns and rename it with AS",
-						 s->cols[k].name);
+					pat_diag(
+						p, rp->star,
+						"SELECT * would write column '%s' over the alert's "
+						"own field; list the columns and rename it with AS",
+						s->cols[k].name);
 					return -1;
 				}
 			}
@@ -1801,8 +1811,9 @@ static int check_rule(struct pat_parser *p, struct rule_parse *rp, const struct 
 		break;
 	case PAT_R_AGGREGATE:
 		if (rp->has_star) {
-			pat_diag(p, rp->star, "an aggregate lists its GROUP BY columns and "
-					      "aggregates, not *");
+			pat_diag(p, rp->star,
+				 "an aggregate lists its GROUP BY columns and "
+				 "aggregates, not *");
 			return -1;
 		}
 		if (name_items(p, r->items, r->n_items, agg_fields, 4, s, 0) != 0)
@@ -1810,8 +1821,9 @@ static int check_rule(struct pat_parser *p, struct rule_parse *rp, const struct 
 		break;
 	case PAT_R_PATTERN:
 		if (!rp->has_star) {
-			pat_diag(p, rp->from, "CREATE PATTERN selects * (the measures are the "
-					      "output)");
+			pat_diag(p, rp->from,
+				 "CREATE PATTERN selects * (the measures are the "
+				 "output)");
 			rc = -1;
 		}
 		for (k = 0; k < r->n_partition; k++)
@@ -1934,8 +1946,9 @@ static int parse_rule_body(struct pat_parser *p, struct rule_parse *rp)
 		if (strcmp(p->bad_streams[k], st->text) == 0)
 			known = 1;
 	if (s == NULL && !known) /* a stream with errors of its own is not reported again */
-		pat_diag(p, st, "unknown stream '%s' (streams are declared before the rules "
-				"that read them)",
+		pat_diag(p, st,
+			 "unknown stream '%s' (streams are declared before the rules "
+			 "that read them)",
 			 st->text);
 	else if (s == NULL)
 		p->n_errors++;
@@ -2035,7 +2048,8 @@ void pat_parse_rule(struct pat_parser *p, enum pat_rule_kind kind, const struct 
 	if (p->n_errors != errors || p->nomem)
 		goto out;
 	if (rp->r.topic == NULL && !pat_topic_name_ok(name->text, name->len)) {
-		pat_diag(p, name, "rule name '%s' cannot be its topic (%s): give WITH (topic = ...)",
+		pat_diag(p, name,
+			 "rule name '%s' cannot be its topic (%s): give WITH (topic = ...)",
 			 name->text, PAT_TOPIC_RULE);
 		goto out;
 	}

@@ -10,8 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-static void vdiag(struct pat_parser *p, uint32_t line, uint32_t col, const char *fmt,
-		  va_list ap)
+static void vdiag(struct pat_parser *p, uint32_t line, uint32_t col, const char *fmt, va_list ap)
 {
 	char msg[512], *text, **v;
 	int n;
@@ -120,7 +119,8 @@ int pat_expect_kw(struct pat_parser *p, const char *kw)
 		pat_next(p);
 		return 0;
 	}
-	pat_diag(p, pat_peek(p), "expected %s, found %s", kw, pat_what(pat_peek(p), buf, sizeof(buf)));
+	pat_diag(p, pat_peek(p), "expected %s, found %s", kw,
+		 pat_what(pat_peek(p), buf, sizeof(buf)));
 	return -1;
 }
 
@@ -132,7 +132,8 @@ int pat_expect_punct(struct pat_parser *p, const char *s)
 		pat_next(p);
 		return 0;
 	}
-	pat_diag(p, pat_peek(p), "expected '%s', found %s", s, pat_what(pat_peek(p), buf, sizeof(buf)));
+	pat_diag(p, pat_peek(p), "expected '%s', found %s", s,
+		 pat_what(pat_peek(p), buf, sizeof(buf)));
 	return -1;
 }
 
@@ -142,7 +143,8 @@ const struct pat_token *pat_expect_ident(struct pat_parser *p, const char *role)
 
 	if (pat_peek(p)->kind == PAT_TOK_IDENT)
 		return pat_next(p);
-	pat_diag(p, pat_peek(p), "expected %s, found %s", role, pat_what(pat_peek(p), buf, sizeof(buf)));
+	pat_diag(p, pat_peek(p), "expected %s, found %s", role,
+		 pat_what(pat_peek(p), buf, sizeof(buf)));
 	return NULL;
 }
 
@@ -221,7 +223,8 @@ void pat_claim_name(struct pat_parser *p, const struct pat_token *tok)
 
 	for (k = 0; k < p->n_names; k++) {
 		if (strcmp(p->names[k], tok->text) == 0) {
-			pat_diag(p, tok, "name '%s' is already used by another statement", tok->text);
+			pat_diag(p, tok, "name '%s' is already used by another statement",
+				 tok->text);
 			return;
 		}
 	}
@@ -246,7 +249,7 @@ static void claim_port(struct pat_parser *p, uint16_t port, const char *stream,
 	for (k = 0; k < p->n_ports; k++) {
 		if (p->ports[k].port == port) {
 			pat_diag(p, tok, "port %u is already taken by stream '%s'", port,
-			     p->ports[k].stream ? p->ports[k].stream : "");
+				 p->ports[k].stream ? p->ports[k].stream : "");
 			return;
 		}
 	}
@@ -280,9 +283,9 @@ static int parse_type(struct pat_parser *p, struct pat_column *col)
 			break;
 	if (k == sizeof(types) / sizeof(types[0])) {
 		pat_diag(p, t,
-		     "expected a column type (BIGINT, DOUBLE, BOOLEAN, STRING, TIMESTAMP), "
-		     "found %s",
-		     pat_what(t, buf, sizeof(buf)));
+			 "expected a column type (BIGINT, DOUBLE, BOOLEAN, STRING, TIMESTAMP), "
+			 "found %s",
+			 pat_what(t, buf, sizeof(buf)));
 		return -1;
 	}
 	pat_next(p);
@@ -368,9 +371,9 @@ static void stream_option(struct pat_parser *p, struct pat_stream *s, enum strea
 	case SO_IDLE_TIMEOUT:
 		if (val->kind != PAT_TOK_STRING || pat_parse_duration(val->text, &v) != 0)
 			pat_diag(p, val,
-			     "%s must be a duration such as '5 SECONDS' (units MILLISECONDS, "
-			     "SECONDS, MINUTES, HOURS, DAYS)",
-			     stream_opt_names[o]);
+				 "%s must be a duration such as '5 SECONDS' (units MILLISECONDS, "
+				 "SECONDS, MINUTES, HOURS, DAYS)",
+				 stream_opt_names[o]);
 		else if (o == SO_WATERMARK_DELAY)
 			s->watermark_delay_ms = v;
 		else
@@ -379,13 +382,15 @@ static void stream_option(struct pat_parser *p, struct pat_stream *s, enum strea
 	case SO_DELIMITER:
 		if (val->kind != PAT_TOK_STRING || val->len != 1 || val->text[0] == '"' ||
 		    val->text[0] == '\n' || val->text[0] == '\r')
-			pat_diag(p, val, "delimiter must be one character, not a quote or line break");
+			pat_diag(p, val,
+				 "delimiter must be one character, not a quote or line break");
 		else
 			s->delimiter = val->text[0];
 		break;
 	case SO_DEAD_LETTER_TOPIC:
 		if (val->kind != PAT_TOK_STRING || !pat_topic_name_ok(val->text, val->len)) {
-			pat_diag(p, val, "dead_letter_topic must be a topic name: %s", PAT_TOPIC_RULE);
+			pat_diag(p, val, "dead_letter_topic must be a topic name: %s",
+				 PAT_TOPIC_RULE);
 		} else {
 			free(s->dead_letter_topic);
 			s->dead_letter_topic = pat_xstrdup(p, val->text);
@@ -502,7 +507,7 @@ static int parse_stream(struct pat_parser *p)
 	delim_tok = val_at[SO_DELIMITER];
 	if (!has_format)
 		pat_diag(p, start, "stream '%s' needs WITH (format = 'json' | 'csv' | 'binary')",
-		     s.name ? s.name : "");
+			 s.name ? s.name : "");
 	if (s.port == 0 && key_at[SO_PORT] == NULL)
 		pat_diag(p, start, "stream '%s' needs WITH (port = N)", s.name ? s.name : "");
 	if (ts_tok != NULL) {
@@ -511,10 +516,10 @@ static int parse_stream(struct pat_parser *p)
 				break;
 		if (c == s.n_cols)
 			pat_diag(p, ts_tok, "timestamp column '%s' is not a column of stream '%s'",
-			     ts_tok->text, s.name ? s.name : "");
+				 ts_tok->text, s.name ? s.name : "");
 		else if (s.cols[c].type != PAT_T_TIMESTAMP)
 			pat_diag(p, ts_tok, "timestamp column '%s' must be of type TIMESTAMP",
-			     ts_tok->text);
+				 ts_tok->text);
 		else
 			s.ts_col = (int)c;
 	}
@@ -525,8 +530,9 @@ static int parse_stream(struct pat_parser *p)
 		    s.cols[c].size == 0) {
 			struct pat_token at = { .line = s.cols[c].line, .col = s.cols[c].col };
 
-			pat_diag(p, &at, "column '%s': format 'binary' needs a fixed length, STRING(n)",
-			     s.cols[c].name);
+			pat_diag(p, &at,
+				 "column '%s': format 'binary' needs a fixed length, STRING(n)",
+				 s.cols[c].name);
 		}
 	}
 	if (s.port != 0)
@@ -588,8 +594,9 @@ static void parse_statement(struct pat_parser *p)
 		pat_next(p);
 		pat_parse_rule(p, PAT_R_PATTERN, kind);
 	} else {
-		pat_diag(p, kind, "expected STREAM, ALERT, AGGREGATE or PATTERN after CREATE, found %s",
-		     pat_what(kind, buf, sizeof(buf)));
+		pat_diag(p, kind,
+			 "expected STREAM, ALERT, AGGREGATE or PATTERN after CREATE, found %s",
+			 pat_what(kind, buf, sizeof(buf)));
 		pat_sync(p);
 	}
 }

@@ -40,8 +40,14 @@
 #define PAT_MAX_ITEMS 64
 
 /* PAT_T_NULL is the type of the NULL literal only; no column has it. */
-enum pat_type { PAT_T_BIGINT, PAT_T_DOUBLE, PAT_T_BOOLEAN, PAT_T_STRING, PAT_T_TIMESTAMP,
-		PAT_T_NULL };
+enum pat_type {
+	PAT_T_BIGINT,
+	PAT_T_DOUBLE,
+	PAT_T_BOOLEAN,
+	PAT_T_STRING,
+	PAT_T_TIMESTAMP,
+	PAT_T_NULL
+};
 enum pat_format { PAT_FMT_JSON, PAT_FMT_CSV, PAT_FMT_BINARY };
 
 struct pat_column {
@@ -235,7 +241,7 @@ enum pat_hs_mode {
 
 struct pat_options {
 	enum pat_hs_mode hs_mode;
-	uint32_t hs_time_ms;	 /* PAT_HS_SANDBOX: wall-clock limit of all databases */
+	uint32_t hs_time_ms;   /* PAT_HS_SANDBOX: wall-clock limit of all databases */
 	uint64_t hs_mem_bytes; /* PAT_HS_SANDBOX: address-space limit of the compiler */
 };
 

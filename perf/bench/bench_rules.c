@@ -21,9 +21,9 @@
 #define N_EVENTS 20000
 #define REPEATS	 5
 
-static const char *const words[] = { "casino", "grocery", "fuel",   "poker",  "books",
+static const char *const words[] = { "casino", "grocery",  "fuel",   "poker",	"books",
 				     "travel", "pharmacy", "coffee", "betting", "garden",
-				     "hotel",  "music",	   "sports", "market", "bakery",
+				     "hotel",  "music",	   "sports", "market",	"bakery",
 				     "games",  "fashion",  "toys",   "kitchen", "auto" };
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -53,12 +53,12 @@ static void make_events(double *avg_bytes)
 
 	for (k = 0; k < N_EVENTS; k++) {
 		char buf[256];
-		int n = snprintf(buf, sizeof(buf),
-				 "{\"ts\":%llu,\"card\":\"40000000%08u\",\"merchant\":\"merchant-%04u "
-				 "%s %s\",\"amount\":%u.%02u,\"country\":\"DE\",\"channel\":\"pos\",\"status\":\"%s\"}",
-				 1700000000000ull + k, rnd(100000000), rnd(10000), words[rnd(20)],
-				 words[rnd(20)], rnd(2000), rnd(100),
-				 rnd(4) ? "approved" : "declined");
+		int n = snprintf(
+			buf, sizeof(buf),
+			"{\"ts\":%llu,\"card\":\"40000000%08u\",\"merchant\":\"merchant-%04u "
+			"%s %s\",\"amount\":%u.%02u,\"country\":\"DE\",\"channel\":\"pos\",\"status\":\"%s\"}",
+			1700000000000ull + k, rnd(100000000), rnd(10000), words[rnd(20)],
+			words[rnd(20)], rnd(2000), rnd(100), rnd(4) ? "approved" : "declined");
 
 		records[k] = strdup(buf);
 		rec_len[k] = (size_t)n;
@@ -101,7 +101,8 @@ static int run(uint32_t n_rules, double avg_bytes)
 	struct sink_ring *ring = sink_ring_new(64u << 20);
 	struct fmt_scratch scratch = { .buf = malloc(1 << 16), .cap = 1 << 16 };
 	const char **exprs = malloc(n_rules * sizeof(*exprs));
-	unsigned int *flags = malloc(n_rules * sizeof(*flags)), *ids = malloc(n_rules * sizeof(*ids));
+	unsigned int *flags = malloc(n_rules * sizeof(*flags)),
+		     *ids = malloc(n_rules * sizeof(*ids));
 	hs_database_t *db = NULL;
 	hs_scratch_t *hscratch = NULL;
 	hs_compile_error_t *err = NULL;
@@ -118,11 +119,12 @@ static int run(uint32_t n_rules, double avg_bytes)
 			       "amount DOUBLE, country STRING, status STRING) WITH (format = "
 			       "'json', port = 9000, timestamp = 'ts');\n");
 	for (k = 0; k < n_rules; k++)
-		len += (size_t)snprintf(src + len, cap - len,
-					"CREATE ALERT r%zu AS SELECT card, merchant, amount FROM pay "
-					"WHERE merchant REGEXP '(?i)merchant-%04zu (casino|poker|"
-					"bett?ing)';\n",
-					k, (k * 7919) % 10000);
+		len += (size_t)snprintf(
+			src + len, cap - len,
+			"CREATE ALERT r%zu AS SELECT card, merchant, amount FROM pay "
+			"WHERE merchant REGEXP '(?i)merchant-%04zu (casino|poker|"
+			"bett?ing)';\n",
+			k, (k * 7919) % 10000);
 	if (pat_compile("bench.rql", src, len, &rs, &d) != 0) {
 		for (k = 0; k < d.n; k++)
 			fprintf(stderr, "%s\n", d.msgs[k]);
@@ -174,14 +176,14 @@ static int run(uint32_t n_rules, double avg_bytes)
 	       "\"riptide_ns\":%.1f,\"overhead\":%.3f,\"raw_matches\":%llu,\"alerts\":%llu,"
 	       "\"lost\":%llu}\n",
 	       n_rules, avg_bytes, N_EVENTS, best_raw * 1e9 / N_EVENTS, best_rt * 1e9 / N_EVENTS,
-	       best_rt / best_raw - 1, (unsigned long long)raw_matches,
-	       (unsigned long long)results,
+	       best_rt / best_raw - 1, (unsigned long long)raw_matches, (unsigned long long)results,
 	       (unsigned long long)(c->lost[DP_LOST_SINK_RING_FULL] + c->lost[DP_LOST_TOO_LARGE]));
 	fflush(stdout);
 	/* the same events, the same matches: else the comparison means nothing */
 	if (raw_matches != results) {
-		fprintf(stderr, "riptide-bench-rules: %u rules: raw Hyperscan %llu matches, alerts "
-				"%llu\n",
+		fprintf(stderr,
+			"riptide-bench-rules: %u rules: raw Hyperscan %llu matches, alerts "
+			"%llu\n",
 			n_rules, (unsigned long long)raw_matches, (unsigned long long)results);
 		return -1;
 	}
@@ -233,8 +235,8 @@ int main(int argc, char **argv)
 		long n = strtol(tok, NULL, 10);
 
 		if (n < 1 || n > PAT_MAX_RULES) {
-			fprintf(stderr, "riptide-bench-rules: --rules: %s is not from 1 to %d\n", tok,
-				PAT_MAX_RULES);
+			fprintf(stderr, "riptide-bench-rules: --rules: %s is not from 1 to %d\n",
+				tok, PAT_MAX_RULES);
 			return 2;
 		}
 		if (run((uint32_t)n, avg) != 0) {

@@ -41,8 +41,8 @@ static void make_row(void)
 	row.v[C_T].i = 1000;
 	set_str(C_E, "");
 	set_str(C_U, "h\xc3\xa9llo\nw\xc3\xb6rld");
-	row.present = 1u << C_A | 1u << C_D | 1u << C_B | 1u << C_F | 1u << C_T | 1u << C_E |
-		      1u << C_U;
+	row.present =
+		1u << C_A | 1u << C_D | 1u << C_B | 1u << C_F | 1u << C_T | 1u << C_E | 1u << C_U;
 }
 
 /* The value of expr over the row; its text form in out ("NULL", "TRUE", "7", ...). */
@@ -110,19 +110,32 @@ static void run_cases(const struct ecase *c, size_t n)
 static void test_null_logic(void)
 {
 	static const struct ecase c[] = {
-		{ "NULL AND FALSE", "FALSE" },	  { "FALSE AND NULL", "FALSE" },
-		{ "NULL AND TRUE", "NULL" },	  { "TRUE AND TRUE AND f", "TRUE" },
-		{ "NULL OR TRUE", "TRUE" },	  { "NULL OR FALSE", "NULL" },
-		{ "FALSE OR FALSE", "FALSE" },	  { "NOT NULL", "NULL" },
-		{ "NOT f", "FALSE" },		  { "n = 1", "NULL" },
-		{ "n <> 1", "NULL" },		  { "n = n", "NULL" },
-		{ "n IS NULL", "TRUE" },	  { "n IS NOT NULL", "FALSE" },
-		{ "a IS NULL", "FALSE" },	  { "s IS NULL", "TRUE" },
-		{ "n + 1", "NULL" },		  { "-n", "NULL" },
-		{ "a > 1 OR n > 1", "TRUE" },	  { "a < 1 AND n > 1", "FALSE" },
-		{ "a > 1 AND n > 1", "NULL" },	  { "NOT (a > 1 AND n > 1)", "NULL" },
-		{ "LENGTH(s)", "NULL" },	  { "UPPER(s)", "NULL" },
-		{ "ABS(n)", "NULL" },		  { "NULL = NULL", "NULL" },
+		{ "NULL AND FALSE", "FALSE" },
+		{ "FALSE AND NULL", "FALSE" },
+		{ "NULL AND TRUE", "NULL" },
+		{ "TRUE AND TRUE AND f", "TRUE" },
+		{ "NULL OR TRUE", "TRUE" },
+		{ "NULL OR FALSE", "NULL" },
+		{ "FALSE OR FALSE", "FALSE" },
+		{ "NOT NULL", "NULL" },
+		{ "NOT f", "FALSE" },
+		{ "n = 1", "NULL" },
+		{ "n <> 1", "NULL" },
+		{ "n = n", "NULL" },
+		{ "n IS NULL", "TRUE" },
+		{ "n IS NOT NULL", "FALSE" },
+		{ "a IS NULL", "FALSE" },
+		{ "s IS NULL", "TRUE" },
+		{ "n + 1", "NULL" },
+		{ "-n", "NULL" },
+		{ "a > 1 OR n > 1", "TRUE" },
+		{ "a < 1 AND n > 1", "FALSE" },
+		{ "a > 1 AND n > 1", "NULL" },
+		{ "NOT (a > 1 AND n > 1)", "NULL" },
+		{ "LENGTH(s)", "NULL" },
+		{ "UPPER(s)", "NULL" },
+		{ "ABS(n)", "NULL" },
+		{ "NULL = NULL", "NULL" },
 		{ "NULL", "NULL" },
 	};
 
@@ -171,13 +184,13 @@ static void test_arithmetic(void)
 static void test_comparisons(void)
 {
 	static const struct ecase c[] = {
-		{ "a = 7", "TRUE" },	     { "a = 7.0", "TRUE" },	{ "a != 7", "FALSE" },
-		{ "a <> 8", "TRUE" },	     { "a < 7.5", "TRUE" },	{ "a <= 7", "TRUE" },
-		{ "a > 7", "FALSE" },	     { "a >= 7", "TRUE" },	{ "d > 2", "TRUE" },
-		{ "t > 999", "TRUE" },	     { "t = 1000", "TRUE" },	{ "b = 'abc'", "TRUE" },
-		{ "b < 'abd'", "TRUE" },     { "b > 'ab'", "TRUE" },	{ "b < 'abcd'", "TRUE" },
-		{ "e < 'a'", "TRUE" },	     { "e = ''", "TRUE" },	{ "f = TRUE", "TRUE" },
-		{ "f > FALSE", "TRUE" },     { "'B' < 'a'", "TRUE" },	{ "'é' > 'z'", "TRUE" },
+		{ "a = 7", "TRUE" },	 { "a = 7.0", "TRUE" },	  { "a != 7", "FALSE" },
+		{ "a <> 8", "TRUE" },	 { "a < 7.5", "TRUE" },	  { "a <= 7", "TRUE" },
+		{ "a > 7", "FALSE" },	 { "a >= 7", "TRUE" },	  { "d > 2", "TRUE" },
+		{ "t > 999", "TRUE" },	 { "t = 1000", "TRUE" },  { "b = 'abc'", "TRUE" },
+		{ "b < 'abd'", "TRUE" }, { "b > 'ab'", "TRUE" },  { "b < 'abcd'", "TRUE" },
+		{ "e < 'a'", "TRUE" },	 { "e = ''", "TRUE" },	  { "f = TRUE", "TRUE" },
+		{ "f > FALSE", "TRUE" }, { "'B' < 'a'", "TRUE" }, { "'é' > 'z'", "TRUE" },
 	};
 
 	RUN(c);

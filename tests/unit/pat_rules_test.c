@@ -152,8 +152,7 @@ static void test_errors_one_pass(void)
 		"f.rql:1:43: error: format must be 'json', 'csv' or 'binary'",
 		"f.rql:1:57: error: port must be an integer from 1 to 65535",
 		"f.rql:2:28: error: column 'x' is declared twice",
-		"f.rql:2:71: error: unknown stream option 'colour' (format, port, timestamp, "
-		"watermark_delay, idle_timeout, delimiter, dead_letter_topic)",
+		"f.rql:2:71: error: unknown stream option 'colour' (format, port, timestamp, watermark_delay, idle_timeout, delimiter, dead_letter_topic)",
 		"f.rql:3:15: error: name 'a' is already used by another statement",
 		"f.rql:3:51: error: port 1 is already taken by stream 'b'",
 		"f.rql:5:1: error: expected CREATE, found 'SELECT'",
@@ -458,28 +457,34 @@ static const char two_streams[] =
 	"'json', port = 1, timestamp = 't');\n"
 	"CREATE STREAM u (a BIGINT, b STRING) WITH (format = 'json', port = 2);\n";
 
-#define PAT_  "CREATE PATTERN p AS SELECT * FROM s MATCH_RECOGNIZE (PARTITION BY b ORDER BY t "
-#define AGG_  "CREATE AGGREGATE g AS SELECT b, COUNT(*) AS n FROM s "
+#define PAT_ "CREATE PATTERN p AS SELECT * FROM s MATCH_RECOGNIZE (PARTITION BY b ORDER BY t "
+#define AGG_ "CREATE AGGREGATE g AS SELECT b, COUNT(*) AS n FROM s "
 
 static const struct rcase rule_cases[] = {
 	/* syntax */
 	{ "CREATE ALERT x AS SELECT a FROM s WHERE `;", "expected an expression, found ';'" },
-	{ "CREATE ALERT x AS SELECT a FROM s WHERE b LIKE `a;", "LIKE needs a string literal pattern, found 'a'" },
-	{ "CREATE ALERT x AS SELECT a FROM s WHERE b REGEXP `1;", "REGEXP needs a string literal pattern, found '1'" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE b LIKE `a;",
+	  "LIKE needs a string literal pattern, found 'a'" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE b REGEXP `1;",
+	  "REGEXP needs a string literal pattern, found '1'" },
 	{ "CREATE ALERT x AS SELECT a FROM s WHERE a IS `1;", "expected NULL, found '1'" },
-	{ "CREATE ALERT x AS SELECT a FROM s WHERE a BETWEEN 1 `OR 2;", "expected AND, found 'OR'" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE a BETWEEN 1 `OR 2;",
+	  "expected AND, found 'OR'" },
 	{ "CREATE ALERT x AS SELECT a `s WHERE TRUE;", "expected FROM, found 's'" },
 	{ "CREATE ALERT x AS `FROM s;", "expected SELECT, found 'FROM'" },
 	{ "CREATE ALERT x `SELECT a FROM s;", "expected AS, found 'SELECT'" },
-	{ "CREATE ALERT x AS SELECT a FROM s WHERE TRUE `GROUP BY a;", "GROUP belongs to CREATE AGGREGATE" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE TRUE `GROUP BY a;",
+	  "GROUP belongs to CREATE AGGREGATE" },
 	{ "CREATE ALERT x AS SELECT a AS `1 FROM s;", "expected a name after AS, found '1'" },
 	{ "CREATE ALERT x AS SELECT (a `FROM s;", "expected ')', found 'FROM'" },
 	{ "CREATE ALERT x AS SELECT a.`1 FROM s;", "expected a column name after '.', found '1'" },
-	{ "CREATE `1 AS SELECT a FROM s;", "expected STREAM, ALERT, AGGREGATE or PATTERN after CREATE, found '1'" },
+	{ "CREATE `1 AS SELECT a FROM s;",
+	  "expected STREAM, ALERT, AGGREGATE or PATTERN after CREATE, found '1'" },
 	{ "CREATE ALERT `1 AS SELECT a FROM s;", "expected a rule name, found '1'" },
 	{ "CREATE ALERT x AS SELECT a FROM `1;", "expected a stream name, found '1'" },
 	/* names and types */
-	{ "CREATE ALERT x AS SELECT a FROM `nope;", "unknown stream 'nope' (streams are declared before the rules that read them)" },
+	{ "CREATE ALERT x AS SELECT a FROM `nope;",
+	  "unknown stream 'nope' (streams are declared before the rules that read them)" },
 	{ "CREATE ALERT `s AS SELECT a FROM s;", "name 's' is already used by another statement" },
 	{ "CREATE ALERT x AS SELECT `q FROM s;", "unknown column 'q' in stream 's'" },
 	{ "CREATE ALERT x AS SELECT a FROM u WHERE `t > 1;", "unknown column 't' in stream 'u'" },
@@ -489,100 +494,160 @@ static const struct rcase rule_cases[] = {
 	{ "CREATE ALERT x AS SELECT a FROM s WHERE NOT `t;", "NOT needs a BOOLEAN, not TIMESTAMP" },
 	{ "CREATE ALERT x AS SELECT a FROM s WHERE a `= b;", "cannot compare BIGINT with STRING" },
 	{ "CREATE ALERT x AS SELECT a FROM s WHERE f `< 1;", "cannot compare BOOLEAN with BIGINT" },
-	{ "CREATE ALERT x AS SELECT a FROM s WHERE t `> '2024-01-01';", "cannot compare TIMESTAMP with STRING" },
-	{ "CREATE ALERT x AS SELECT a FROM s WHERE a BETWEEN `'a' AND 2;", "cannot compare BIGINT with STRING" },
-	{ "CREATE ALERT x AS SELECT a FROM s WHERE a IN (1, `'x');", "cannot compare BIGINT with STRING" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE t `> '2024-01-01';",
+	  "cannot compare TIMESTAMP with STRING" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE a BETWEEN `'a' AND 2;",
+	  "cannot compare BIGINT with STRING" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE a IN (1, `'x');",
+	  "cannot compare BIGINT with STRING" },
 	{ "CREATE ALERT x AS SELECT a FROM s WHERE a IN (1, `d);", "IN takes literals only" },
-	{ "CREATE ALERT x AS SELECT a `+ b FROM s;", "operator + needs numbers, not BIGINT and STRING" },
-	{ "CREATE ALERT x AS SELECT f `* 2 FROM s;", "operator * needs numbers, not BOOLEAN and BIGINT" },
+	{ "CREATE ALERT x AS SELECT a `+ b FROM s;",
+	  "operator + needs numbers, not BIGINT and STRING" },
+	{ "CREATE ALERT x AS SELECT f `* 2 FROM s;",
+	  "operator * needs numbers, not BOOLEAN and BIGINT" },
 	{ "CREATE ALERT x AS SELECT `-b FROM s;", "cannot negate STRING" },
-	{ "CREATE ALERT x AS SELECT a FROM s WHERE `LOWER(b) LIKE 'x';", "LIKE applies to a STRING column of the stream" },
-	{ "CREATE ALERT x AS SELECT a FROM s WHERE `a REGEXP 'x';", "REGEXP applies to a STRING column of the stream" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE `LOWER(b) LIKE 'x';",
+	  "LIKE applies to a STRING column of the stream" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE `a REGEXP 'x';",
+	  "REGEXP applies to a STRING column of the stream" },
 	{ "CREATE ALERT x AS SELECT `NOW() FROM s;", "unknown function 'NOW'" },
 	{ "CREATE ALERT x AS SELECT `LOWER(b, b) FROM s;", "LOWER takes one argument" },
 	{ "CREATE ALERT x AS SELECT UPPER(`*) FROM s;", "UPPER takes a value, not *" },
 	{ "CREATE ALERT x AS SELECT `LENGTH(a) FROM s;", "LENGTH needs a STRING, not BIGINT" },
 	{ "CREATE ALERT x AS SELECT `ABS(b) FROM s;", "ABS needs a number, not STRING" },
 	{ "CREATE ALERT x AS SELECT a, `* FROM s;", "expected an expression, found '*'" },
-	{ "CREATE ALERT x AS SELECT `X.a FROM s;", "'X.a': pattern variables are named in MEASURES only (DEFINE looks at the current row)" },
-	{ "CREATE ALERT x AS SELECT `COUNT(*) AS n FROM s;", "aggregate COUNT is allowed only in the select list and HAVING of CREATE AGGREGATE" },
-	{ "CREATE ALERT x AS SELECT a FROM s WHERE `SUM(a) > 1;", "aggregate SUM is allowed only in the select list and HAVING of CREATE AGGREGATE" },
+	{ "CREATE ALERT x AS SELECT `X.a FROM s;",
+	  "'X.a': pattern variables are named in MEASURES only (DEFINE looks at the current row)" },
+	{ "CREATE ALERT x AS SELECT `COUNT(*) AS n FROM s;",
+	  "aggregate COUNT is allowed only in the select list and HAVING of CREATE AGGREGATE" },
+	{ "CREATE ALERT x AS SELECT a FROM s WHERE `SUM(a) > 1;",
+	  "aggregate SUM is allowed only in the select list and HAVING of CREATE AGGREGATE" },
 	/* output names */
-	{ "CREATE ALERT x AS SELECT `a AS ts FROM s;", "'ts' is a field of every message of this rule; rename it with AS" },
-	{ "CREATE ALERT x AS SELECT a, `d AS a FROM s;", "'a' names two outputs; rename one with AS" },
-	{ "CREATE AGGREGATE g AS SELECT b, `COUNT(*) AS window_start FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "'window_start' is a field of every message of this rule; rename it with AS" },
+	{ "CREATE ALERT x AS SELECT `a AS ts FROM s;",
+	  "'ts' is a field of every message of this rule; rename it with AS" },
+	{ "CREATE ALERT x AS SELECT a, `d AS a FROM s;",
+	  "'a' names two outputs; rename one with AS" },
+	{ "CREATE AGGREGATE g AS SELECT b, `COUNT(*) AS window_start FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;",
+	  "'window_start' is a field of every message of this rule; rename it with AS" },
 	/* options */
-	{ "CREATE ALERT x WITH (`late_topic = 'l') AS SELECT a FROM s;", "unknown option 'late_topic' of CREATE ALERT (topic)" },
-	{ "CREATE PATTERN x WITH (`emit_interval = '1 SECOND') AS SELECT * FROM s;", "unknown option 'emit_interval' of CREATE PATTERN (topic, late_topic)" },
-	{ "CREATE ALERT x WITH (topic = 'a', `topic = 'b') AS SELECT a FROM s;", "option 'topic' is given twice" },
-	{ "CREATE ALERT x WITH (topic = `'') AS SELECT a FROM s;", "topic must be a topic name: 1 to 249 letters, digits, '.', '_' or '-', not '.' or '..'" },
-	{ "CREATE ALERT x WITH (topic = `'../etc') AS SELECT a FROM s;", "topic must be a topic name: 1 to 249 letters, digits, '.', '_' or '-', not '.' or '..'" },
-	{ "CREATE PATTERN x WITH (late_topic = `'a b') AS SELECT * FROM s;", "late_topic must be a topic name: 1 to 249 letters, digits, '.', '_' or '-', not '.' or '..'" },
-	{ "CREATE ALERT `\"a/b\" AS SELECT a FROM s;", "rule name 'a/b' cannot be its topic (1 to 249 letters, digits, '.', '_' or '-', not '.' or '..'): give WITH (topic = ...)" },
-	{ "CREATE AGGREGATE g WITH (emit_interval = `'0 SECONDS') AS SELECT b FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "emit_interval must be a positive duration such as '1 SECOND'" },
-	{ "CREATE ALERT x WITH (topic = `() AS SELECT a FROM s;", "expected an option value, found '('" },
+	{ "CREATE ALERT x WITH (`late_topic = 'l') AS SELECT a FROM s;",
+	  "unknown option 'late_topic' of CREATE ALERT (topic)" },
+	{ "CREATE PATTERN x WITH (`emit_interval = '1 SECOND') AS SELECT * FROM s;",
+	  "unknown option 'emit_interval' of CREATE PATTERN (topic, late_topic)" },
+	{ "CREATE ALERT x WITH (topic = 'a', `topic = 'b') AS SELECT a FROM s;",
+	  "option 'topic' is given twice" },
+	{ "CREATE ALERT x WITH (topic = `'') AS SELECT a FROM s;",
+	  "topic must be a topic name: 1 to 249 letters, digits, '.', '_' or '-', not '.' or '..'" },
+	{ "CREATE ALERT x WITH (topic = `'../etc') AS SELECT a FROM s;",
+	  "topic must be a topic name: 1 to 249 letters, digits, '.', '_' or '-', not '.' or '..'" },
+	{ "CREATE PATTERN x WITH (late_topic = `'a b') AS SELECT * FROM s;",
+	  "late_topic must be a topic name: 1 to 249 letters, digits, '.', '_' or '-', not '.' or '..'" },
+	{ "CREATE ALERT `\"a/b\" AS SELECT a FROM s;",
+	  "rule name 'a/b' cannot be its topic (1 to 249 letters, digits, '.', '_' or '-', not '.' or '..'): give WITH (topic = ...)" },
+	{ "CREATE AGGREGATE g WITH (emit_interval = `'0 SECONDS') AS SELECT b FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;",
+	  "emit_interval must be a positive duration such as '1 SECOND'" },
+	{ "CREATE ALERT x WITH (topic = `() AS SELECT a FROM s;",
+	  "expected an option value, found '('" },
 	/* aggregates */
-	{ AGG_ "WINDOW `SLIDING (SIZE 1 SECOND) GROUP BY b;", "expected TUMBLING, HOPPING or SESSION, found 'SLIDING'" },
+	{ AGG_ "WINDOW `SLIDING (SIZE 1 SECOND) GROUP BY b;",
+	  "expected TUMBLING, HOPPING or SESSION, found 'SLIDING'" },
 	{ AGG_ "WINDOW TUMBLING (`1 SECOND) GROUP BY b;", "expected SIZE, found '1'" },
 	{ AGG_ "WINDOW TUMBLING (`SIZE 0 SECONDS) GROUP BY b;", "a window needs a positive size" },
 	{ AGG_ "WINDOW SESSION (`0 SECONDS) GROUP BY b;", "a window needs a positive gap" },
-	{ AGG_ "WINDOW HOPPING (SIZE 10 SECONDS, `ADVANCE BY 3 SECONDS) GROUP BY b;", "ADVANCE BY (3000 ms) must be positive and divide SIZE (10000 ms)" },
-	{ AGG_ "WINDOW HOPPING (SIZE 10 SECONDS, `ADVANCE BY 20 SECONDS) GROUP BY b;", "ADVANCE BY (20000 ms) must be positive and divide SIZE (10000 ms)" },
+	{ AGG_ "WINDOW HOPPING (SIZE 10 SECONDS, `ADVANCE BY 3 SECONDS) GROUP BY b;",
+	  "ADVANCE BY (3000 ms) must be positive and divide SIZE (10000 ms)" },
+	{ AGG_ "WINDOW HOPPING (SIZE 10 SECONDS, `ADVANCE BY 20 SECONDS) GROUP BY b;",
+	  "ADVANCE BY (20000 ms) must be positive and divide SIZE (10000 ms)" },
 	{ AGG_ "WINDOW HOPPING (SIZE 10 SECONDS`) GROUP BY b;", "expected ',', found ')'" },
-	{ AGG_ "WINDOW TUMBLING (SIZE `ten SECONDS) GROUP BY b;", "expected a duration such as 10 SECONDS, found 'ten'" },
-	{ AGG_ "WINDOW TUMBLING (SIZE 10 `'s') GROUP BY b;", "expected a time unit (MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS), found string 's'" },
-	{ AGG_ "WINDOW TUMBLING (SIZE `10 WEEKS) GROUP BY b;", "'10 WEEKS' is not a duration (an integer and MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS)" },
-	{ AGG_ "WINDOW TUMBLING (SIZE INTERVAL `10 SECONDS) GROUP BY b;", "expected INTERVAL '<integer>' UNIT, found '10'" },
+	{ AGG_ "WINDOW TUMBLING (SIZE `ten SECONDS) GROUP BY b;",
+	  "expected a duration such as 10 SECONDS, found 'ten'" },
+	{ AGG_ "WINDOW TUMBLING (SIZE 10 `'s') GROUP BY b;",
+	  "expected a time unit (MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS), found string 's'" },
+	{ AGG_ "WINDOW TUMBLING (SIZE `10 WEEKS) GROUP BY b;",
+	  "'10 WEEKS' is not a duration (an integer and MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS)" },
+	{ AGG_ "WINDOW TUMBLING (SIZE INTERVAL `10 SECONDS) GROUP BY b;",
+	  "expected INTERVAL '<integer>' UNIT, found '10'" },
 	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY `q;", "unknown column 'q' in stream 's'" },
 	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b, `b;", "column 'b' is named twice" },
-	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b EMIT `ALL;", "expected FINAL or CHANGES after EMIT, found 'ALL'" },
+	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b EMIT `ALL;",
+	  "expected FINAL or CHANGES after EMIT, found 'ALL'" },
 	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP `b;", "expected BY, found 'b'" },
-	{ "CREATE AGGREGATE g AS SELECT `a FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "column 'a' must be in GROUP BY or inside an aggregate" },
-	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b HAVING `a > 1;", "column 'a' must be in GROUP BY or inside an aggregate" },
-	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b HAVING `COUNT(*);", "HAVING needs a BOOLEAN, not BIGINT" },
-	{ "CREATE AGGREGATE g AS SELECT `* FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "an aggregate lists its GROUP BY columns and aggregates, not *" },
-	{ "CREATE AGGREGATE g AS SELECT b, `SUM(b) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "SUM needs a BIGINT or DOUBLE column, 'b' is STRING" },
-	{ "CREATE AGGREGATE g AS SELECT b, `MAX(f) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "MAX needs a BIGINT, DOUBLE or TIMESTAMP column, 'f' is BOOLEAN" },
-	{ "CREATE AGGREGATE g AS SELECT b, SUM(a `+ 1) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "SUM takes a column of stream 's'" },
-	{ "CREATE AGGREGATE g AS SELECT b, `COUNT(a, d) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "COUNT takes one column" },
-	{ "CREATE AGGREGATE g AS SELECT b, `PERCENTILE_APPROX(a) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "PERCENTILE_APPROX takes a column and a fraction" },
-	{ "CREATE AGGREGATE g AS SELECT b, PERCENTILE_APPROX(a, `1) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "PERCENTILE_APPROX needs a literal fraction p, 0 < p < 1" },
-	{ "CREATE AGGREGATE g AS SELECT b, SUM(`q) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;", "unknown column 'q' in stream 's'" },
+	{ "CREATE AGGREGATE g AS SELECT `a FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;",
+	  "column 'a' must be in GROUP BY or inside an aggregate" },
+	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b HAVING `a > 1;",
+	  "column 'a' must be in GROUP BY or inside an aggregate" },
+	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b HAVING `COUNT(*);",
+	  "HAVING needs a BOOLEAN, not BIGINT" },
+	{ "CREATE AGGREGATE g AS SELECT `* FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;",
+	  "an aggregate lists its GROUP BY columns and aggregates, not *" },
+	{ "CREATE AGGREGATE g AS SELECT b, `SUM(b) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;",
+	  "SUM needs a BIGINT or DOUBLE column, 'b' is STRING" },
+	{ "CREATE AGGREGATE g AS SELECT b, `MAX(f) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;",
+	  "MAX needs a BIGINT, DOUBLE or TIMESTAMP column, 'f' is BOOLEAN" },
+	{ "CREATE AGGREGATE g AS SELECT b, SUM(a `+ 1) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;",
+	  "SUM takes a column of stream 's'" },
+	{ "CREATE AGGREGATE g AS SELECT b, `COUNT(a, d) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;",
+	  "COUNT takes one column" },
+	{ "CREATE AGGREGATE g AS SELECT b, `PERCENTILE_APPROX(a) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;",
+	  "PERCENTILE_APPROX takes a column and a fraction" },
+	{ "CREATE AGGREGATE g AS SELECT b, PERCENTILE_APPROX(a, `1) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;",
+	  "PERCENTILE_APPROX needs a literal fraction p, 0 < p < 1" },
+	{ "CREATE AGGREGATE g AS SELECT b, SUM(`q) AS x FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;",
+	  "unknown column 'q' in stream 's'" },
 	/* patterns */
-	{ PAT_ "PATTERN (A `B*));", "the last element of a pattern may not be *, ?, + or {n,}: a match must end on a known row" },
-	{ PAT_ "PATTERN (A `B?));", "the last element of a pattern may not be *, ?, + or {n,}: a match must end on a known row" },
-	{ PAT_ "PATTERN (A `B{2,}));", "the last element of a pattern may not be *, ?, + or {n,}: a match must end on a known row" },
-	{ PAT_ "PATTERN (A (B | `C*)));", "the last element of a pattern may not be *, ?, + or {n,}: a match must end on a known row" },
+	{ PAT_ "PATTERN (A `B*));",
+	  "the last element of a pattern may not be *, ?, + or {n,}: a match must end on a known row" },
+	{ PAT_ "PATTERN (A `B?));",
+	  "the last element of a pattern may not be *, ?, + or {n,}: a match must end on a known row" },
+	{ PAT_ "PATTERN (A `B{2,}));",
+	  "the last element of a pattern may not be *, ?, + or {n,}: a match must end on a known row" },
+	{ PAT_ "PATTERN (A (B | `C*)));",
+	  "the last element of a pattern may not be *, ?, + or {n,}: a match must end on a known row" },
 	{ PAT_ "PATTERN (A B C D E F G H `I));", "a pattern has at most 8 variables" },
 	{ PAT_ "PATTERN (A{`-1}));", "a quantifier bound is an integer from 0 to 10000" },
 	{ PAT_ "PATTERN (A{`10001}));", "a quantifier bound is an integer from 0 to 10000" },
 	{ PAT_ "PATTERN (A`{3,2}));", "quantifier {3,2} matches nothing" },
-	{ PAT_ "PATTERN (A+`? B));", "reluctant quantifiers are not supported: every quantifier is greedy" },
+	{ PAT_ "PATTERN (A+`? B));",
+	  "reluctant quantifiers are not supported: every quantifier is greedy" },
 	{ PAT_ "PATTERN (A | `));", "expected a pattern variable or '(', found ')'" },
 	{ PAT_ "PATTERN (A B) `WITHIN 0 SECONDS);", "WITHIN needs a positive duration" },
-	{ PAT_ "PATTERN (A B) DEFINE `C AS a > 1);", "DEFINE of 'C', which is not a variable of the pattern" },
+	{ PAT_ "PATTERN (A B) DEFINE `C AS a > 1);",
+	  "DEFINE of 'C', which is not a variable of the pattern" },
 	{ PAT_ "PATTERN (A B) DEFINE A AS a > 1, `A AS a < 1);", "variable 'A' is defined twice" },
 	{ PAT_ "PATTERN (A B) DEFINE A AS `a);", "DEFINE needs a BOOLEAN, not BIGINT" },
-	{ PAT_ "PATTERN (A B) DEFINE A AS `B.a > 1);", "'B.a': pattern variables are named in MEASURES only (DEFINE looks at the current row)" },
-	{ PAT_ "PATTERN (A B) DEFINE A AS a > 1 `B AS TRUE);", "expected ')' closing MATCH_RECOGNIZE, found 'B'" },
+	{ PAT_ "PATTERN (A B) DEFINE A AS `B.a > 1);",
+	  "'B.a': pattern variables are named in MEASURES only (DEFINE looks at the current row)" },
+	{ PAT_ "PATTERN (A B) DEFINE A AS a > 1 `B AS TRUE);",
+	  "expected ')' closing MATCH_RECOGNIZE, found 'B'" },
 	{ PAT_ "`ALL ROWS PER MATCH PATTERN (A B));", "only ONE ROW PER MATCH is supported" },
-	{ PAT_ "`AFTER MATCH SKIP TO NEXT ROW PATTERN (A B));", "only AFTER MATCH SKIP PAST LAST ROW is supported" },
+	{ PAT_ "`AFTER MATCH SKIP TO NEXT ROW PATTERN (A B));",
+	  "only AFTER MATCH SKIP PAST LAST ROW is supported" },
 	{ PAT_ "MEASURES `A.a PATTERN (A B));", "a measure needs AS name" },
-	{ PAT_ "MEASURES `a AS x PATTERN (A B));", "column 'a' in MEASURES needs a pattern variable (V.a, FIRST(V.a))" },
+	{ PAT_ "MEASURES `a AS x PATTERN (A B));",
+	  "column 'a' in MEASURES needs a pattern variable (V.a, FIRST(V.a))" },
 	{ PAT_ "MEASURES `Z.a AS x PATTERN (A B));", "'Z' is not a variable of the pattern" },
 	{ PAT_ "MEASURES `A.q AS x PATTERN (A B));", "unknown column 'q' in stream 's'" },
 	{ PAT_ "MEASURES SUM(`A.*) AS x PATTERN (A B));", "A.* is allowed in COUNT only" },
 	{ PAT_ "MEASURES COUNT(`A.a) AS x PATTERN (A B));", "COUNT of a variable takes A.*" },
 	{ PAT_ "MEASURES AVG(`A.b) AS x PATTERN (A B));", "AVG needs a number, 'b' is STRING" },
-	{ PAT_ "MEASURES `FIRST(a) AS x PATTERN (A B));", "FIRST takes one V.column of a pattern variable" },
-	{ PAT_ "MEASURES `UPPER(A.b) AS x PATTERN (A B));", "UPPER is not a measure: use FIRST, LAST, COUNT, SUM, MIN, MAX or AVG of a pattern variable" },
-	{ PAT_ "MEASURES `A.a AS b PATTERN (A B));", "'b' is a field of every message of this rule; rename it with AS" },
-	{ PAT_ "MEASURES `A.a AS match_end PATTERN (A B));", "'match_end' is a field of every message of this rule; rename it with AS" },
-	{ "CREATE PATTERN p AS SELECT * FROM s MATCH_RECOGNIZE (PARTITION BY b ORDER BY `a PATTERN (A B));", "ORDER BY must name the timestamp column of stream 's' ('t')" },
-	{ "CREATE PATTERN p AS SELECT * FROM u MATCH_RECOGNIZE (PARTITION BY b ORDER BY `a PATTERN (A B));", "stream 'u' has no timestamp column: MATCH_RECOGNIZE orders rows by event time (WITH (timestamp = '...'))" },
-	{ "CREATE PATTERN p AS SELECT a `FROM s MATCH_RECOGNIZE (PARTITION BY b ORDER BY t PATTERN (A B));", "CREATE PATTERN selects * (the measures are the output)" },
-	{ "CREATE PATTERN p AS SELECT * FROM s `WHERE TRUE;", "expected MATCH_RECOGNIZE, found 'WHERE'" },
-	{ "CREATE PATTERN p AS SELECT * FROM s MATCH_RECOGNIZE (PARTITION BY `q ORDER BY t PATTERN (A B));", "unknown column 'q' in stream 's'" },
+	{ PAT_ "MEASURES `FIRST(a) AS x PATTERN (A B));",
+	  "FIRST takes one V.column of a pattern variable" },
+	{ PAT_ "MEASURES `UPPER(A.b) AS x PATTERN (A B));",
+	  "UPPER is not a measure: use FIRST, LAST, COUNT, SUM, MIN, MAX or AVG of a pattern variable" },
+	{ PAT_ "MEASURES `A.a AS b PATTERN (A B));",
+	  "'b' is a field of every message of this rule; rename it with AS" },
+	{ PAT_ "MEASURES `A.a AS match_end PATTERN (A B));",
+	  "'match_end' is a field of every message of this rule; rename it with AS" },
+	{ "CREATE PATTERN p AS SELECT * FROM s MATCH_RECOGNIZE (PARTITION BY b ORDER BY `a PATTERN (A B));",
+	  "ORDER BY must name the timestamp column of stream 's' ('t')" },
+	{ "CREATE PATTERN p AS SELECT * FROM u MATCH_RECOGNIZE (PARTITION BY b ORDER BY `a PATTERN (A B));",
+	  "stream 'u' has no timestamp column: MATCH_RECOGNIZE orders rows by event time (WITH (timestamp = '...'))" },
+	{ "CREATE PATTERN p AS SELECT a `FROM s MATCH_RECOGNIZE (PARTITION BY b ORDER BY t PATTERN (A B));",
+	  "CREATE PATTERN selects * (the measures are the output)" },
+	{ "CREATE PATTERN p AS SELECT * FROM s `WHERE TRUE;",
+	  "expected MATCH_RECOGNIZE, found 'WHERE'" },
+	{ "CREATE PATTERN p AS SELECT * FROM s MATCH_RECOGNIZE (PARTITION BY `q ORDER BY t PATTERN (A B));",
+	  "unknown column 'q' in stream 's'" },
 	/* SELECT * over a column named like a field of the message */
 	{ NULL, NULL },
 };
@@ -636,12 +701,10 @@ static void test_rule_errors_one_pass(void)
 	static const char *const want[] = {
 		"f.rql:2:28: error: operator + needs numbers, not BIGINT and STRING",
 		"f.rql:2:60: error: unknown column 'c' in stream 's'",
-		"f.rql:3:50: error: REGEXP pattern refused by Hyperscan: Missing close parenthesis "
-		"for group started at index 1.",
+		"f.rql:3:50: error: REGEXP pattern refused by Hyperscan: Missing close parenthesis for group started at index 1.",
 		"f.rql:3:58: error: OR needs a BOOLEAN, not BIGINT",
 		"f.rql:5:14: error: name 'x' is already used by another statement",
-		"f.rql:5:33: error: unknown stream 'nope' (streams are declared before the rules that "
-		"read them)",
+		"f.rql:5:33: error: unknown stream 'nope' (streams are declared before the rules that read them)",
 		"f.rql:6:50: error: expected ')', found ';'",
 	};
 
@@ -666,7 +729,8 @@ static void test_rule_limits(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(d.msgs[0], "expression nested more than 64 levels deep"));
 	pat_diags_free(&d);
 
-	len = (size_t)snprintf(src, cap, "%sCREATE ALERT x AS SELECT a FROM s WHERE a = 1", two_streams);
+	len = (size_t)snprintf(src, cap, "%sCREATE ALERT x AS SELECT a FROM s WHERE a = 1",
+			       two_streams);
 	for (k = 0; k < 2000; k++)
 		len += (size_t)snprintf(src + len, cap - len, " OR a = %zu", k);
 	len += (size_t)snprintf(src + len, cap - len, ";\n");
@@ -675,7 +739,8 @@ static void test_rule_limits(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(d.msgs[0], "more than 1024 operands in one list"));
 	pat_diags_free(&d);
 
-	len = (size_t)snprintf(src, cap, "%sCREATE ALERT x AS SELECT a FROM s WHERE a = 1", two_streams);
+	len = (size_t)snprintf(src, cap, "%sCREATE ALERT x AS SELECT a FROM s WHERE a = 1",
+			       two_streams);
 	for (k = 0; k < 100; k++)
 		len += (size_t)snprintf(src + len, cap - len, " + 1");
 	len += (size_t)snprintf(src + len, cap - len, " > 0;\n");
@@ -684,16 +749,19 @@ static void test_rule_limits(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(d.msgs[0], "expression nested more than 64 levels deep"));
 	pat_diags_free(&d);
 
-	len = (size_t)snprintf(src, cap, "%sCREATE ALERT x AS SELECT a FROM s WHERE b LIKE '", two_streams);
+	len = (size_t)snprintf(src, cap, "%sCREATE ALERT x AS SELECT a FROM s WHERE b LIKE '",
+			       two_streams);
 	for (k = 0; k < PAT_MAX_PATTERN + 1; k++)
 		src[len++] = 'x';
 	len += (size_t)snprintf(src + len, cap - len, "';\n");
 	CU_ASSERT_EQUAL(pat_compile_ex("f.rql", src, len, &check_only, &rs, &d), -EINVAL);
 	CU_ASSERT_EQUAL_FATAL(d.n, 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(d.msgs[0], "f.rql:3:48: error: pattern longer than 4096 bytes"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(d.msgs[0], "f.rql:3:48: error: pattern longer than 4096 bytes"));
 	pat_diags_free(&d);
 
-	len = (size_t)snprintf(src, cap, "%sCREATE ALERT x AS SELECT a FROM s WHERE b LIKE 'a", two_streams);
+	len = (size_t)snprintf(src, cap, "%sCREATE ALERT x AS SELECT a FROM s WHERE b LIKE 'a",
+			       two_streams);
 	src[len++] = '\0';
 	len += (size_t)snprintf(src + len, cap - len, "b';\n");
 	CU_ASSERT_EQUAL(pat_compile_ex("f.rql", src, len, &check_only, &rs, &d), -EINVAL);
