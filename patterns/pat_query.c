@@ -1702,8 +1702,8 @@ static int claim_field(struct pat_parser *p, const char *name, const char *const
 			return -1;
 		}
 	}
-	for (j = 0; j < k; j++) {
-		if (strcmp(items[j].name, name) == 0) {
+	for (j = 0; j < k; j++) { /* a measure without AS has no name: reported already */
+		if (items[j].name != NULL && strcmp(items[j].name, name) == 0) {
 			pat_diag_at(p, line, col, "'%s' names two outputs; rename one with AS",
 				    name);
 			return -1;

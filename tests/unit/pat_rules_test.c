@@ -623,6 +623,8 @@ static const struct rcase rule_cases[] = {
 	{ PAT_ "`AFTER MATCH SKIP TO NEXT ROW PATTERN (A B));",
 	  "only AFTER MATCH SKIP PAST LAST ROW is supported" },
 	{ PAT_ "MEASURES `A.a PATTERN (A B));", "a measure needs AS name" },
+	/* the next measure's name is compared with the unnamed one's (found by fuzzing) */
+	{ PAT_ "MEASURES `A.a, B.a AS y PATTERN (A B));", "a measure needs AS name" },
 	{ PAT_ "MEASURES `a AS x PATTERN (A B));",
 	  "column 'a' in MEASURES needs a pattern variable (V.a, FIRST(V.a))" },
 	{ PAT_ "MEASURES `Z.a AS x PATTERN (A B));", "'Z' is not a variable of the pattern" },
