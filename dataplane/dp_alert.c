@@ -6,7 +6,9 @@
  */
 #include "dp_ingest.h"
 
-#include "formats/fmt_out.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* Bytes a value may take as JSON text: a string escaped, anything else 32. */
 static size_t value_max(const struct pat_val *v)
@@ -36,42 +38,69 @@ static void put_value(struct fmt_out *o, const struct pat_val *v)
 	}
 }
 
-static void alert(struct dp_ingest *in, const struct dp_alert_rt *a, const struct fmt_row *row)
+/* The tail of every message: ,"ruleset":<up to 20 digits>} */
+#define TAIL_MAX (sizeof(",\"ruleset\":}") + 20)
+
+int dp_alert_prepare(struct dp_alert_rt *a, const struct pat_rule *r)
 {
-	const struct pat_rule *r = a->r;
+	size_t cap = 16 + FMT_OUT_STR_MAX(strlen(r->name));
 	struct fmt_out out;
-	size_t max = 96 + FMT_OUT_STR_MAX(strlen(r->name));
 	uint32_t k;
 
-	for (k = 0; k < r->n_items; k++) {
-		pat_eval(r->items[k].e, &in->env, &in->vals[k]);
-		max += FMT_OUT_STR_MAX(strlen(r->items[k].name)) + 1 + value_max(&in->vals[k]);
+	for (k = 0; k < r->n_items; k++)
+		cap += 2 + FMT_OUT_STR_MAX(strlen(r->items[k].name));
+	a->text = malloc(cap);
+	a->key_end = calloc(r->n_items + 1, sizeof(*a->key_end));
+	if (a->text == NULL || a->key_end == NULL) {
+		dp_alert_release(a);
+		return -ENOMEM;
 	}
-	out.p = dp_ingest_reserve(in, max);
-	if (out.p == NULL)
-		return;
-	out.cap = max;
-	out.len = 0;
-	out.overflow = false;
+	out = (struct fmt_out){ .p = (uint8_t *)a->text, .cap = cap };
 	fmt_out_lit(&out, "{\"rule\":");
 	fmt_out_str(&out, (const uint8_t *)r->name, strlen(r->name));
 	fmt_out_lit(&out, ",\"ts\":");
-	fmt_out_i64(&out, row->ts_ms);
+	a->head_len = (uint32_t)out.len;
 	for (k = 0; k < r->n_items; k++) {
 		fmt_out_lit(&out, ",");
 		fmt_out_str(&out, (const uint8_t *)r->items[k].name, strlen(r->items[k].name));
 		fmt_out_lit(&out, ":");
+		a->key_end[k] = (uint32_t)out.len;
+	}
+	a->fixed = out.len + 20 /* ts */ + TAIL_MAX;
+	return 0;
+}
+
+void dp_alert_release(struct dp_alert_rt *a)
+{
+	free(a->text);
+	free(a->key_end);
+	a->text = NULL;
+	a->key_end = NULL;
+}
+
+static void alert(struct dp_ingest *in, const struct dp_alert_rt *a, const struct fmt_row *row)
+{
+	const struct pat_rule *r = a->r;
+	struct fmt_out out;
+	size_t max = a->fixed;
+	uint32_t k, at;
+
+	for (k = 0; k < r->n_items; k++) {
+		pat_eval(r->items[k].e, &in->env, &in->vals[k]);
+		max += value_max(&in->vals[k]);
+	}
+	if (!dp_ingest_begin(in, max, &out))
+		return;
+	fmt_out_raw(&out, a->text, a->head_len);
+	fmt_out_i64(&out, row->ts_ms);
+	for (k = 0, at = a->head_len; k < r->n_items; at = a->key_end[k++]) {
+		fmt_out_raw(&out, a->text + at, a->key_end[k] - at);
 		put_value(&out, &in->vals[k]);
 	}
 	fmt_out_lit(&out, ",\"ruleset\":");
 	fmt_out_i64(&out, (int64_t)in->pl->ruleset);
 	fmt_out_lit(&out, "}");
-	if (out.overflow) { /* max is an upper bound: cannot happen; never send half */
-		in->c->lost[DP_LOST_TOO_LARGE]++;
-		return;
-	}
-	sink_ring_commit(in->ring, a->topic, 0, out.len);
-	in->c->produced++;
+	dp_ingest_commit(in, &out, a->topic);
 }
 
 /* Alert a on the event: its WHERE, then its message. */

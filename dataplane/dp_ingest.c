@@ -8,8 +8,6 @@
 
 #include <isa-l/crc.h>
 
-#include "formats/fmt_out.h"
-
 /* Source slots of the per-lcore rate limiter (32 bytes each: 2 MiB). */
 #define DP_RL_SLOTS (1u << 16)
 /* Scratch for unescaped strings: at least the largest record (a whole datagram). */
@@ -81,6 +79,9 @@ static int alerts_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 				a->topic = (uint16_t)rc;
 				a->pred = req;
 				pl->n_alerts++;
+				rc = dp_alert_prepare(a, r);
+				if (rc != 0)
+					return rc;
 			}
 			if (pass == 0)
 				st->n_always = pl->n_alerts - st->first_alert;
@@ -135,8 +136,11 @@ void dp_pipeline_fini(struct dp_pipeline *pl)
 		pl->streams[k].pred_first = NULL;
 		pl->streams[k].pred_alerts = NULL;
 	}
+	for (k = 0; k < pl->n_alerts; k++)
+		dp_alert_release(&pl->alerts[k]);
 	free(pl->alerts);
 	pl->alerts = NULL;
+	pl->n_alerts = 0;
 	hs_free_scratch(pl->hs_proto);
 	pl->hs_proto = NULL;
 }
@@ -216,7 +220,7 @@ static inline void cpu_relax(void)
 #endif
 }
 
-uint8_t *dp_ingest_reserve(struct dp_ingest *in, size_t max)
+bool dp_ingest_begin(struct dp_ingest *in, size_t max, struct fmt_out *out)
 {
 	struct dp_counters *c = in->c;
 	uint8_t *p;
@@ -224,20 +228,20 @@ uint8_t *dp_ingest_reserve(struct dp_ingest *in, size_t max)
 
 	if (in->ring == NULL) {
 		c->lost[DP_LOST_NO_SINK]++;
-		return NULL;
+		return false;
 	}
 	if (max > sink_ring_max_msg(in->ring)) {
 		c->lost[DP_LOST_TOO_LARGE]++;
-		return NULL;
+		return false;
 	}
 	while ((p = sink_ring_reserve(in->ring, max)) == NULL) {
 		if (in->pl->backpressure == DP_BP_DROP) {
 			c->lost[DP_LOST_SINK_RING_FULL]++;
-			return NULL;
+			return false;
 		}
 		if (*in->quit) {
 			c->lost[DP_LOST_SHUTDOWN]++;
-			return NULL;
+			return false;
 		}
 		if (!waited) {
 			c->sink_waits++;
@@ -245,7 +249,21 @@ uint8_t *dp_ingest_reserve(struct dp_ingest *in, size_t max)
 		}
 		cpu_relax();
 	}
-	return p;
+	out->p = p;
+	out->cap = max;
+	out->len = 0;
+	out->overflow = false;
+	return true;
+}
+
+void dp_ingest_commit(struct dp_ingest *in, const struct fmt_out *out, uint16_t topic)
+{
+	if (out->overflow) { /* max is an upper bound: cannot happen; never send half */
+		in->c->lost[DP_LOST_TOO_LARGE]++;
+		return;
+	}
+	sink_ring_commit(in->ring, topic, 0, out->len);
+	in->c->produced++;
 }
 
 /* The raw record and why it is malformed, to the stream's dead letter topic. */
@@ -257,12 +275,8 @@ static void dead_letter(struct dp_ingest *in, const struct dp_stream_rt *st,
 	bool text = st->sc.format != PAT_FMT_BINARY && fmt_utf8_valid(rec, len);
 	size_t max = 256 + FMT_OUT_STR_MAX(strlen(st->name)) + FMT_OUT_STR_MAX(len);
 
-	out.p = dp_ingest_reserve(in, max);
-	if (out.p == NULL)
+	if (!dp_ingest_begin(in, max, &out))
 		return;
-	out.cap = max;
-	out.len = 0;
-	out.overflow = false;
 	if (memcmp(o->src_addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
 		inet_ntop(AF_INET, o->src_addr + 12, src, sizeof(src));
 	else
@@ -287,12 +301,7 @@ static void dead_letter(struct dp_ingest *in, const struct dp_stream_rt *st,
 		fmt_out_base64(&out, rec, len);
 	}
 	fmt_out_lit(&out, "}");
-	if (out.overflow) { /* cannot happen with max above; never send half a message */
-		in->c->lost[DP_LOST_TOO_LARGE]++;
-		return;
-	}
-	sink_ring_commit(in->ring, (uint16_t)st->dl_topic, 0, out.len);
-	in->c->produced++;
+	dp_ingest_commit(in, &out, (uint16_t)st->dl_topic);
 }
 
 void dp_ingest_datagram(struct dp_ingest *in, const struct dp_origin *o, const uint8_t *payload,

@@ -17,6 +17,7 @@
 #include "dp_filter.h"
 #include "dp_stats.h"
 #include "formats/fmt.h"
+#include "formats/fmt_out.h"
 #include "patterns/pat_expr.h"
 #include "patterns/pat_hs.h"
 #include "patterns/pat_rules.h"
@@ -37,7 +38,17 @@ struct dp_alert_rt {
 	uint32_t rule;	/* index in the rule set: its results counter */
 	uint16_t topic; /* sink topic */
 	int32_t pred;	/* a predicate its WHERE needs, -1: none */
+	/* the message's constant text, escaped once at load: {"rule":"<name>","ts":
+	 * (head_len bytes), then each item's ,"<name>": ending at key_end[k] */
+	char *text;
+	uint32_t head_len;
+	uint32_t *key_end;
+	size_t fixed; /* bytes of a message but its values */
 };
+
+/* Renders the constant text of alert a (rule r). Returns 0 or -ENOMEM. */
+int dp_alert_prepare(struct dp_alert_rt *a, const struct pat_rule *r);
+void dp_alert_release(struct dp_alert_rt *a);
 
 struct dp_stream_rt {
 	struct fmt_schema sc;
@@ -119,11 +130,14 @@ struct dp_origin {
 };
 
 /*
- * Room for a message of up to max bytes in the lcore's result ring, by the
- * back-pressure policy; NULL when the message is lost (counted here). Commit with
- * sink_ring_commit() and count it as produced.
+ * A message of up to max bytes: out is set to write it in place in the lcore's
+ * result ring, room taken by the back-pressure policy. Returns false when the
+ * message is lost (counted here under its reason). dp_ingest_commit() then sends it
+ * to topic and counts it as produced, or, had it overflowed max, drops it whole as
+ * lost{too_large}.
  */
-uint8_t *dp_ingest_reserve(struct dp_ingest *in, size_t max);
+bool dp_ingest_begin(struct dp_ingest *in, size_t max, struct fmt_out *out);
+void dp_ingest_commit(struct dp_ingest *in, const struct fmt_out *out, uint16_t topic);
 
 /*
  * The ALERT rules of stream si on one event: its string columns scanned once by the
