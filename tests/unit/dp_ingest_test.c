@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* From a datagram to events and dead letters: stream by port, the pre-filter's
  * verdicts in the BPF side's order, per-stream counters, empty datagrams, dead
- * letters as JSON in the result ring, and the back-pressure policies. */
+ * letters as JSON in the result ring, and the back-pressure policies; alerts on two
+ * lcores at once, each with its own Hyperscan scratch. */
 #include <jansson.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -288,6 +289,60 @@ static void test_key_routing(void)
 	lone_fini(&l);
 }
 
+/* One lcore of the two-lcore alert test: its own ingest state on the shared pipeline. */
+struct alert_lcore {
+	struct dp_ingest in;
+	struct dp_counters c;
+};
+
+static void *alert_loop(void *arg)
+{
+	static const char *const data[] = { "casino,1\nbetting,7", "Casino,2", "cash,9",
+					    "bet,0\n,3" };
+	struct alert_lcore *a = arg;
+	struct dp_origin o = { .src_addr = src4, .dst_port = 5 };
+	int k;
+
+	for (k = 0; k < 20000; k++)
+		dp_ingest_datagram(&a->in, &o, (const uint8_t *)data[k % 4], strlen(data[k % 4]));
+	return NULL;
+}
+
+static void test_alerts_two_lcores(void)
+{
+	static struct lone l;
+	static struct alert_lcore two[2];
+	pthread_t t[2];
+	int k;
+
+	lone_init(&l, "CREATE STREAM s (m STRING, n BIGINT) WITH (format = 'csv', port = 5);\n"
+		      "CREATE ALERT a AS SELECT m FROM s WHERE m REGEXP 'cas[i]no' AND n > 0;\n"
+		      "CREATE ALERT b AS SELECT m FROM s WHERE m LIKE '%bet%';\n"
+		      "CREATE ALERT c AS SELECT m FROM s WHERE n > 5 OR m IS NULL;\n");
+	/* a and b are looked at through their predicates, c for every event */
+	CU_ASSERT_EQUAL(l.pl->streams[0].n_alerts, 3);
+	CU_ASSERT_EQUAL(l.pl->streams[0].n_always, 1);
+	for (k = 0; k < 2; k++)
+		CU_ASSERT_FATAL(dp_ingest_init(&two[k].in, l.pl, &two[k].c, NULL, &quit) == 0);
+	CU_ASSERT_PTR_NOT_EQUAL(two[0].in.hs_scratch, two[1].in.hs_scratch);
+	for (k = 0; k < 2; k++)
+		CU_ASSERT_FATAL(pthread_create(&t[k], NULL, alert_loop, &two[k]) == 0);
+	for (k = 0; k < 2; k++)
+		pthread_join(t[k], NULL);
+	for (k = 0; k < 2; k++) {
+		/* per 4 datagrams: a on casino; b on betting and bet; c on betting,
+		 * cash and the NULL m */
+		CU_ASSERT_EQUAL(two[k].c.events, 30000);
+		CU_ASSERT_EQUAL(two[k].c.results[0], 5000);
+		CU_ASSERT_EQUAL(two[k].c.results[1], 10000);
+		CU_ASSERT_EQUAL(two[k].c.results[2], 15000);
+		CU_ASSERT_EQUAL(two[k].c.rule_errors, 0);
+		CU_ASSERT_EQUAL(two[k].c.lost[DP_LOST_NO_SINK], 30000);
+		dp_ingest_fini(&two[k].in);
+	}
+	lone_fini(&l);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -296,6 +351,7 @@ int main(void)
 		{ "pre-filter order", test_prefilter_order },
 		{ "arrival time", test_arrival_time },
 		{ "events of keyed streams routed by key", test_key_routing },
+		{ "alerts on two lcores at once", test_alerts_two_lcores },
 		{ NULL, NULL },
 	};
 	int rc = unit_run("dp_ingest", tests);
