@@ -491,8 +491,7 @@ static struct pat_expr *parse_expr(struct pat_parser *p)
 
 enum ctx {
 	CX_ROW,	    /* WHERE, alert select list, DEFINE: the current event's columns */
-	CX_AGG,	    /* aggregate select list: GROUP BY columns and aggregates */
-	CX_HAVING,  /* the same */
+	CX_AGG,	    /* aggregate select list and HAVING: GROUP BY columns, aggregates */
 	CX_MEASURE, /* MATCH_RECOGNIZE measures */
 };
 
@@ -690,7 +689,7 @@ static int check_aggregate(struct checker *cx, struct pat_expr *e, const char *f
 	for (k = 0; k < sizeof(aggs) / sizeof(aggs[0]); k++)
 		if (strcasecmp(fn, aggs[k].name) == 0)
 			break;
-	if (cx->ctx != CX_AGG && cx->ctx != CX_HAVING) {
+	if (cx->ctx != CX_AGG) {
 		pat_diag_at(cx->p, e->line, e->col,
 			    "aggregate %s is allowed only in the select list and HAVING of "
 			    "CREATE AGGREGATE",
@@ -958,8 +957,7 @@ static int check_name(struct checker *cx, struct pat_expr *e)
 			    cx->s->name);
 		return -1;
 	}
-	if ((cx->ctx == CX_AGG || cx->ctx == CX_HAVING) &&
-	    !in_cols(r->group_cols, r->n_group, (uint32_t)c)) {
+	if (cx->ctx == CX_AGG && !in_cols(r->group_cols, r->n_group, (uint32_t)c)) {
 		pat_diag_at(cx->p, e->line, e->col,
 			    "column '%s' must be in GROUP BY or inside an aggregate", e->s);
 		return -1;
@@ -1785,7 +1783,7 @@ static int check_rule(struct pat_parser *p, struct rule_parse *rp, const struct 
 		if (check_top(&cx, r->items[k].e, r->kind == PAT_R_AGGREGATE ? CX_AGG : CX_ROW,
 			      NULL) != 0)
 			rc = -1;
-	if (r->having != NULL && check_top(&cx, r->having, CX_HAVING, "HAVING") != 0)
+	if (r->having != NULL && check_top(&cx, r->having, CX_AGG, "HAVING") != 0)
 		rc = -1;
 	switch (r->kind) {
 	case PAT_R_ALERT:
