@@ -1086,6 +1086,14 @@ static int check(struct checker *cx, struct pat_expr *e)
 		e->type = PAT_T_BOOLEAN;
 		return 0;
 	case PAT_OP_MATCH:
+		if (cx->ctx == CX_AGG) {
+			/* its bit exists for an event, not for a window */
+			pat_diag_at(cx->p, e->line, e->col,
+				    "%s is not allowed in HAVING or an aggregate's select list "
+				    "(filter events in WHERE)",
+				    e->fn ? "REGEXP" : "LIKE");
+			return -1;
+		}
 		if (check(cx, e->a) != 0)
 			return -1;
 		if (e->a->op != PAT_OP_COL || e->a->type != PAT_T_STRING) {
@@ -1198,8 +1206,12 @@ static int parse_duration(struct pat_parser *p, int64_t *ms)
 	return 0;
 }
 
-enum rule_opt { RO_TOPIC, RO_LATE_TOPIC, RO_EMIT_INTERVAL, RO__COUNT };
-static const char *const rule_opt_names[RO__COUNT] = { "topic", "late_topic", "emit_interval" };
+enum rule_opt { RO_TOPIC, RO_LATE_TOPIC, RO_EMIT_INTERVAL, RO_MAX_KEYS, RO_MAX_STATE, RO__COUNT };
+static const char *const rule_opt_names[RO__COUNT] = { "topic", "late_topic", "emit_interval",
+						       "max_keys", "max_state_mb" };
+/* Largest max_keys (the key index is 32-bit, at most half full) and max_state_mb. */
+#define PAT_MAX_KEYS_LIMIT  (1u << 30)
+#define PAT_MAX_STATE_LIMIT (1u << 20)
 
 /* WITH ( option = value, ... ) of a rule; the options allowed depend on its kind. */
 static int parse_rule_options(struct pat_parser *p, struct pat_rule *r)
@@ -1222,13 +1234,14 @@ static int parse_rule_options(struct pat_parser *p, struct pat_rule *r)
 		for (o = 0; o < RO__COUNT; o++)
 			if (strcasecmp(key->text, rule_opt_names[o]) == 0)
 				break;
-		if (o == RO__COUNT || (o == RO_LATE_TOPIC && r->kind == PAT_R_ALERT) ||
+		if (o == RO__COUNT || (o != RO_TOPIC && r->kind == PAT_R_ALERT) ||
 		    (o == RO_EMIT_INTERVAL && r->kind != PAT_R_AGGREGATE)) {
 			pat_diag(p, key, "unknown option '%s' of CREATE %s (%s)", key->text,
 				 pat_rule_kind_name(r->kind),
-				 r->kind == PAT_R_ALERT	    ? "topic"
-				 : r->kind == PAT_R_PATTERN ? "topic, late_topic"
-							    : "topic, late_topic, emit_interval");
+				 r->kind == PAT_R_ALERT ? "topic"
+				 : r->kind == PAT_R_PATTERN
+					 ? "topic, late_topic, max_keys, max_state_mb"
+					 : "topic, late_topic, emit_interval, max_keys, max_state_mb");
 			rc = -1;
 			continue;
 		}
@@ -1245,6 +1258,20 @@ static int parse_rule_options(struct pat_parser *p, struct pat_rule *r)
 					 "emit_interval must be a positive duration such as "
 					 "'1 SECOND'");
 				rc = -1;
+			}
+			continue;
+		}
+		if (o == RO_MAX_KEYS || o == RO_MAX_STATE) {
+			uint32_t lim = o == RO_MAX_KEYS ? PAT_MAX_KEYS_LIMIT : PAT_MAX_STATE_LIMIT;
+
+			if (val->kind != PAT_TOK_INT || val->ival < 1 || val->ival > lim) {
+				pat_diag(p, val, "%s must be an integer from 1 to %u",
+					 rule_opt_names[o], lim);
+				rc = -1;
+			} else if (o == RO_MAX_KEYS) {
+				r->max_keys = (uint32_t)val->ival;
+			} else {
+				r->max_state_mb = (uint32_t)val->ival;
 			}
 			continue;
 		}

@@ -187,6 +187,9 @@ struct pat_rule {
 	/* AGGREGATE */
 	enum pat_window_kind window;
 	int64_t size_ms, advance_ms, grace_ms, emit_interval_ms;
+	/* AGGREGATE, PATTERN: bounds of its state on each state lcore (WITH max_keys,
+	 * max_state_mb); 0: the defaults */
+	uint32_t max_keys, max_state_mb;
 	bool emit_changes;
 	uint32_t n_group;
 	uint32_t group_cols[PAT_MAX_ITEMS];

@@ -1,0 +1,884 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "win_agg.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_INLINE 24
+
+struct win_key {
+	uint64_t hash;
+	uint32_t len;
+	uint32_t first; /* its first window, by start */
+	uint32_t n_win;
+	uint32_t slot; /* unused; keeps the record 48 bytes */
+	union {
+		uint8_t in[KEY_INLINE];
+		uint8_t *p;
+	} b;
+};
+
+struct win_win {
+	int64_t start, end;
+	uint32_t key;
+	uint32_t next; /* the key's next window, by start */
+	uint32_t heap; /* position in the close heap */
+	uint32_t dprev, dnext;
+	uint32_t dirty;
+	uint64_t events;
+	struct win_acc acc[];
+};
+
+struct heap_ent {
+	int64_t close;
+	uint32_t win, pad;
+};
+
+struct index_ent {
+	uint32_t tag; /* hash bits */
+	uint32_t idx; /* key index + 1; 0: empty (so that untouched pages are empty) */
+};
+
+struct win_state {
+	const struct win_spec *sp;
+	win_emit_fn emit;
+	void *ctx;
+	struct win_pool keys, wins;
+	struct index_ent *index;
+	uint32_t mask;
+	struct heap_ent *heap;
+	uint32_t heap_n;
+	uint64_t n_win; /* windows reserved */
+	struct win_arena arena;
+	uint32_t dirty_head; /* EMIT CHANGES: changed windows */
+	int64_t next_tick;
+	uint8_t *kbuf; /* the current event's key */
+	size_t kcap;
+	struct fmt_row krow; /* emission */
+	struct pat_val slots[PAT_MAX_ITEMS * 2];
+};
+
+static inline int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+void win_spec_init(struct win_spec *sp, const struct pat_rule *r, const struct pat_stream *s)
+{
+	uint32_t k;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->kind = r->window;
+	sp->size = r->size_ms;
+	sp->advance = r->window == PAT_W_HOPPING ? r->advance_ms : r->size_ms;
+	sp->grace = r->grace_ms;
+	sp->emit_changes = r->emit_changes;
+	sp->emit_interval = r->emit_interval_ms > 0 ? r->emit_interval_ms : 1000;
+	sp->n_group = r->n_group;
+	for (k = 0; k < r->n_group; k++) {
+		sp->group_cols[k] = r->group_cols[k];
+		sp->group_type[k] = (uint8_t)s->cols[r->group_cols[k]].type;
+		sp->string_keys += sp->group_type[k] == PAT_T_STRING;
+	}
+	sp->n_aggs = r->n_aggs;
+	for (k = 0; k < r->n_aggs; k++) {
+		const struct pat_expr *e = r->aggs[k];
+
+		sp->aggs[k].fn = e->fn;
+		sp->aggs[k].col = e->arg;
+		sp->aggs[k].in_type =
+			e->fn == PAT_AGG_COUNT_STAR ? PAT_T_NULL : (uint8_t)s->cols[e->arg].type;
+		sp->aggs[k].out_type = e->type;
+		sp->aggs[k].p = e->p;
+	}
+	sp->max_keys = r->max_keys > 0 ? r->max_keys : WIN_DEFAULT_MAX_KEYS;
+	sp->max_bytes = (size_t)(r->max_state_mb > 0 ? r->max_state_mb : WIN_DEFAULT_MAX_STATE_MB)
+			<< 20;
+}
+
+/* ---- the key of an event ---- */
+
+/* Encodes the GROUP BY values of row into st->kbuf: per column a presence byte, then
+ * 8 bytes (numbers; -0.0 as 0.0) or a 4-byte length and the bytes. */
+static uint32_t encode_key(struct win_state *st, const struct fmt_row *row)
+{
+	const struct win_spec *sp = st->sp;
+	uint8_t *o = st->kbuf;
+	uint32_t k;
+
+	for (k = 0; k < sp->n_group; k++) {
+		uint32_t c = sp->group_cols[k];
+		const struct fmt_value *v = &row->v[c];
+
+		if (!(row->present >> c & 1)) {
+			*o++ = 0;
+			continue;
+		}
+		*o++ = 1;
+		switch (sp->group_type[k]) {
+		case PAT_T_STRING:
+			memcpy(o, &v->s.len, 4);
+			memcpy(o + 4, v->s.p, v->s.len);
+			o += 4 + v->s.len;
+			break;
+		case PAT_T_DOUBLE: {
+			double d = v->d == 0 ? 0.0 : v->d;
+
+			memcpy(o, &d, 8);
+			o += 8;
+			break;
+		}
+		case PAT_T_BOOLEAN: {
+			int64_t b = v->b;
+
+			memcpy(o, &b, 8);
+			o += 8;
+			break;
+		}
+		default:
+			memcpy(o, &v->i, 8);
+			o += 8;
+			break;
+		}
+	}
+	return (uint32_t)(o - st->kbuf);
+}
+
+/* The key's values as a row, for the select list and HAVING. */
+static void decode_key(struct win_state *st, const uint8_t *b)
+{
+	const struct win_spec *sp = st->sp;
+	struct fmt_row *row = &st->krow;
+	uint32_t k;
+
+	row->present = 0;
+	for (k = 0; k < sp->n_group; k++) {
+		uint32_t c = sp->group_cols[k];
+
+		if (*b++ == 0)
+			continue;
+		row->present |= UINT64_C(1) << c;
+		if (sp->group_type[k] == PAT_T_STRING) {
+			memcpy(&row->v[c].s.len, b, 4);
+			row->v[c].s.p = b + 4;
+			b += 4 + row->v[c].s.len;
+		} else if (sp->group_type[k] == PAT_T_BOOLEAN) {
+			int64_t v;
+
+			memcpy(&v, b, 8);
+			row->v[c].b = v != 0;
+			b += 8;
+		} else {
+			memcpy(&row->v[c].i, b, 8);
+			b += 8;
+		}
+	}
+}
+
+static inline const uint8_t *key_bytes(const struct win_key *k)
+{
+	return k->len <= KEY_INLINE ? k->b.in : k->b.p;
+}
+
+static inline struct win_key *key_at(const struct win_state *st, uint32_t i)
+{
+	return win_pool_at(&st->keys, i);
+}
+
+static inline struct win_win *win_at(const struct win_state *st, uint32_t i)
+{
+	return win_pool_at(&st->wins, i);
+}
+
+/* The key of bytes kb (hash h), or WIN_NONE; *slot: where it is or would go. */
+static uint32_t key_find(const struct win_state *st, const uint8_t *kb, uint32_t len, uint64_t h,
+			 uint32_t *slot)
+{
+	uint32_t s = (uint32_t)h & st->mask, tag = (uint32_t)(h >> 32);
+
+	for (;; s = (s + 1) & st->mask) {
+		const struct index_ent *e = &st->index[s];
+		const struct win_key *k;
+
+		if (e->idx == 0)
+			break;
+		if (e->tag != tag)
+			continue;
+		k = key_at(st, e->idx - 1);
+		if (k->hash == h && k->len == len && memcmp(key_bytes(k), kb, len) == 0) {
+			*slot = s;
+			return e->idx - 1;
+		}
+	}
+	*slot = s;
+	return WIN_NONE;
+}
+
+static uint32_t key_add(struct win_state *st, const uint8_t *kb, uint32_t len, uint64_t h,
+			uint32_t slot)
+{
+	uint32_t i = win_pool_get(&st->keys);
+	struct win_key *k;
+
+	if (i == WIN_NONE)
+		return WIN_NONE;
+	k = key_at(st, i);
+	if (len > KEY_INLINE) {
+		k->b.p = win_alloc(&st->arena, len);
+		if (k->b.p == NULL) {
+			win_pool_put(&st->keys, i);
+			return WIN_NONE;
+		}
+		memcpy(k->b.p, kb, len);
+	} else {
+		memcpy(k->b.in, kb, len);
+	}
+	k->hash = h;
+	k->len = len;
+	k->first = WIN_NONE;
+	st->index[slot].tag = (uint32_t)(h >> 32);
+	st->index[slot].idx = i + 1;
+	return i;
+}
+
+/* Removes key i (no window left): backward-shift deletion keeps every probe chain
+ * unbroken without tombstones. */
+static void key_del(struct win_state *st, uint32_t i)
+{
+	struct win_key *k = key_at(st, i);
+	uint32_t s, j, home;
+
+	key_find(st, key_bytes(k), k->len, k->hash, &s);
+	for (j = s;;) {
+		j = (j + 1) & st->mask;
+		if (st->index[j].idx == 0)
+			break;
+		home = (uint32_t)key_at(st, st->index[j].idx - 1)->hash & st->mask;
+		/* j's entry may move to s when its home is not in (s, j] cyclically */
+		if (((j - home) & st->mask) >= ((j - s) & st->mask)) {
+			st->index[s] = st->index[j];
+			s = j;
+		}
+	}
+	st->index[s].idx = 0;
+	if (k->len > KEY_INLINE)
+		win_free(&st->arena, k->b.p, k->len);
+	win_pool_put(&st->keys, i);
+}
+
+/* ---- the close heap ---- */
+
+static inline bool heap_less(const struct heap_ent *a, const struct heap_ent *b)
+{
+	return a->close < b->close || (a->close == b->close && a->win < b->win);
+}
+
+static inline void heap_set(struct win_state *st, uint32_t pos, struct heap_ent e)
+{
+	st->heap[pos] = e;
+	win_at(st, e.win)->heap = pos;
+}
+
+static void heap_up(struct win_state *st, uint32_t pos)
+{
+	struct heap_ent e = st->heap[pos];
+
+	while (pos > 0) {
+		uint32_t parent = (pos - 1) / 2;
+
+		if (!heap_less(&e, &st->heap[parent]))
+			break;
+		heap_set(st, pos, st->heap[parent]);
+		pos = parent;
+	}
+	heap_set(st, pos, e);
+}
+
+static void heap_down(struct win_state *st, uint32_t pos)
+{
+	struct heap_ent e = st->heap[pos];
+
+	for (;;) {
+		uint32_t c = 2 * pos + 1;
+
+		if (c >= st->heap_n)
+			break;
+		if (c + 1 < st->heap_n && heap_less(&st->heap[c + 1], &st->heap[c]))
+			c++;
+		if (!heap_less(&st->heap[c], &e))
+			break;
+		heap_set(st, pos, st->heap[c]);
+		pos = c;
+	}
+	heap_set(st, pos, e);
+}
+
+static void heap_push(struct win_state *st, uint32_t w, int64_t close)
+{
+	st->heap[st->heap_n] = (struct heap_ent){ .close = close, .win = w };
+	heap_up(st, st->heap_n++);
+}
+
+static void heap_remove(struct win_state *st, uint32_t pos)
+{
+	st->heap_n--;
+	if (pos == st->heap_n)
+		return;
+	heap_set(st, pos, st->heap[st->heap_n]);
+	if (pos > 0 && heap_less(&st->heap[pos], &st->heap[(pos - 1) / 2]))
+		heap_up(st, pos);
+	else
+		heap_down(st, pos);
+}
+
+/* ---- EMIT CHANGES list ---- */
+
+static void dirty_add(struct win_state *st, uint32_t w)
+{
+	struct win_win *x = win_at(st, w);
+
+	if (x->dirty)
+		return;
+	x->dirty = 1;
+	x->dprev = WIN_NONE;
+	x->dnext = st->dirty_head;
+	if (st->dirty_head != WIN_NONE)
+		win_at(st, st->dirty_head)->dprev = w;
+	st->dirty_head = w;
+}
+
+static void dirty_del(struct win_state *st, uint32_t w)
+{
+	struct win_win *x = win_at(st, w);
+
+	if (!x->dirty)
+		return;
+	if (x->dprev != WIN_NONE)
+		win_at(st, x->dprev)->dnext = x->dnext;
+	else
+		st->dirty_head = x->dnext;
+	if (x->dnext != WIN_NONE)
+		win_at(st, x->dnext)->dprev = x->dprev;
+	x->dirty = 0;
+}
+
+/* ---- aggregates ---- */
+
+static inline uint64_t value_hash(uint8_t type, const struct fmt_value *v)
+{
+	switch (type) {
+	case PAT_T_STRING:
+		return win_hash64(v->s.p, v->s.len, PAT_T_STRING);
+	case PAT_T_DOUBLE: {
+		double d = v->d == 0 ? 0.0 : v->d;
+		uint64_t u;
+
+		memcpy(&u, &d, 8);
+		return win_mix64(u ^ UINT64_C(0x5851f42d4c957f2d));
+	}
+	case PAT_T_BOOLEAN:
+		return win_mix64((uint64_t)v->b + UINT64_C(0x14057b7ef767814f));
+	default:
+		return win_mix64((uint64_t)v->i);
+	}
+}
+
+static inline double as_double(uint8_t type, const struct fmt_value *v)
+{
+	return type == PAT_T_DOUBLE ? v->d : (double)v->i;
+}
+
+/* Adds the event's values to window x. Returns 0, or -ENOMEM when a sketch could not
+ * grow (that value is missing from it). */
+static int update(struct win_state *st, struct win_win *x, const struct fmt_row *row)
+{
+	const struct win_spec *sp = st->sp;
+	uint32_t k;
+	int rc = 0;
+
+	x->events++;
+	for (k = 0; k < sp->n_aggs; k++) {
+		const struct win_agg_spec *a = &sp->aggs[k];
+		struct win_acc *acc = &x->acc[k];
+		const struct fmt_value *v = &row->v[a->col];
+
+		if (a->fn == PAT_AGG_COUNT_STAR) {
+			acc->a.n++;
+			continue;
+		}
+		if (!(row->present >> a->col & 1))
+			continue;
+		switch (a->fn) {
+		case PAT_AGG_COUNT:
+			acc->a.n++;
+			break;
+		case PAT_AGG_SUM:
+			if (a->in_type == PAT_T_DOUBLE) {
+				acc->a.d += v->d;
+			} else if (!acc->b.u.cap &&
+				   __builtin_add_overflow(acc->a.i, v->i, &acc->a.i)) {
+				acc->b.u.cap = 1; /* overflowed: NULL from now on */
+			}
+			acc->b.u.n = 1;
+			break;
+		case PAT_AGG_MIN:
+		case PAT_AGG_MAX: {
+			bool less = a->in_type == PAT_T_DOUBLE ? v->d < acc->a.d : v->i < acc->a.i;
+
+			if (!acc->b.u.n || less == (a->fn == PAT_AGG_MIN)) {
+				if (a->in_type == PAT_T_DOUBLE && isnan(v->d) && acc->b.u.n)
+					break;
+				acc->a.i = v->i;
+				acc->b.u.n = 1;
+			}
+			break;
+		}
+		case PAT_AGG_AVG:
+			acc->a.d += as_double(a->in_type, v);
+			acc->b.n++;
+			break;
+		case PAT_AGG_COUNT_DISTINCT:
+			if (win_distinct_add(acc, value_hash(a->in_type, v), &st->arena) != 0)
+				rc = -ENOMEM;
+			break;
+		case PAT_AGG_PERCENTILE:
+			if (win_dd_add(acc, as_double(a->in_type, v), &st->arena) != 0)
+				rc = -ENOMEM;
+			break;
+		default:
+			break;
+		}
+	}
+	return rc;
+}
+
+/* dst += src, for a session merge. */
+static int merge(struct win_state *st, struct win_win *dst, const struct win_win *src)
+{
+	const struct win_spec *sp = st->sp;
+	uint32_t k;
+	int rc = 0;
+
+	dst->events += src->events;
+	for (k = 0; k < sp->n_aggs; k++) {
+		const struct win_agg_spec *a = &sp->aggs[k];
+		struct win_acc *d = &dst->acc[k];
+		const struct win_acc *s = &src->acc[k];
+
+		switch (a->fn) {
+		case PAT_AGG_COUNT_STAR:
+		case PAT_AGG_COUNT:
+			d->a.n += s->a.n;
+			break;
+		case PAT_AGG_SUM:
+			if (!s->b.u.n)
+				break;
+			if (a->in_type == PAT_T_DOUBLE)
+				d->a.d += s->a.d;
+			else if (s->b.u.cap || __builtin_add_overflow(d->a.i, s->a.i, &d->a.i))
+				d->b.u.cap = 1;
+			d->b.u.n = 1;
+			break;
+		case PAT_AGG_MIN:
+		case PAT_AGG_MAX: {
+			bool less;
+
+			if (!s->b.u.n)
+				break;
+			less = a->in_type == PAT_T_DOUBLE ? s->a.d < d->a.d : s->a.i < d->a.i;
+			if (!d->b.u.n || less == (a->fn == PAT_AGG_MIN)) {
+				d->a = s->a;
+				d->b.u.n = 1;
+			}
+			break;
+		}
+		case PAT_AGG_AVG:
+			d->a.d += s->a.d;
+			d->b.n += s->b.n;
+			break;
+		case PAT_AGG_COUNT_DISTINCT:
+			if (win_distinct_merge(d, s, &st->arena) != 0)
+				rc = -ENOMEM;
+			break;
+		case PAT_AGG_PERCENTILE:
+			if (win_dd_merge(d, s, &st->arena) != 0)
+				rc = -ENOMEM;
+			break;
+		default:
+			break;
+		}
+	}
+	return rc;
+}
+
+/* The slot values of window x. */
+static void results(struct win_state *st, const struct win_win *x)
+{
+	const struct win_spec *sp = st->sp;
+	uint32_t k;
+
+	for (k = 0; k < sp->n_aggs; k++) {
+		const struct win_agg_spec *a = &sp->aggs[k];
+		const struct win_acc *acc = &x->acc[k];
+		struct pat_val *v = &st->slots[k];
+
+		v->type = a->out_type;
+		v->null = false;
+		switch (a->fn) {
+		case PAT_AGG_COUNT_STAR:
+		case PAT_AGG_COUNT:
+			v->i = (int64_t)acc->a.n;
+			break;
+		case PAT_AGG_SUM:
+			v->null = !acc->b.u.n || acc->b.u.cap;
+			if (a->in_type == PAT_T_DOUBLE)
+				v->d = acc->a.d;
+			else
+				v->i = acc->a.i;
+			break;
+		case PAT_AGG_MIN:
+		case PAT_AGG_MAX:
+			v->null = !acc->b.u.n;
+			v->i = acc->a.i; /* the same bits for a DOUBLE */
+			break;
+		case PAT_AGG_AVG:
+			v->null = acc->b.n == 0;
+			v->d = acc->b.n ? acc->a.d / (double)acc->b.n : 0;
+			break;
+		case PAT_AGG_COUNT_DISTINCT:
+			v->i = (int64_t)win_distinct_count(acc);
+			break;
+		case PAT_AGG_PERCENTILE:
+			v->null = win_dd_quantile(acc, a->p, &v->d) != 0;
+			break;
+		default:
+			v->null = true;
+			break;
+		}
+		if (v->type == PAT_T_DOUBLE && !v->null && !isfinite(v->d))
+			v->null = true; /* as every DOUBLE expression: non-finite is NULL */
+	}
+}
+
+static void emit(struct win_state *st, uint32_t w, bool final)
+{
+	const struct win_win *x = win_at(st, w);
+	const struct win_key *k = key_at(st, x->key);
+	struct win_result res;
+
+	decode_key(st, key_bytes(k));
+	results(st, x);
+	res.key = &st->krow;
+	res.key_bytes = key_bytes(k);
+	res.key_len = k->len;
+	res.start = x->start;
+	res.end = x->end;
+	res.slots = st->slots;
+	res.events = x->events;
+	res.final = final;
+	st->emit(st->ctx, &res);
+}
+
+/* Frees window w of its key (unlinked by the caller's walk or here). */
+static void win_release(struct win_state *st, uint32_t w)
+{
+	struct win_win *x = win_at(st, w);
+	struct win_key *k = key_at(st, x->key);
+	uint32_t i, *link;
+
+	for (i = 0; i < st->sp->n_aggs; i++) {
+		if (st->sp->aggs[i].fn == PAT_AGG_COUNT_DISTINCT)
+			win_distinct_free(&x->acc[i], &st->arena);
+		else if (st->sp->aggs[i].fn == PAT_AGG_PERCENTILE)
+			win_dd_free(&x->acc[i], &st->arena);
+	}
+	dirty_del(st, w);
+	for (link = &k->first; *link != w; link = &win_at(st, *link)->next)
+		;
+	*link = x->next;
+	if (--k->n_win == 0)
+		key_del(st, x->key);
+	win_pool_put(&st->wins, w);
+}
+
+/* A new window [start, end) of key ki, after window prev (WIN_NONE: first). */
+static uint32_t win_new(struct win_state *st, uint32_t ki, uint32_t prev, int64_t start,
+			int64_t end)
+{
+	uint32_t w = win_pool_get(&st->wins);
+	struct win_key *k = key_at(st, ki);
+	struct win_win *x;
+
+	if (w == WIN_NONE)
+		return WIN_NONE;
+	x = win_at(st, w);
+	x->start = start;
+	x->end = end;
+	x->key = ki;
+	if (prev == WIN_NONE) {
+		x->next = k->first;
+		k->first = w;
+	} else {
+		x->next = win_at(st, prev)->next;
+		win_at(st, prev)->next = w;
+	}
+	k->n_win++;
+	heap_push(st, w, end + st->sp->grace);
+	return w;
+}
+
+/* ---- events ---- */
+
+static enum win_verdict add_fixed(struct win_state *st, const struct fmt_row *row, int64_t W,
+				  const uint8_t *kb, uint32_t len, uint64_t h)
+{
+	const struct win_spec *sp = st->sp;
+	int64_t ts = row->ts_ms, last = floor_div(ts, sp->advance) * sp->advance, s;
+	uint32_t ki, slot, need = 0, w, prev;
+	enum win_verdict v = WIN_ADDED;
+
+	if (last + sp->size + sp->grace <= W)
+		return WIN_LATE;
+	ki = key_find(st, kb, len, h, &slot);
+	/* windows to open: refused whole when they do not fit */
+	for (s = last; s > ts - sp->size; s -= sp->advance)
+		if (s + sp->size + sp->grace > W)
+			need++;
+	if (ki == WIN_NONE) {
+		if (st->wins.inuse + need > st->wins.cap)
+			return WIN_FULL;
+		ki = key_add(st, kb, len, h, slot);
+		if (ki == WIN_NONE)
+			return WIN_FULL;
+	} else {
+		uint32_t have = 0;
+
+		for (w = key_at(st, ki)->first; w != WIN_NONE; w = win_at(st, w)->next)
+			have += win_at(st, w)->start > ts - sp->size &&
+				win_at(st, w)->start <= last;
+		if (need > have && st->wins.inuse + (need - have) > st->wins.cap)
+			return WIN_FULL;
+	}
+	/* the key's windows are sorted by start: walk them once, oldest first */
+	prev = WIN_NONE;
+	w = key_at(st, ki)->first;
+	for (s = floor_div(ts - sp->size, sp->advance) * sp->advance + sp->advance; s <= last;
+	     s += sp->advance) {
+		if (s + sp->size + sp->grace <= W)
+			continue; /* closed: the event is late for that one only */
+		while (w != WIN_NONE && win_at(st, w)->start < s) {
+			prev = w;
+			w = win_at(st, w)->next;
+		}
+		if (w == WIN_NONE || win_at(st, w)->start != s) {
+			w = win_new(st, ki, prev, s, s + sp->size);
+			if (w == WIN_NONE)
+				return WIN_FULL; /* cannot happen: counted above */
+		}
+		if (update(st, win_at(st, w), row) != 0)
+			v = WIN_FULL;
+		if (sp->emit_changes)
+			dirty_add(st, w);
+	}
+	return v;
+}
+
+static enum win_verdict add_session(struct win_state *st, const struct fmt_row *row, int64_t W,
+				    const uint8_t *kb, uint32_t len, uint64_t h)
+{
+	const struct win_spec *sp = st->sp;
+	int64_t ts = row->ts_ms, gap = sp->size;
+	uint32_t ki, slot, w, prev = WIN_NONE, hit = WIN_NONE;
+	enum win_verdict v = WIN_ADDED;
+	struct win_win *x;
+
+	ki = key_find(st, kb, len, h, &slot);
+	if (ki != WIN_NONE) {
+		/* open sessions that [ts, ts + gap) overlaps, merged into the first */
+		for (w = key_at(st, ki)->first; w != WIN_NONE;) {
+			struct win_win *y = win_at(st, w);
+			uint32_t next = y->next;
+
+			if (y->start > ts + gap)
+				break;
+			if (ts <= y->end) { /* touching counts, as in Flink and Kafka Streams */
+				if (hit == WIN_NONE) {
+					hit = w;
+				} else {
+					x = win_at(st, hit);
+					if (merge(st, x, y) != 0)
+						v = WIN_FULL;
+					if (y->end > x->end)
+						x->end = y->end;
+					heap_remove(st, y->heap);
+					win_release(st, w);
+					w = next;
+					continue; /* hit stays; w is gone */
+				}
+			}
+			if (hit == WIN_NONE)
+				prev = w;
+			w = next;
+		}
+	}
+	if (hit == WIN_NONE) {
+		if (ts + gap + sp->grace <= W)
+			return WIN_LATE;
+		if (st->wins.inuse == st->wins.cap)
+			return WIN_FULL;
+		if (ki == WIN_NONE) {
+			ki = key_add(st, kb, len, h, slot);
+			if (ki == WIN_NONE)
+				return WIN_FULL;
+		}
+		hit = win_new(st, ki, prev, ts, ts + gap);
+		if (hit == WIN_NONE)
+			return WIN_FULL;
+	}
+	x = win_at(st, hit);
+	if (ts < x->start)
+		x->start = ts;
+	if (ts + gap > x->end)
+		x->end = ts + gap; /* its heap entry is looked at again when it comes up */
+	if (update(st, x, row) != 0)
+		v = WIN_FULL;
+	if (sp->emit_changes)
+		dirty_add(st, hit);
+	return v;
+}
+
+enum win_verdict win_add(struct win_state *st, const struct fmt_row *row, int64_t W, int64_t now)
+{
+	uint32_t len;
+	uint64_t h;
+	enum win_verdict v;
+
+	if (row->ts_ms > WIN_MAX_TIME || row->ts_ms < -WIN_MAX_TIME)
+		return WIN_OUT_OF_RANGE;
+	len = encode_key(st, row);
+	if (len > WIN_ARENA_MAX)
+		return WIN_FULL;
+	h = win_hash64(st->kbuf, len, 0);
+	if (st->sp->kind == PAT_W_SESSION)
+		v = add_session(st, row, W, st->kbuf, len, h);
+	else
+		v = add_fixed(st, row, W, st->kbuf, len, h);
+	if (st->sp->emit_changes)
+		win_tick(st, now);
+	return v;
+}
+
+void win_advance(struct win_state *st, int64_t W)
+{
+	while (st->heap_n > 0 && st->heap[0].close <= W) {
+		uint32_t w = st->heap[0].win;
+		struct win_win *x = win_at(st, w);
+		int64_t close = x->end + st->sp->grace;
+
+		if (close > W) { /* a session that grew since: its real time */
+			st->heap[0].close = close;
+			heap_down(st, 0);
+			continue;
+		}
+		heap_remove(st, 0);
+		emit(st, w, true);
+		win_release(st, w);
+	}
+}
+
+int64_t win_next_close(const struct win_state *st)
+{
+	return st->heap_n > 0 ? st->heap[0].close : INT64_MAX;
+}
+
+void win_tick(struct win_state *st, int64_t now)
+{
+	uint32_t w;
+
+	if (!st->sp->emit_changes || now < st->next_tick || st->dirty_head == WIN_NONE)
+		return;
+	while ((w = st->dirty_head) != WIN_NONE) {
+		dirty_del(st, w);
+		emit(st, w, false);
+	}
+	st->next_tick = now + st->sp->emit_interval;
+}
+
+void win_usage(const struct win_state *st, struct win_usage *u)
+{
+	u->keys = st->keys.inuse;
+	u->windows = st->wins.inuse;
+	u->bytes = (uint64_t)st->keys.inuse * st->keys.stride +
+		   (uint64_t)st->wins.inuse * (st->wins.stride + sizeof(struct heap_ent)) +
+		   (uint64_t)st->keys.inuse * 2 * sizeof(struct index_ent) + st->arena.used;
+}
+
+/* ---- set-up ---- */
+
+/* Windows a key can have open at once: those that hold one instant, those still in
+ * their grace period, and some ahead (out-of-order events). */
+static uint64_t windows_per_key(const struct win_spec *sp)
+{
+	if (sp->kind == PAT_W_SESSION)
+		return 4;
+	return (uint64_t)(sp->size / sp->advance) + (uint64_t)(sp->grace / sp->advance) + 2;
+}
+
+struct win_state *win_state_new(const struct win_spec *sp, win_emit_fn fn, void *ctx)
+{
+	struct win_state *st = calloc(1, sizeof(*st));
+	uint64_t n_win, slots = 2;
+	size_t stride = sizeof(struct win_win) + sp->n_aggs * sizeof(struct win_acc);
+	int rc = -ENOMEM;
+
+	if (st == NULL)
+		goto fail;
+	st->sp = sp;
+	st->emit = fn;
+	st->ctx = ctx;
+	st->dirty_head = WIN_NONE;
+	st->next_tick = INT64_MIN;
+	while (slots < 2 * (uint64_t)sp->max_keys)
+		slots *= 2;
+	n_win = (uint64_t)sp->max_keys * windows_per_key(sp);
+	if (n_win > (UINT64_C(1) << 31))
+		n_win = UINT64_C(1) << 31;
+	if (slots > (UINT64_C(1) << 31)) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	st->mask = (uint32_t)slots - 1;
+	st->kcap = sp->n_group * 9 + sp->string_keys * (4 + (size_t)PAT_MAX_STRING);
+	st->n_win = n_win;
+	st->kbuf = win_reserve(st->kcap + 8);
+	st->index = win_reserve(slots * sizeof(*st->index));
+	st->heap = win_reserve(n_win * sizeof(*st->heap));
+	if (st->kbuf == NULL || st->index == NULL || st->heap == NULL)
+		goto fail;
+	if ((rc = win_pool_init(&st->keys, sizeof(struct win_key), sp->max_keys)) != 0 ||
+	    (rc = win_pool_init(&st->wins, stride, (uint32_t)n_win)) != 0 ||
+	    (rc = win_arena_init(&st->arena, sp->max_bytes)) != 0)
+		goto fail;
+	return st;
+fail:
+	win_state_free(st);
+	errno = -rc;
+	return NULL;
+}
+
+void win_state_free(struct win_state *st)
+{
+	if (st == NULL)
+		return;
+	win_unreserve(st->kbuf, st->kcap + 8);
+	win_unreserve(st->index, ((size_t)st->mask + 1) * sizeof(*st->index));
+	win_unreserve(st->heap, st->n_win * sizeof(*st->heap));
+	win_pool_fini(&st->keys);
+	win_pool_fini(&st->wins);
+	win_arena_fini(&st->arena);
+	free(st);
+}
