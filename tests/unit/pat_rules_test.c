@@ -587,7 +587,7 @@ static const struct rcase rule_cases[] = {
 	  "column 'a' must be in GROUP BY or inside an aggregate" },
 	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b HAVING `COUNT(*);",
 	  "HAVING needs a BOOLEAN, not BIGINT" },
-	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b HAVING b `LIKE 'x%';",
+	{ AGG_ "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b HAVING b LIKE `'x%';",
 	  "LIKE is not allowed in HAVING or an aggregate's select list (filter events in WHERE)" },
 	{ "CREATE AGGREGATE g AS SELECT `* FROM s WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY b;",
 	  "an aggregate lists its GROUP BY columns and aggregates, not *" },
