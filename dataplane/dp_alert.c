@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * CREATE ALERT on the data path: one message per event that satisfies the rule's
- * WHERE, {"rule", "ts", the select list, "ruleset"} (spec/RULES.md, "Output
- * messages"), written straight into the lcore's result ring.
+ * The rules on the RX lcore: CREATE ALERT, one message per event that satisfies the
+ * rule's WHERE, {"rule", "ts", the select list, "ruleset"} (spec/RULES.md, "Output
+ * messages"), written straight into the lcore's result ring; and the WHERE of each
+ * aggregate, whose events then go to the state lcore of their key. Message templates,
+ * shared with the window results.
  */
 #include "dp_ingest.h"
 
@@ -11,12 +13,12 @@
 #include <string.h>
 
 /* Bytes a value may take as JSON text: a string escaped, anything else 32. */
-static size_t value_max(const struct pat_val *v)
+size_t dp_value_max(const struct pat_val *v)
 {
 	return !v->null && v->type == PAT_T_STRING ? FMT_OUT_STR_MAX(v->s.len) : 32;
 }
 
-static void put_value(struct fmt_out *o, const struct pat_val *v)
+void dp_put_value(struct fmt_out *o, const struct pat_val *v)
 {
 	if (v->null) {
 		fmt_out_lit(o, "null");
@@ -41,65 +43,96 @@ static void put_value(struct fmt_out *o, const struct pat_val *v)
 /* The tail of every message: ,"ruleset":<up to 20 digits>} */
 #define TAIL_MAX (sizeof(",\"ruleset\":}") + 20)
 
-int dp_alert_prepare(struct dp_alert_rt *a, const struct pat_rule *r)
+int dp_tpl_prepare(struct dp_tpl *t, const struct pat_rule *r, const char *const *fields,
+		   uint32_t n_fields, const struct pat_item *items, uint32_t n_items)
 {
 	size_t cap = 16 + FMT_OUT_STR_MAX(strlen(r->name));
 	struct fmt_out out;
 	uint32_t k;
 
-	for (k = 0; k < r->n_items; k++)
-		cap += 2 + FMT_OUT_STR_MAX(strlen(r->items[k].name));
-	a->text = malloc(cap);
-	a->key_end = calloc(r->n_items + 1, sizeof(*a->key_end));
-	if (a->text == NULL || a->key_end == NULL) {
-		dp_alert_release(a);
+	memset(t, 0, sizeof(*t));
+	if (n_fields > sizeof(t->field_end) / sizeof(t->field_end[0]))
+		return -EINVAL;
+	for (k = 0; k < n_fields; k++)
+		cap += 4 + strlen(fields[k]);
+	for (k = 0; k < n_items; k++)
+		cap += 2 + FMT_OUT_STR_MAX(strlen(items[k].name));
+	t->text = malloc(cap);
+	t->key_end = calloc(n_items + 1, sizeof(*t->key_end));
+	if (t->text == NULL || t->key_end == NULL) {
+		dp_tpl_release(t);
 		return -ENOMEM;
 	}
-	out = (struct fmt_out){ .p = (uint8_t *)a->text, .cap = cap };
+	t->n_fields = n_fields;
+	t->n_items = n_items;
+	out = (struct fmt_out){ .p = (uint8_t *)t->text, .cap = cap };
 	fmt_out_lit(&out, "{\"rule\":");
 	fmt_out_str(&out, (const uint8_t *)r->name, strlen(r->name));
-	fmt_out_lit(&out, ",\"ts\":");
-	a->head_len = (uint32_t)out.len;
-	for (k = 0; k < r->n_items; k++) {
-		fmt_out_lit(&out, ",");
-		fmt_out_str(&out, (const uint8_t *)r->items[k].name, strlen(r->items[k].name));
-		fmt_out_lit(&out, ":");
-		a->key_end[k] = (uint32_t)out.len;
+	t->head = (uint32_t)out.len;
+	for (k = 0; k < n_fields; k++) {
+		fmt_out_lit(&out, ",\"");
+		fmt_out_lit(&out, fields[k]);
+		fmt_out_lit(&out, "\":");
+		t->field_end[k] = (uint32_t)out.len;
 	}
-	a->fixed = out.len + 20 /* ts */ + TAIL_MAX;
+	for (k = 0; k < n_items; k++) {
+		fmt_out_lit(&out, ",");
+		fmt_out_str(&out, (const uint8_t *)items[k].name, strlen(items[k].name));
+		fmt_out_lit(&out, ":");
+		t->key_end[k] = (uint32_t)out.len;
+	}
+	t->fixed = out.len + 20 * n_fields + TAIL_MAX;
 	return 0;
 }
 
-void dp_alert_release(struct dp_alert_rt *a)
+void dp_tpl_release(struct dp_tpl *t)
 {
-	free(a->text);
-	free(a->key_end);
-	a->text = NULL;
-	a->key_end = NULL;
+	free(t->text);
+	free(t->key_end);
+	t->text = NULL;
+	t->key_end = NULL;
+}
+
+size_t dp_tpl_max(const struct dp_tpl *t, const struct pat_val *vals)
+{
+	size_t max = t->fixed;
+	uint32_t k;
+
+	for (k = 0; k < t->n_items; k++)
+		max += dp_value_max(&vals[k]);
+	return max;
+}
+
+void dp_tpl_write(struct fmt_out *o, const struct dp_tpl *t, const int64_t *fields,
+		  const struct pat_val *vals, uint64_t ruleset)
+{
+	uint32_t k, at = t->head;
+
+	fmt_out_raw(o, t->text, at);
+	for (k = 0; k < t->n_fields; at = t->field_end[k++]) {
+		fmt_out_raw(o, t->text + at, t->field_end[k] - at);
+		fmt_out_i64(o, fields[k]);
+	}
+	for (k = 0; k < t->n_items; at = t->key_end[k++]) {
+		fmt_out_raw(o, t->text + at, t->key_end[k] - at);
+		dp_put_value(o, &vals[k]);
+	}
+	fmt_out_lit(o, ",\"ruleset\":");
+	fmt_out_i64(o, (int64_t)ruleset);
+	fmt_out_lit(o, "}");
 }
 
 static void alert(struct dp_ingest *in, const struct dp_alert_rt *a, const struct fmt_row *row)
 {
 	const struct pat_rule *r = a->r;
 	struct fmt_out out;
-	size_t max = a->fixed;
-	uint32_t k, at;
+	uint32_t k;
 
-	for (k = 0; k < r->n_items; k++) {
+	for (k = 0; k < r->n_items; k++)
 		pat_eval(r->items[k].e, &in->env, &in->vals[k]);
-		max += value_max(&in->vals[k]);
-	}
-	if (!dp_ingest_begin(in, max, &out))
+	if (!dp_ingest_begin(in, dp_tpl_max(&a->tpl, in->vals), &out))
 		return;
-	fmt_out_raw(&out, a->text, a->head_len);
-	fmt_out_i64(&out, row->ts_ms);
-	for (k = 0, at = a->head_len; k < r->n_items; at = a->key_end[k++]) {
-		fmt_out_raw(&out, a->text + at, a->key_end[k] - at);
-		put_value(&out, &in->vals[k]);
-	}
-	fmt_out_lit(&out, ",\"ruleset\":");
-	fmt_out_i64(&out, (int64_t)in->pl->ruleset);
-	fmt_out_lit(&out, "}");
+	dp_tpl_write(&out, &a->tpl, &row->ts_ms, in->vals, in->pl->ruleset);
 	dp_ingest_commit(in, &out, a->topic);
 }
 
@@ -114,21 +147,11 @@ static inline void consider(struct dp_ingest *in, const struct dp_alert_rt *a,
 	alert(in, a, row);
 }
 
-void dp_alerts_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row)
+static void alerts(struct dp_ingest *in, const struct dp_stream_rt *st, const struct fmt_row *row)
 {
 	const struct dp_pipeline *pl = in->pl;
-	const struct dp_stream_rt *st = &pl->streams[si];
 	uint32_t k, w;
 
-	in->env.row = row;
-	in->env.preds = NULL;
-	if (st->hs != NULL) {
-		if (pat_hs_scan(st->hs, row, in->hs_scratch, in->preds) != 0) {
-			in->c->rule_errors++; /* no rule of the stream sees this event */
-			return;
-		}
-		in->env.preds = in->preds;
-	}
 	for (k = st->first_alert; k < st->first_alert + st->n_always; k++)
 		consider(in, &pl->alerts[k], row);
 	if (st->n_always == st->n_alerts)
@@ -145,4 +168,33 @@ void dp_alerts_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row
 				consider(in, &pl->alerts[st->pred_alerts[k]], row);
 		}
 	}
+}
+
+void dp_rules_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row, uint64_t now_ns)
+{
+	const struct dp_pipeline *pl = in->pl;
+	const struct dp_stream_rt *st = &pl->streams[si];
+	uint32_t k, n = 0;
+
+	in->env.row = row;
+	in->env.preds = NULL;
+	if (st->hs != NULL && (st->n_alerts > 0 || st->n_aggs > 0)) {
+		if (pat_hs_scan(st->hs, row, in->hs_scratch, in->preds) != 0) {
+			in->c->rule_errors++; /* no rule of the stream sees this event */
+			return;
+		}
+		in->env.preds = in->preds;
+	}
+	if (st->n_alerts > 0)
+		alerts(in, st, row);
+	if (!st->stateful || in->route == NULL)
+		return;
+	for (k = st->first_agg; k < st->first_agg + st->n_aggs; k++) {
+		const struct pat_expr *where = pl->aggs[k].r->where;
+
+		in->env.used = 0;
+		if (where == NULL || pat_eval_cond(where, &in->env))
+			in->pass[n++] = (uint16_t)k;
+	}
+	in->route(in->route_ctx, si, row, now_ns, in->pass, n);
 }

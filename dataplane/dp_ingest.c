@@ -44,12 +44,13 @@ static int pred_index(struct dp_stream_rt *st, const struct dp_alert_rt *alerts,
 static int alerts_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 		       struct sink_topics *topics)
 {
+	static const char *const ts_field[] = { "ts" };
 	uint32_t si, k;
 	int rc;
 
 	for (k = 0; k < rs->n_rules; k++) {
-		if (rs->rules[k].kind != PAT_R_ALERT)
-			return -ENOTSUP; /* aggregates and patterns run with their issues */
+		if (rs->rules[k].kind == PAT_R_PATTERN)
+			return -ENOTSUP; /* patterns run with their issue */
 	}
 	if (rs->checked_only)
 		return -EINVAL;
@@ -69,7 +70,8 @@ static int alerts_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 				struct dp_alert_rt *a = &pl->alerts[pl->n_alerts];
 				int req = r->where ? pat_expr_required_pred(r->where) : -1;
 
-				if (r->stream != si || (req >= 0) != (pass == 1))
+				if (r->kind != PAT_R_ALERT || r->stream != si ||
+				    (req >= 0) != (pass == 1))
 					continue;
 				rc = sink_topics_add(topics, r->topic);
 				if (rc < 0)
@@ -79,7 +81,7 @@ static int alerts_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 				a->topic = (uint16_t)rc;
 				a->pred = req;
 				pl->n_alerts++;
-				rc = dp_alert_prepare(a, r);
+				rc = dp_tpl_prepare(&a->tpl, r, ts_field, 1, r->items, r->n_items);
 				if (rc != 0)
 					return rc;
 			}
@@ -110,8 +112,11 @@ int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 		rc = fmt_schema_init(&st->sc, s);
 		if (rc != 0)
 			return rc;
+		st->s = s;
 		st->name = s->name;
 		st->dl_topic = -1;
+		st->wm_delay_ms = s->watermark_delay_ms;
+		st->idle_timeout_ms = s->idle_timeout_ms;
 		st->n_keys = s->n_keys;
 		memcpy(st->key_cols, s->key_cols, sizeof(st->key_cols));
 		if (s->dead_letter_topic != NULL) {
@@ -123,7 +128,10 @@ int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 		pl->stream_of_port[s->port] = (uint8_t)i;
 		st->hs = rs->hs[i];
 	}
-	return alerts_init(pl, rs, topics);
+	rc = alerts_init(pl, rs, topics);
+	if (rc != 0)
+		return rc;
+	return dp_aggs_init(pl, rs, topics);
 }
 
 void dp_pipeline_fini(struct dp_pipeline *pl)
@@ -137,10 +145,11 @@ void dp_pipeline_fini(struct dp_pipeline *pl)
 		pl->streams[k].pred_alerts = NULL;
 	}
 	for (k = 0; k < pl->n_alerts; k++)
-		dp_alert_release(&pl->alerts[k]);
+		dp_tpl_release(&pl->alerts[k].tpl);
 	free(pl->alerts);
 	pl->alerts = NULL;
 	pl->n_alerts = 0;
+	dp_aggs_fini(pl);
 	hs_free_scratch(pl->hs_proto);
 	pl->hs_proto = NULL;
 }
@@ -172,6 +181,9 @@ int dp_ingest_init(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp
 			goto fail;
 		in->env.cap = pl->eval_bytes;
 	}
+	in->pass = calloc(pl->n_aggs + 1, sizeof(*in->pass));
+	if (in->pass == NULL)
+		goto fail;
 	if (pl->hs_proto != NULL && hs_clone_scratch(pl->hs_proto, &in->hs_scratch) != HS_SUCCESS)
 		goto fail;
 	return 0;
@@ -189,16 +201,19 @@ void dp_ingest_fini(struct dp_ingest *in)
 	in->preds = NULL;
 	free(in->env.buf);
 	in->env.buf = NULL;
+	free(in->pass);
+	in->pass = NULL;
 	hs_free_scratch(in->hs_scratch);
 	in->hs_scratch = NULL;
 }
 
-uint32_t dp_key_hash(const struct dp_stream_rt *st, const struct fmt_row *row)
+uint32_t dp_route_hash(const struct dp_stream_rt *st, const struct dp_route *rt,
+		       const struct fmt_row *row)
 {
 	uint32_t h = 0, k;
 
-	for (k = 0; k < st->n_keys; k++) {
-		uint32_t c = st->key_cols[k];
+	for (k = 0; k < rt->n; k++) {
+		uint32_t c = rt->cols[k];
 		uint8_t tag = (uint8_t)(row->present >> c & 1);
 
 		h = crc32_iscsi(&tag, 1, h);
@@ -211,6 +226,14 @@ uint32_t dp_key_hash(const struct dp_stream_rt *st, const struct fmt_row *row)
 			h = crc32_iscsi((unsigned char *)(uintptr_t)&row->v[c].i, 8, h);
 	}
 	return h;
+}
+
+uint32_t dp_key_hash(const struct dp_stream_rt *st, const struct fmt_row *row)
+{
+	struct dp_route rt = { .n = st->n_keys };
+
+	memcpy(rt.cols, st->key_cols, st->n_keys * sizeof(rt.cols[0]));
+	return dp_route_hash(st, &rt, row);
 }
 
 static inline void cpu_relax(void)
@@ -256,14 +279,20 @@ bool dp_ingest_begin(struct dp_ingest *in, size_t max, struct fmt_out *out)
 	return true;
 }
 
-void dp_ingest_commit(struct dp_ingest *in, const struct fmt_out *out, uint16_t topic)
+void dp_ingest_commit_key(struct dp_ingest *in, const struct fmt_out *out, uint16_t topic,
+			  uint16_t key_len)
 {
 	if (out->overflow) { /* max is an upper bound: cannot happen; never send half */
 		in->c->lost[DP_LOST_TOO_LARGE]++;
 		return;
 	}
-	sink_ring_commit(in->ring, topic, 0, out->len);
+	sink_ring_commit(in->ring, topic, key_len, out->len);
 	in->c->produced++;
+}
+
+void dp_ingest_commit(struct dp_ingest *in, const struct fmt_out *out, uint16_t topic)
+{
+	dp_ingest_commit_key(in, out, topic, 0);
 }
 
 /* The raw record and why it is malformed, to the stream's dead letter topic. */
@@ -345,10 +374,8 @@ void dp_ingest_datagram(struct dp_ingest *in, const struct dp_origin *o, const u
 		}
 		if (st->sc.ts_col < 0)
 			in->row.ts_ms = o->arrival_ms;
-		if (st->n_alerts > 0)
-			dp_alerts_event(in, si, &in->row);
-		if (st->n_keys > 0 && in->route != NULL)
-			in->route(in->route_ctx, si, &in->row);
+		if (st->n_alerts > 0 || st->stateful)
+			dp_rules_event(in, si, &in->row, o->now_ns);
 		events++;
 	}
 	c->records += n;

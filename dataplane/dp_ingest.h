@@ -22,8 +22,12 @@
 #include "patterns/pat_hs.h"
 #include "patterns/pat_rules.h"
 #include "sinks/sink.h"
+#include "windows/win_agg.h"
 
 #define DP_NO_STREAM 0xff
+/* Column lists a stream's events are sharded by: its KEY, and each distinct GROUP BY
+ * of its aggregates that does not hold every KEY column. */
+#define DP_MAX_ROUTES 8
 
 /* What to do when a result ring is full. */
 enum dp_backpressure {
@@ -32,32 +36,75 @@ enum dp_backpressure {
 	DP_BP_DROP, /* the message is dropped and counted as lost{sink_ring_full} */
 };
 
+/* The constant text of a rule's messages, escaped once at load:
+ * {"rule":"<name>" then ,"<field>": for each head field (ending at field_end[f]),
+ * then ,"<item>": for each select item or measure (ending at key_end[k]). */
+struct dp_tpl {
+	char *text;
+	uint32_t head; /* {"rule":"<name>" */
+	uint32_t n_fields, n_items;
+	uint32_t field_end[4];
+	uint32_t *key_end;
+	size_t fixed; /* bytes of a message but its values */
+};
+
+/* Renders the template of rule r with head fields (at most 4) and items. Returns 0 or
+ * -ENOMEM. */
+int dp_tpl_prepare(struct dp_tpl *t, const struct pat_rule *r, const char *const *fields,
+		   uint32_t n_fields, const struct pat_item *items, uint32_t n_items);
+void dp_tpl_release(struct dp_tpl *t);
+/* Bytes that a message of t with item values vals may take. */
+size_t dp_tpl_max(const struct dp_tpl *t, const struct pat_val *vals);
+/* Writes the message: the head fields' values, the items', then ,"ruleset":N}. */
+void dp_tpl_write(struct fmt_out *o, const struct dp_tpl *t, const int64_t *fields,
+		  const struct pat_val *vals, uint64_t ruleset);
+/* A value as JSON (spec: "Output messages"), and the bytes it may take. */
+void dp_put_value(struct fmt_out *o, const struct pat_val *v);
+size_t dp_value_max(const struct pat_val *v);
+
 /* An ALERT rule as the data path runs it. */
 struct dp_alert_rt {
 	const struct pat_rule *r;
 	uint32_t rule;	/* index in the rule set: its results counter */
 	uint16_t topic; /* sink topic */
 	int32_t pred;	/* a predicate its WHERE needs, -1: none */
-	/* the message's constant text, escaped once at load: {"rule":"<name>","ts":
-	 * (head_len bytes), then each item's ,"<name>": ending at key_end[k] */
-	char *text;
-	uint32_t head_len;
-	uint32_t *key_end;
-	size_t fixed; /* bytes of a message but its values */
+	struct dp_tpl tpl;
 };
 
-/* Renders the constant text of alert a (rule r). Returns 0 or -ENOMEM. */
-int dp_alert_prepare(struct dp_alert_rt *a, const struct pat_rule *r);
-void dp_alert_release(struct dp_alert_rt *a);
+/* An AGGREGATE rule as the data path runs it (dp_window.c). */
+struct dp_agg_rt {
+	const struct pat_rule *r;
+	uint32_t rule;	    /* index in the rule set: its counters */
+	uint16_t topic;	    /* sink topic of its results */
+	int32_t late_topic; /* sink topic of its late events, -1: counted only */
+	uint8_t stream;
+	uint8_t route; /* the stream's route its events are sharded by */
+	struct win_spec spec;
+	struct dp_tpl tpl;  /* {"rule","window_start","window_end",items} */
+	struct dp_tpl late; /* {"rule","ts"} then "event" */
+};
+
+struct dp_route {
+	uint32_t n;
+	uint32_t cols[PAT_MAX_COLUMNS];
+};
 
 struct dp_stream_rt {
 	struct fmt_schema sc;
+	const struct pat_stream *s;
 	const char *name;
 	int dl_topic;	 /* sink topic of dead letters, -1: counted only */
 	uint32_t n_keys; /* KEY columns: events go to the state lcore of their key */
 	uint32_t key_cols[PAT_MAX_COLUMNS];
-	const struct pat_hs *hs;	/* LIKE/REGEXP databases, NULL: none */
-	uint32_t first_alert, n_alerts; /* its alerts: pl->alerts[first_alert ..] */
+	/* Sharding: route 0 is the KEY when the stream has one. An event goes to the
+	 * state lcore of each route that has a rule to run on it (KEY: always). */
+	uint32_t n_routes;
+	struct dp_route routes[DP_MAX_ROUTES];
+	bool stateful;			      /* has KEY columns or aggregates */
+	int64_t wm_delay_ms, idle_timeout_ms; /* watermark_delay, idle_timeout */
+	uint32_t first_agg, n_aggs;	      /* its aggregates: pl->aggs[first_agg ..] */
+	const struct pat_hs *hs;	      /* LIKE/REGEXP databases, NULL: none */
+	uint32_t first_alert, n_alerts;	      /* its alerts: pl->alerts[first_alert ..] */
 	/* Alerts that hold only when a given predicate fired (pat_expr_required_pred)
 	 * are looked at through it: pred_first[k] .. pred_first[k + 1] index
 	 * pred_alerts; the others (n_always from first_alert on) for every event. */
@@ -77,8 +124,14 @@ struct dp_pipeline {
 	struct dp_stream_rt streams[PAT_MAX_STREAMS];
 	uint32_t n_alerts;
 	struct dp_alert_rt *alerts; /* by stream */
-	hs_scratch_t *hs_proto;	    /* cloned by each lcore; NULL: no predicates */
-	size_t eval_bytes;	    /* evaluation scratch an lcore needs */
+	uint32_t n_aggs;
+	struct dp_agg_rt *aggs; /* by stream */
+	/* The processing clock (EMIT CHANGES, idle_timeout) is packet time where a port
+	 * stamps packets (pcap: capture time, so that a replay is the same at any speed),
+	 * else the wall clock. */
+	bool clock_from_packets;
+	hs_scratch_t *hs_proto; /* cloned by each lcore; NULL: no predicates */
+	size_t eval_bytes;	/* evaluation scratch an lcore needs */
 };
 
 /*
@@ -91,8 +144,11 @@ int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 		     struct sink_topics *topics);
 void dp_pipeline_fini(struct dp_pipeline *pl);
 
-/* Where the events of streams with KEY columns go (dp_shard on a running lcore). */
-typedef void (*dp_route_fn)(void *ctx, uint8_t stream, const struct fmt_row *row);
+/* Where the events of stateful streams go (dp_shard on a running lcore): every event
+ * of the stream (its time moves the watermark), with the aggregates (indexes into
+ * pl->aggs) whose WHERE it satisfies. now_ns: its arrival, on the processing clock. */
+typedef void (*dp_route_fn)(void *ctx, uint8_t stream, const struct fmt_row *row, uint64_t now_ns,
+			    const uint16_t *aggs, uint32_t n_aggs);
 
 /* One lcore's ingest state. */
 struct dp_ingest {
@@ -110,6 +166,7 @@ struct dp_ingest {
 	uint64_t *preds;	  /* predicate bits of the current event */
 	struct pat_env env;
 	struct pat_val vals[PAT_MAX_ITEMS];
+	uint16_t *pass; /* the aggregates an event satisfies (pl->n_aggs entries) */
 };
 
 /* Sets up in for pipeline pl, counting into c. Returns 0 or -errno. */
@@ -117,8 +174,11 @@ int dp_ingest_init(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp
 		   struct sink_ring *ring, const volatile bool *quit);
 void dp_ingest_fini(struct dp_ingest *in);
 
-/* The hash of row's KEY columns (stream st): which state lcore owns the event. Equal
- * keys hash equal; a NULL key is a value of its own. CRC32C (ISA-L) of the values. */
+/* The hash of row's columns of route rt (stream st): which state lcore owns the
+ * event. Equal keys hash equal; a NULL key is a value of its own. CRC32C (ISA-L) of
+ * the values. dp_key_hash: of the KEY columns. */
+uint32_t dp_route_hash(const struct dp_stream_rt *st, const struct dp_route *rt,
+		       const struct fmt_row *row);
 uint32_t dp_key_hash(const struct dp_stream_rt *st, const struct fmt_row *row);
 
 /* Where a datagram comes from. */
@@ -138,13 +198,21 @@ struct dp_origin {
  */
 bool dp_ingest_begin(struct dp_ingest *in, size_t max, struct fmt_out *out);
 void dp_ingest_commit(struct dp_ingest *in, const struct fmt_out *out, uint16_t topic);
+/* The same for a message whose first key_len bytes are its Kafka key. */
+void dp_ingest_commit_key(struct dp_ingest *in, const struct fmt_out *out, uint16_t topic,
+			  uint16_t key_len);
 
 /*
- * The ALERT rules of stream si on one event: its string columns scanned once by the
- * stream's Hyperscan databases, then each alert's WHERE; a message to the alert's
- * topic for each that holds (dp_alert.c).
+ * The rules of stream si on one event (dp_alert.c): its string columns scanned once by
+ * the stream's Hyperscan databases; each alert's WHERE, and a message to the alert's
+ * topic for each that holds; each aggregate's WHERE, and the event routed (in->route)
+ * with those that hold. now_ns: the event's arrival.
  */
-void dp_alerts_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row);
+void dp_rules_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row, uint64_t now_ns);
+
+/* The aggregate table of pl from rs, with their topics (dp_window.c). */
+int dp_aggs_init(struct dp_pipeline *pl, const struct pat_ruleset *rs, struct sink_topics *topics);
+void dp_aggs_fini(struct dp_pipeline *pl);
 
 /*
  * The pre-filter and ingest of one datagram: counts it as filtered (unknown_port,

@@ -55,6 +55,7 @@ static inline void classify(struct dp_worker *w, const struct rte_mbuf *m, uint6
 				 1000;
 		o.now_ns = now_ns;
 		o.arrival_ms = (int64_t)(now_ns / 1000000);
+		w->clock_ns = now_ns;
 		dp_ingest_datagram(&w->in, &o, data + l4.payload_off, l4.payload_len);
 		break;
 	}
@@ -83,15 +84,39 @@ static void check_end(struct dp_worker *w, uint16_t i)
 	}
 }
 
+static inline uint64_t wall_ns(const struct dp_worker *w, uint64_t tsc)
+{
+	return w->wall0_ns + (uint64_t)((double)(tsc - w->tsc0) * w->ns_per_tsc);
+}
+
+/* Every millisecond or so: idle streams' watermarks, markers to the state lcores,
+ * EMIT CHANGES. The processing clock is packet time where ports stamp packets. */
+static void housekeeping(struct dp_worker *w, uint64_t tsc)
+{
+	uint64_t now = w->in.pl->clock_from_packets ? w->clock_ns : wall_ns(w, tsc);
+
+	w->next_house = tsc + w->house_tsc;
+	if (w->sout != NULL) {
+		dp_shard_idle_check(w->sout, now);
+		dp_shard_flush(w->sout);
+	}
+	if (w->sin != NULL)
+		dp_win_tick(&w->sin->wl, w->in.pl->clock_from_packets ? w->sin->wl.now_ms
+								      : (int64_t)(now / 1000000));
+}
+
 /* The RX role: polls its queues until they end or riptide stops. */
 static void rx_loop(struct dp_worker *w)
 {
 	struct rte_mbuf *pkts[DP_BURST];
-	uint64_t now_ns;
+	uint64_t now_ns, tsc;
 	uint16_t i, j, nb;
 
 	w->n_live = w->n_rxq;
 	while (!dp_force_quit && w->n_live > 0) {
+		tsc = rte_rdtsc();
+		if (unlikely(tsc >= w->next_house))
+			housekeeping(w, tsc);
 		for (i = 0; i < w->n_rxq; i++) {
 			if (unlikely(w->ended[i]))
 				continue;
@@ -103,8 +128,7 @@ static void rx_loop(struct dp_worker *w)
 				continue;
 			}
 			w->c.rx_packets += nb;
-			now_ns = w->wall0_ns +
-				 (uint64_t)((double)(rte_rdtsc() - w->tsc0) * w->ns_per_tsc);
+			now_ns = wall_ns(w, rte_rdtsc());
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void *));
 			for (j = 0; j < nb; j++) {
 				if (j + 1 < nb)
@@ -118,23 +142,38 @@ static void rx_loop(struct dp_worker *w)
 		if (w->sin != NULL)
 			dp_shard_poll(w->sin);
 	}
-	if (w->sout != NULL)
-		dp_shard_flush(w->sout);
+	/* inputs that ended take their watermarks to +infinity; a stop does not (the
+	 * state lcores close everything then anyway) */
+	if (w->sout != NULL) {
+		if (!dp_force_quit)
+			dp_shard_end(w->sout);
+		else
+			dp_shard_flush(w->sout);
+	}
 }
 
 int dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
+	uint64_t tsc;
 
+	w->house_tsc = (uint64_t)(1e6 / w->ns_per_tsc); /* 1 ms */
+	w->next_house = 0;
 	if (w->rx_role) {
 		rx_loop(w);
 		__atomic_fetch_sub(&dp_rx_live, 1, __ATOMIC_RELEASE);
 	}
 	/* The state role: until every RX lcore has stopped and handed over its last
-	 * events. */
+	 * events; then the end of time closes every window. */
 	if (w->sin != NULL) {
-		while (__atomic_load_n(&dp_rx_live, __ATOMIC_ACQUIRE) > 0 || !dp_shard_idle(w->sin))
+		while (__atomic_load_n(&dp_rx_live, __ATOMIC_ACQUIRE) > 0 ||
+		       !dp_shard_idle(w->sin)) {
 			dp_shard_poll(w->sin);
+			tsc = rte_rdtsc();
+			if (unlikely(tsc >= w->next_house))
+				housekeeping(w, tsc);
+		}
+		dp_win_finish(&w->sin->wl);
 	}
 	return 0;
 }

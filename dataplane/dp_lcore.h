@@ -52,6 +52,8 @@ struct dp_worker {
 	/* wall-clock time from the TSC: ns = wall0_ns + (tsc - tsc0) * ns_per_tsc */
 	uint64_t tsc0, wall0_ns;
 	double ns_per_tsc;
+	uint64_t clock_ns;		/* arrival time of its last packet */
+	uint64_t next_house, house_tsc; /* housekeeping: when, and how often */
 } __attribute__((aligned(64)));
 
 /*

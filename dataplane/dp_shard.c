@@ -2,6 +2,8 @@
 #include "dp_shard.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_errno.h>
@@ -13,13 +15,50 @@
 #include "dp_lcore.h"
 #include "formats/fmt_event.h"
 
-void dp_state_event(struct dp_counters *c, const struct dp_pipeline *pl, uint8_t stream,
-		    const struct fmt_row *row)
+/* What crosses a ring before the packed row (fmt_event.h) and the aggregates' list. */
+struct dp_ev_hdr {
+	int64_t wm;	/* the sender's watermark of the stream before this event */
+	int64_t now_ms; /* its arrival, on the processing clock */
+	uint32_t ev_len;
+	uint16_t n_aggs;
+	uint16_t pad;
+};
+
+/* Watermark markers are tagged values in the ring: bit 0 set (buffers are aligned),
+ * the stream in bits 1..8, the watermark (offset by 2^54, clamped) above. */
+#define MARK_OFF ((int64_t)1 << 54)
+#define MARK_INF (((uint64_t)1 << 55) - 1)
+
+static inline void *mark_make(uint8_t si, int64_t wm)
 {
-	(void)pl;
-	(void)row;
-	c->shard_handled++;
-	c->streams[stream].keyed_events++;
+	uint64_t v;
+
+	if (wm == INT64_MAX)
+		v = MARK_INF;
+	else if (wm >= MARK_OFF)
+		v = MARK_INF - 1;
+	else if (wm <= -MARK_OFF)
+		v = 1;
+	else
+		v = (uint64_t)(wm + MARK_OFF);
+	return (void *)(uintptr_t)(v << 9 | (uint64_t)si << 1 | 1);
+}
+
+static inline bool is_mark(const void *p)
+{
+	return ((uintptr_t)p & 1) != 0;
+}
+
+static inline uint8_t mark_stream(const void *p)
+{
+	return (uint8_t)((uintptr_t)p >> 1);
+}
+
+static inline int64_t mark_wm(const void *p)
+{
+	uint64_t v = (uint64_t)(uintptr_t)p >> 9;
+
+	return v == MARK_INF ? INT64_MAX : (int64_t)v - MARK_OFF;
 }
 
 /* While an RX lcore waits for a state lcore: if it is a state lcore too, it keeps
@@ -31,6 +70,31 @@ static inline void wait_a_little(struct dp_shard_out *o)
 	rte_pause();
 }
 
+/* Frees (or forgets) what the policy drops: a dropped marker is told again. */
+static void drop_staged(struct dp_shard_out *o, unsigned int d, void *const *v, uint16_t n)
+{
+	uint16_t k;
+
+	for (k = 0; k < n; k++) {
+		if (is_mark(v[k])) {
+			o->wm[mark_stream(v[k])].told[d] = INT64_MIN;
+			continue;
+		}
+		o->c->shard_dropped++;
+		/* one by one: small and large buffers come from two pools */
+		rte_mempool_put(rte_mempool_from_obj(v[k]), v[k]);
+	}
+}
+
+static uint16_t count_events(void *const *v, uint16_t n)
+{
+	uint16_t k, e = 0;
+
+	for (k = 0; k < n; k++)
+		e += !is_mark(v[k]);
+	return e;
+}
+
 /* Enqueues the staged events of destination d; what the ring does not take waits or
  * is dropped, by the policy. */
 static void flush_one(struct dp_shard_out *o, unsigned int d)
@@ -39,17 +103,16 @@ static void flush_one(struct dp_shard_out *o, unsigned int d)
 	bool waited = false;
 
 	while (done < n) {
-		done += (uint16_t)rte_ring_sp_enqueue_burst(o->ring[d], &o->stage[d][done],
-							    n - done, NULL);
+		uint16_t got = (uint16_t)rte_ring_sp_enqueue_burst(o->ring[d], &o->stage[d][done],
+								   n - done, NULL);
+
+		o->c->shard_sent += count_events(&o->stage[d][done], got);
+		done += got;
 		if (done == n)
 			break;
 		if (o->pl->backpressure == DP_BP_DROP || *o->quit) {
 			/* a stop while waiting drops too: the state lcore may be gone */
-			o->c->shard_dropped += n - done;
-			/* one by one: small and large buffers come from two pools */
-			for (; done < n; n--)
-				rte_mempool_put(rte_mempool_from_obj(o->stage[d][n - 1]),
-						o->stage[d][n - 1]);
+			drop_staged(o, d, &o->stage[d][done], n - done);
 			break;
 		}
 		if (!waited) {
@@ -58,17 +121,74 @@ static void flush_one(struct dp_shard_out *o, unsigned int d)
 		}
 		wait_a_little(o);
 	}
-	o->c->shard_sent += done;
 	o->n_stage[d] = 0;
+}
+
+static inline void stage(struct dp_shard_out *o, unsigned int d, void *v)
+{
+	o->stage[d][o->n_stage[d]++] = v;
+	if (o->n_stage[d] == DP_SHARD_BURST)
+		flush_one(o, d);
+}
+
+/* Tells each state lcore the current watermark of every stream it has not been told. */
+static void tell_watermarks(struct dp_shard_out *o)
+{
+	uint64_t seen;
+	unsigned int d;
+
+	for (seen = o->seen; seen != 0; seen &= seen - 1) {
+		uint8_t si = (uint8_t)__builtin_ctzll(seen);
+		struct dp_wm_out *w = &o->wm[si];
+
+		for (d = 0; d < o->n_dest; d++) {
+			if (w->told[d] >= w->wm)
+				continue;
+			w->told[d] = w->wm;
+			if ((int)d == o->self)
+				dp_win_watermark(&o->self_in->wl, o->rx_index, si, w->wm);
+			else
+				stage(o, d, mark_make(si, w->wm));
+		}
+	}
 }
 
 void dp_shard_flush(struct dp_shard_out *o)
 {
 	unsigned int d;
 
+	tell_watermarks(o);
 	for (d = 0; d < o->n_dest; d++)
 		if (o->n_stage[d] > 0)
 			flush_one(o, d);
+}
+
+void dp_shard_idle_check(struct dp_shard_out *o, uint64_t now_ns)
+{
+	uint64_t seen;
+
+	for (seen = o->seen; seen != 0; seen &= seen - 1) {
+		uint8_t si = (uint8_t)__builtin_ctzll(seen);
+		const struct dp_stream_rt *st = &o->pl->streams[si];
+		struct dp_wm_out *w = &o->wm[si];
+		int64_t now_ms = (int64_t)(now_ns / 1000000), cand;
+
+		if (now_ns < w->last_ns ||
+		    now_ns - w->last_ns < (uint64_t)st->idle_timeout_ms * 1000000)
+			continue;
+		cand = now_ms - st->wm_delay_ms;
+		if (cand > w->wm)
+			w->wm = cand;
+	}
+}
+
+void dp_shard_end(struct dp_shard_out *o)
+{
+	uint64_t seen;
+
+	for (seen = o->seen; seen != 0; seen &= seen - 1)
+		o->wm[__builtin_ctzll(seen)].wm = INT64_MAX;
+	dp_shard_flush(o);
 }
 
 /* A buffer for an event of size bytes, by the policy; NULL when dropped (counted). */
@@ -94,27 +214,87 @@ static void *event_buffer(struct dp_shard_out *o, size_t size)
 	return b;
 }
 
-void dp_shard_route(void *ctx, uint8_t stream, const struct fmt_row *row)
+/* The event, for aggregates list[0..n), to state lcore d. */
+static void send_to(struct dp_shard_out *o, unsigned int d, uint8_t si, const struct fmt_row *row,
+		    int64_t wm, int64_t now_ms, const uint16_t *list, uint32_t n)
 {
-	struct dp_shard_out *o = ctx;
-	const struct dp_stream_rt *st = &o->pl->streams[stream];
-	unsigned int d = dp_key_hash(st, row) % o->n_dest;
-	size_t size;
+	const struct dp_stream_rt *st = &o->pl->streams[si];
+	struct dp_ev_hdr *h;
+	size_t ev_len, size;
 	void *b;
 
+	o->c->shard_routed++;
 	if ((int)d == o->self) {
 		o->c->shard_local++;
-		dp_state_event(o->c, o->pl, stream, row);
+		o->c->shard_handled++;
+		o->c->streams[si].keyed_events++;
+		dp_win_event(&o->self_in->wl, o->rx_index, si, row, wm, now_ms, list, n);
 		return;
 	}
-	size = fmt_event_size(&st->sc, row);
+	ev_len = fmt_event_size(&st->sc, row);
+	size = sizeof(*h) + ev_len + n * sizeof(*list);
 	b = event_buffer(o, size);
 	if (b == NULL)
 		return;
-	fmt_event_pack(&st->sc, stream, row, b, size);
-	o->stage[d][o->n_stage[d]++] = b;
-	if (o->n_stage[d] == DP_SHARD_BURST)
-		flush_one(o, d);
+	h = b;
+	h->wm = wm;
+	h->now_ms = now_ms;
+	h->ev_len = (uint32_t)ev_len;
+	h->n_aggs = (uint16_t)n;
+	fmt_event_pack(&st->sc, si, row, (uint8_t *)b + sizeof(*h), ev_len);
+	memcpy((uint8_t *)b + sizeof(*h) + ev_len, list, n * sizeof(*list));
+	if (o->wm[si].told[d] < wm)
+		o->wm[si].told[d] = wm;
+	stage(o, d, b);
+}
+
+void dp_shard_route(void *ctx, uint8_t si, const struct fmt_row *row, uint64_t now_ns,
+		    const uint16_t *aggs, uint32_t n)
+{
+	struct dp_shard_out *o = ctx;
+	const struct dp_pipeline *pl = o->pl;
+	const struct dp_stream_rt *st = &pl->streams[si];
+	struct dp_wm_out *w = &o->wm[si];
+	unsigned int dest[DP_MAX_ROUTES], r, q, d;
+	uint32_t need = st->n_keys > 0, k, m;
+	int64_t before, ts = row->ts_ms, now_ms = (int64_t)(now_ns / 1000000);
+
+	if (unlikely(!(o->seen >> si & 1))) {
+		o->seen |= UINT64_C(1) << si;
+		w->max_ts = w->wm = INT64_MIN;
+		for (d = 0; d < DP_MAX_STATE; d++)
+			w->told[d] = INT64_MIN;
+	}
+	/* the watermark before this event travels with it; then the event moves it */
+	before = w->wm;
+	w->last_ns = now_ns;
+	if (ts > w->max_ts && ts <= WIN_MAX_TIME && ts >= -WIN_MAX_TIME) {
+		w->max_ts = ts;
+		if (ts - st->wm_delay_ms > w->wm)
+			w->wm = ts - st->wm_delay_ms;
+	}
+	for (k = 0; k < n; k++)
+		need |= 1u << pl->aggs[aggs[k]].route;
+	if (need == 0)
+		return; /* no rule to run: only the watermark moved */
+	for (r = 0; r < st->n_routes; r++)
+		if (need >> r & 1)
+			dest[r] = dp_route_hash(st, &st->routes[r], row) % o->n_dest;
+	/* one copy to each distinct lcore, with the aggregates whose routes lead there */
+	for (r = 0; r < st->n_routes; r++) {
+		if (!(need >> r & 1))
+			continue;
+		d = dest[r];
+		for (q = 0; q < r && !((need >> q & 1) && dest[q] == d); q++)
+			;
+		if (q < r)
+			continue; /* sent with route q */
+		for (k = 0, m = 0; k < n; k++)
+			if (dest[pl->aggs[aggs[k]].route] == d &&
+			    (need >> pl->aggs[aggs[k]].route & 1))
+				o->list[m++] = aggs[k];
+		send_to(o, d, si, row, before, now_ms, o->list, m);
+	}
 }
 
 unsigned int dp_shard_poll(struct dp_shard_in *in)
@@ -127,17 +307,31 @@ unsigned int dp_shard_poll(struct dp_shard_in *in)
 		if (n == 0)
 			continue;
 		for (k = 0; k < n; k++) {
-			const struct fmt_event_hdr *h = ev[k];
+			const struct dp_ev_hdr *h = ev[k];
+			const struct fmt_event_hdr *e;
 
-			if (k + 1 < n)
+			if (is_mark(ev[k])) {
+				if (mark_stream(ev[k]) < in->pl->n_streams)
+					dp_win_watermark(&in->wl, in->ring_ch[r],
+							 mark_stream(ev[k]), mark_wm(ev[k]));
+				continue;
+			}
+			if (k + 1 < n && !is_mark(ev[k + 1]))
 				rte_prefetch0(ev[k + 1]);
 			in->c->shard_received++;
-			if (likely(h->stream < in->pl->n_streams &&
-				   fmt_event_unpack(&in->pl->streams[h->stream].sc, h, h->len,
-						    &in->row) == 0))
-				dp_state_event(in->c, in->pl, h->stream, &in->row);
-			else
+			e = (const void *)(h + 1);
+			if (likely(e->stream < in->pl->n_streams &&
+				   fmt_event_unpack(&in->pl->streams[e->stream].sc, e, h->ev_len,
+						    &in->row) == 0)) {
+				in->c->shard_handled++;
+				in->c->streams[e->stream].keyed_events++;
+				dp_win_event(&in->wl, in->ring_ch[r], e->stream, &in->row, h->wm,
+					     h->now_ms,
+					     (const uint16_t *)((const uint8_t *)e + h->ev_len),
+					     h->n_aggs);
+			} else {
 				in->c->shard_corrupt++; /* cannot happen: same process */
+			}
 			rte_mempool_put(rte_mempool_from_obj(ev[k]), ev[k]);
 		}
 		total += n;
@@ -157,12 +351,12 @@ bool dp_shard_idle(const struct dp_shard_in *in)
 
 /* ---- set-up, on the main lcore before the launch ---- */
 
-static bool has_keyed_stream(const struct dp_pipeline *pl)
+static bool has_stateful_stream(const struct dp_pipeline *pl)
 {
 	uint32_t s;
 
 	for (s = 0; s < pl->n_streams; s++)
-		if (pl->streams[s].n_keys > 0)
+		if (pl->streams[s].stateful)
 			return true;
 	return false;
 }
@@ -177,7 +371,7 @@ int dp_shard_setup(struct dp_worker *w, unsigned int n, unsigned int n_rx, unsig
 	for (r = 0; r < n; r++)
 		w[r].rx_role = r < n_rx;
 	dp_rx_live = n_rx;
-	if (!has_keyed_stream(pl))
+	if (!has_stateful_stream(pl))
 		return 0; /* nothing is routed: no rings, no state role */
 	if (n_state > DP_MAX_STATE || n_rx > DP_MAX_RX) {
 		snprintf(err, errlen, "at most %d state and %d RX lcores", DP_MAX_STATE, DP_MAX_RX);
@@ -189,6 +383,10 @@ int dp_shard_setup(struct dp_worker *w, unsigned int n, unsigned int n_rx, unsig
 			goto nomem;
 		w[s].sin->pl = pl;
 		w[s].sin->c = &w[s].c;
+		if (dp_win_lcore_init(&w[s].sin->wl, pl, &w[s].in) != 0) {
+			snprintf(err, errlen, "no memory for the window state of lcore %u", s);
+			return -ENOMEM;
+		}
 	}
 	for (r = 0; r < n_rx; r++) {
 		struct dp_shard_out *o = rte_zmalloc("shard_out", sizeof(*o), RTE_CACHE_LINE_SIZE);
@@ -202,6 +400,10 @@ int dp_shard_setup(struct dp_worker *w, unsigned int n, unsigned int n_rx, unsig
 		o->n_dest = n_state;
 		o->self = r >= first_state ? (int)(r - first_state) : -1;
 		o->self_in = w[r].sin;
+		o->rx_index = r;
+		o->list = calloc(pl->n_aggs + 1, sizeof(*o->list));
+		if (o->list == NULL)
+			goto nomem;
 		snprintf(name, sizeof(name), "ev_small_%u", r);
 		o->small = rte_mempool_create(
 			name, n_state * (DP_SHARD_RING + DP_SHARD_BURST) + 511, DP_EVENT_SMALL, 256,
@@ -223,6 +425,7 @@ int dp_shard_setup(struct dp_worker *w, unsigned int n, unsigned int n_rx, unsig
 						     RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (o->ring[s] == NULL)
 				goto nomem;
+			in->ring_ch[in->n_src] = r;
 			in->ring[in->n_src++] = o->ring[s];
 		}
 	}
@@ -244,9 +447,12 @@ void dp_shard_teardown(struct dp_worker *w, unsigned int n)
 				rte_ring_free(o->ring[s]);
 			rte_mempool_free(o->small);
 			rte_mempool_free(o->large);
+			free(o->list);
 			rte_free(o);
 			w[r].sout = NULL;
 		}
+		if (w[r].sin != NULL)
+			dp_win_lcore_fini(&w[r].sin->wl);
 		rte_free(w[r].sin);
 		w[r].sin = NULL;
 	}

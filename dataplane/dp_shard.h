@@ -11,6 +11,11 @@
  * wait: the RX lcore waits for the state lcore (the NIC queue then fills and the
  * driver counts imissed); drop: the event is dropped and counted (shard_dropped).
  *
+ * The rings carry, besides events, watermark markers: tagged values, not buffers
+ * (dp_window.h says what they mean). An event of a stream with aggregates goes to the
+ * state lcore of each of the stream's routes that some aggregate satisfied by the event
+ * is sharded by (one copy per distinct lcore), with the list of those aggregates.
+ *
  * Ownership: a dp_shard_out is its RX lcore's alone, a dp_shard_in its state lcore's.
  */
 #ifndef RIPTIDE_DP_SHARD_H
@@ -23,16 +28,25 @@
 #include <rte_ring.h>
 
 #include "dp_ingest.h"
+#include "dp_window.h"
 
 #define DP_MAX_STATE	 64
 #define DP_MAX_RX	 64
 #define DP_SHARD_RING	 1024 /* events in each ring */
 #define DP_SHARD_BURST	 32
-#define DP_EVENT_SMALL	 2048 /* pool buffer for an event; larger ones take a large one */
-#define DP_EVENT_LARGE	 (72 * 1024)
+#define DP_EVENT_SMALL	 2048	     /* pool buffer for an event; larger ones take a large one */
+#define DP_EVENT_LARGE	 (96 * 1024) /* a 64 KiB record's row and 10,000 rule indexes */
 #define DP_EVENT_N_LARGE 63
 
 struct dp_shard_in;
+
+/* An RX lcore's watermark of a stream, and what it last told each state lcore. */
+struct dp_wm_out {
+	int64_t max_ts; /* largest event time seen */
+	int64_t wm;
+	uint64_t last_ns; /* arrival of its last event */
+	int64_t told[DP_MAX_STATE];
+};
 
 struct dp_shard_out {
 	const struct dp_pipeline *pl;
@@ -45,6 +59,10 @@ struct dp_shard_out {
 	struct rte_ring *ring[DP_MAX_STATE]; /* NULL for self */
 	uint16_t n_stage[DP_MAX_STATE];
 	void *stage[DP_MAX_STATE][DP_SHARD_BURST];
+	unsigned int rx_index; /* its channel number at the state lcores */
+	uint64_t seen;	       /* streams it has routed events of */
+	uint16_t *list;	       /* the aggregates bound for one destination */
+	struct dp_wm_out wm[PAT_MAX_STREAMS];
 };
 
 struct dp_shard_in {
@@ -52,7 +70,9 @@ struct dp_shard_in {
 	struct dp_counters *c;
 	unsigned int n_src;
 	struct rte_ring *ring[DP_MAX_RX];
+	unsigned int ring_ch[DP_MAX_RX]; /* the RX index of each ring's producer */
 	struct fmt_row row;
+	struct dp_win_lcore wl; /* its windows */
 };
 
 struct dp_worker;
@@ -68,19 +88,24 @@ int dp_shard_setup(struct dp_worker *w, unsigned int n, unsigned int n_rx, unsig
 void dp_shard_teardown(struct dp_worker *w, unsigned int n);
 
 /* The dp_route_fn of an RX lcore: ctx is its struct dp_shard_out. */
-void dp_shard_route(void *ctx, uint8_t stream, const struct fmt_row *row);
+void dp_shard_route(void *ctx, uint8_t stream, const struct fmt_row *row, uint64_t now_ns,
+		    const uint16_t *aggs, uint32_t n);
 
-/* Enqueues what is staged: at the end of every RX burst, and when the lcore stops. */
+/* Enqueues what is staged, after a watermark marker to each state lcore that has not
+ * been told the current one: at the end of every RX burst, and when the lcore stops. */
 void dp_shard_flush(struct dp_shard_out *o);
+
+/* Housekeeping of an RX lcore at processing time now_ns: a stream idle for its
+ * idle_timeout follows now - watermark_delay. */
+void dp_shard_idle_check(struct dp_shard_out *o, uint64_t now_ns);
+
+/* The RX lcore's inputs have ended: its watermarks go to +infinity. */
+void dp_shard_end(struct dp_shard_out *o);
 
 /* A state lcore's turn: a burst from each inbound ring. Returns the events handled. */
 unsigned int dp_shard_poll(struct dp_shard_in *in);
 
 /* true when every inbound ring is empty. */
 bool dp_shard_idle(const struct dp_shard_in *in);
-
-/* What a state lcore does with an event of its keys. */
-void dp_state_event(struct dp_counters *c, const struct dp_pipeline *pl, uint8_t stream,
-		    const struct fmt_row *row);
 
 #endif

@@ -23,6 +23,7 @@ void dp_counters_accumulate(struct dp_counters *sum, const struct dp_counters *c
 	sum->empty_datagrams += load(&c->empty_datagrams);
 	sum->produced += load(&c->produced);
 	sum->sink_waits += load(&c->sink_waits);
+	sum->shard_routed += load(&c->shard_routed);
 	sum->shard_local += load(&c->shard_local);
 	sum->shard_sent += load(&c->shard_sent);
 	sum->shard_dropped += load(&c->shard_dropped);
@@ -31,8 +32,15 @@ void dp_counters_accumulate(struct dp_counters *sum, const struct dp_counters *c
 	sum->shard_handled += load(&c->shard_handled);
 	sum->shard_corrupt += load(&c->shard_corrupt);
 	sum->rule_errors += load(&c->rule_errors);
-	for (k = 0; k < PAT_MAX_RULES; k++)
+	for (k = 0; k < PAT_MAX_RULES; k++) {
 		sum->results[k] += load(&c->results[k]);
+		sum->late[k] += load(&c->late[k]);
+		sum->state_full[k] += load(&c->state_full[k]);
+		/* the peaks of the lcores add up: each holds its share of the keys */
+		sum->state[k].peak_keys += load(&c->state[k].peak_keys);
+		sum->state[k].peak_bytes += load(&c->state[k].peak_bytes);
+		sum->state[k].peak_bytes_keys += load(&c->state[k].peak_bytes_keys);
+	}
 	for (k = 0; k < DP_FILTER__COUNT; k++)
 		sum->filtered[k] += load(&c->filtered[k]);
 	for (k = 0; k < DP_DERR__COUNT; k++)
@@ -101,7 +109,7 @@ static json_t *drop(json_t *a)
 json_t *dp_stats_json(const struct dp_stats_report *r)
 {
 	const struct dp_counters *t = &r->total;
-	json_t *ports, *lcores, *streams, *results, *lost, *o;
+	json_t *ports, *lcores, *streams, *results, *lost, *o, *late, *full, *state;
 	uint64_t lost_v[DP_LOST__COUNT];
 	unsigned int k;
 
@@ -146,6 +154,32 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 		if (json_object_set_new(results, r->rule_names[k],
 					json_integer((json_int_t)t->results[k])) != 0)
 			results = drop(results);
+	/* the stateful rules' own: late events, refusals at the bounds, state size */
+	late = json_object();
+	full = json_object();
+	state = json_object();
+	for (k = 0; k < r->n_rules && r->rule_stateful != NULL; k++) {
+		const struct dp_state_gauge *g = &t->state[k];
+
+		if (!r->rule_stateful[k] || late == NULL || full == NULL || state == NULL)
+			continue;
+		if (json_object_set_new(late, r->rule_names[k],
+					json_integer((json_int_t)t->late[k])) != 0)
+			late = drop(late);
+		if (full != NULL &&
+		    json_object_set_new(full, r->rule_names[k],
+					json_integer((json_int_t)t->state_full[k])) != 0)
+			full = drop(full);
+		if (state != NULL &&
+		    json_object_set_new(
+			    state, r->rule_names[k],
+			    json_pack("{s:I, s:I, s:I}", "peak_keys", (json_int_t)g->peak_keys,
+				      "peak_bytes", (json_int_t)g->peak_bytes, "bytes_per_key",
+				      (json_int_t)(g->peak_bytes_keys
+							   ? g->peak_bytes / g->peak_bytes_keys
+							   : 0))) != 0)
+			state = drop(state);
+	}
 	memcpy(lost_v, t->lost, sizeof(lost_v));
 	lost_v[DP_LOST_WRITE_ERROR] += r->lost_write;
 	lost = reasons(lost_v, DP_LOST__COUNT, dp_lost_name);
@@ -153,7 +187,8 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 	 * so that the stats never come out with a key silently missing. */
 	o = json_pack(
 		"{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o, "
-		"s:I, s:f, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+		"s:I, s:f, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
+		"s:o, s:o}",
 		"rx_packets", (json_int_t)t->rx_packets, "datagrams", (json_int_t)t->datagrams,
 		"records", (json_int_t)t->records, "events", (json_int_t)t->events, "filtered",
 		reasons(t->filtered, DP_FILTER__COUNT, dp_filter_reason_name), "decode_errors",
@@ -161,15 +196,16 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 		reasons(t->malformed, FMT_M__COUNT, fmt_malformed_name),
 		/* Stages that come with later parts of the pipeline: nothing is
 		 * counted there yet, so the objects are empty, not absent. */
-		"xdp_dropped", json_object(), "late_events", json_object(), "results", results,
-		"delivered", (json_int_t)r->delivered, "spooled", (json_int_t)0, "lost", lost,
-		"ruleset", (json_int_t)r->ruleset, "uptime_s", r->uptime_s, "ports", ports,
-		"lcores", lcores, "streams", streams, "produced", (json_int_t)t->produced,
-		"empty_datagrams", (json_int_t)t->empty_datagrams, "rule_errors",
-		(json_int_t)t->rule_errors, "sink_waits", (json_int_t)t->sink_waits, "shard",
-		"local", (json_int_t)t->shard_local, "sent", (json_int_t)t->shard_sent, "dropped",
-		(json_int_t)t->shard_dropped, "waits", (json_int_t)t->shard_waits, "received",
-		(json_int_t)t->shard_received, "handled", (json_int_t)t->shard_handled);
+		"xdp_dropped", json_object(), "late_events", late, "results", results, "delivered",
+		(json_int_t)r->delivered, "spooled", (json_int_t)0, "lost", lost, "ruleset",
+		(json_int_t)r->ruleset, "uptime_s", r->uptime_s, "ports", ports, "lcores", lcores,
+		"streams", streams, "produced", (json_int_t)t->produced, "empty_datagrams",
+		(json_int_t)t->empty_datagrams, "rule_errors", (json_int_t)t->rule_errors,
+		"sink_waits", (json_int_t)t->sink_waits, "shard", "routed",
+		(json_int_t)t->shard_routed, "local", (json_int_t)t->shard_local, "sent",
+		(json_int_t)t->shard_sent, "dropped", (json_int_t)t->shard_dropped, "waits",
+		(json_int_t)t->shard_waits, "received", (json_int_t)t->shard_received, "handled",
+		(json_int_t)t->shard_handled, "state_full", full, "state", state);
 	return o;
 }
 

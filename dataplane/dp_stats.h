@@ -40,6 +40,13 @@ struct dp_stream_counters {
 	uint64_t keyed_events; /* handled by a state lcore (streams with KEY columns) */
 };
 
+/* The largest state a rule has held on an lcore (sampled when windows close). */
+struct dp_state_gauge {
+	uint64_t peak_keys;
+	uint64_t peak_bytes;
+	uint64_t peak_bytes_keys; /* keys when it held peak_bytes */
+};
+
 struct dp_counters {
 	uint64_t rx_packets;
 	uint64_t datagrams;
@@ -48,9 +55,10 @@ struct dp_counters {
 	uint64_t empty_datagrams; /* datagrams without a record (inside datagrams) */
 	uint64_t produced;	  /* messages made for the sinks */
 	uint64_t sink_waits;	  /* times an lcore waited for room in its result ring */
-	/* events of keyed streams: local + sent + dropped on the RX lcores; received on
-	 * the state lcores (= sent once drained); handled = local + received */
-	uint64_t shard_local, shard_sent, shard_dropped, shard_waits;
+	/* events of stateful streams bound for a state lcore (a copy per lcore that
+	 * runs rules on it): routed = local + sent + dropped on the RX lcores; received
+	 * on the state lcores (= sent once drained); handled = local + received */
+	uint64_t shard_routed, shard_local, shard_sent, shard_dropped, shard_waits;
 	uint64_t shard_received, shard_handled, shard_corrupt;
 	uint64_t rule_errors; /* events the rules could not look at (a Hyperscan failure) */
 	uint64_t filtered[DP_FILTER__COUNT];
@@ -58,7 +66,10 @@ struct dp_counters {
 	uint64_t malformed[FMT_M__COUNT];
 	uint64_t lost[DP_LOST__COUNT];
 	struct dp_stream_counters streams[PAT_MAX_STREAMS];
-	uint64_t results[PAT_MAX_RULES]; /* results produced, by rule index */
+	uint64_t results[PAT_MAX_RULES];    /* results produced, by rule index */
+	uint64_t late[PAT_MAX_RULES];	    /* late events, by rule index */
+	uint64_t state_full[PAT_MAX_RULES]; /* events refused by a rule's state bounds */
+	struct dp_state_gauge state[PAT_MAX_RULES];
 } __attribute__((aligned(64)));
 
 /* Port-level figures from the driver: packets it lost before riptide saw them. */
@@ -88,6 +99,7 @@ struct dp_stats_report {
 	const char *const *stream_names; /* by stream index */
 	unsigned int n_rules;
 	const char *const *rule_names; /* by rule index */
+	const uint8_t *rule_stateful;  /* by rule index: 1 for aggregates; NULL: none */
 	uint64_t ruleset;
 	double uptime_s;
 	unsigned int n_ports;

@@ -55,7 +55,7 @@ static int load_rules(const char *path, struct pat_ruleset **rs)
 	return rc ? EXIT_USAGE : EXIT_OK;
 }
 
-/* Aggregates and patterns are checked, but this version runs alerts only: a file
+/* Patterns are checked, but this version runs alerts and aggregates only: a file
  * with them is refused at their place rather than run in part. */
 static int refuse_unrun_rules(const char *path, const struct pat_ruleset *rs)
 {
@@ -65,11 +65,11 @@ static int refuse_unrun_rules(const char *path, const struct pat_ruleset *rs)
 	for (k = 0; k < rs->n_rules; k++) {
 		const struct pat_rule *r = &rs->rules[k];
 
-		if (r->kind == PAT_R_ALERT)
+		if (r->kind != PAT_R_PATTERN)
 			continue;
 		fprintf(stderr,
 			"%s:%u:%u: error: CREATE %s is checked but not run by this version of "
-			"riptide, which runs CREATE ALERT rules\n",
+			"riptide, which runs CREATE ALERT and CREATE AGGREGATE rules\n",
 			path, r->line, r->col, pat_rule_kind_name(r->kind));
 		status = EXIT_USAGE;
 	}
@@ -149,15 +149,9 @@ static const char *worker_role(const struct dp_worker *w)
 
 /* Every event of a keyed stream went to its owner (in place or over a ring) or was
  * dropped and counted, and every event sent was received. */
-static bool shard_balanced(const struct dp_counters *t, const struct dp_pipeline *pl)
+static bool shard_balanced(const struct dp_counters *t)
 {
-	uint64_t keyed = 0;
-	uint32_t s;
-
-	for (s = 0; s < pl->n_streams; s++)
-		if (pl->streams[s].n_keys > 0)
-			keyed += t->streams[s].events;
-	return t->shard_local + t->shard_sent + t->shard_dropped == keyed &&
+	return t->shard_local + t->shard_sent + t->shard_dropped == t->shard_routed &&
 	       t->shard_sent == t->shard_received &&
 	       t->shard_handled == t->shard_local + t->shard_received;
 }
@@ -215,6 +209,7 @@ int main(int argc, char **argv)
 	struct sink_topics topics = { 0 };
 	static struct sink sink;
 	const char *stream_names[PAT_MAX_STREAMS], **rule_names = NULL;
+	uint8_t *rule_stateful = NULL;
 	unsigned int cores[RTE_MAX_LCORE], n_cores, n_workers, n_loops, n_rx, i;
 	struct dp_argv eal = { 0 };
 	char **eal_view = NULL;
@@ -246,8 +241,16 @@ int main(int argc, char **argv)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	for (i = 0; i < rs->n_rules; i++)
+	rule_stateful = calloc(rs->n_rules + 1, 1);
+	if (rule_stateful == NULL) {
+		fprintf(stderr, "riptide: out of memory\n");
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	for (i = 0; i < rs->n_rules; i++) {
 		rule_names[i] = rs->rules[i].name;
+		rule_stateful[i] = rs->rules[i].kind != PAT_R_ALERT;
+	}
 	status = EXIT_USAGE;
 	for (i = 0; i < cfg.n_inputs; i++) {
 		if (cfg.inputs[i].kind != DP_IN_PCAP)
@@ -353,6 +356,7 @@ int main(int argc, char **argv)
 	pipeline->backpressure = cfg.backpressure_drop ? DP_BP_DROP : DP_BP_WAIT;
 	pipeline->has_sink = cfg.out_dir != NULL;
 	pipeline->ruleset = 1; /* the set loaded at start; each reload will count up */
+	pipeline->clock_from_packets = dp_rx_ts_offset >= 0;
 	for (i = 0; i < n_loops; i++) {
 		struct dp_worker *w = &workers[i];
 		struct timespec wall;
@@ -438,6 +442,7 @@ int main(int argc, char **argv)
 	report.stream_names = stream_names;
 	report.n_rules = rs->n_rules;
 	report.rule_names = rule_names;
+	report.rule_stateful = rule_stateful;
 	report.delivered = sink.c.delivered;
 	report.lost_write = sink.c.lost_write;
 	report.ruleset = pipeline->ruleset;
@@ -452,10 +457,11 @@ int main(int argc, char **argv)
 		DP_LOG(ERR, "counters do not balance: a packet escaped every bucket");
 		status = EXIT_RUNTIME;
 	}
-	if (!shard_balanced(&report.total, pipeline)) {
+	if (!shard_balanced(&report.total)) {
 		DP_LOG(ERR,
-		       "keyed events do not balance: local %lu + sent %lu + dropped %lu, "
-		       "received %lu",
+		       "keyed events do not balance: routed %lu = local %lu + sent %lu + "
+		       "dropped %lu, received %lu",
+		       (unsigned long)report.total.shard_routed,
 		       (unsigned long)report.total.shard_local,
 		       (unsigned long)report.total.shard_sent,
 		       (unsigned long)report.total.shard_dropped,
@@ -497,6 +503,7 @@ out:
 		dp_pipeline_fini(pipeline);
 	free(pipeline);
 	free(rule_names);
+	free(rule_stateful);
 	free(lcore_reports);
 	if (eal_up)
 		rte_eal_cleanup();

@@ -4,7 +4,7 @@
  * column of 150-byte JSON events, one core, side by side in the same run with the
  * reference: raw hs_scan of the same column values with a database of the same N
  * patterns (same flags) and a callback that only counts. The riptide figure is the
- * whole alert stage of dp_ingest_datagram for a parsed event (dp_alerts_event): one
+ * whole alert stage of dp_ingest_datagram for a parsed event (dp_rules_event): one
  * scan of the column through the stream's database, the WHERE of each rule whose
  * predicate fired, and a message into the result ring for each match.
  *
@@ -164,7 +164,7 @@ static int run(uint32_t n_rules, double avg_bytes)
 		memset(c->results, 0, sizeof(c->results));
 		t0 = now();
 		for (k = 0; k < N_EVENTS; k++)
-			dp_alerts_event(&in, 0, &rows[k]);
+			dp_rules_event(&in, 0, &rows[k], 0);
 		t1 = now();
 		if (t1 - t0 < best_rt)
 			best_rt = t1 - t0;

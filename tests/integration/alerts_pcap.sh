@@ -5,7 +5,7 @@
 # (REGEXP, LIKE, IN, BETWEEN, IS NULL, arithmetic, functions, SELECT *, default and
 # shared topics), and the exact alert messages expected in the file sink, with one
 # worker lcore and run to completion alike. Also: results{rule} in the stats, a bad
-# rule file refused with its located errors, aggregates refused at run time.
+# rule file refused with its located errors, patterns refused at run time.
 . "$(dirname "$0")/lib/common.sh"
 require_root
 
@@ -144,16 +144,17 @@ $WORK/bad.rql:3:53: error: cannot compare DOUBLE with STRING"
 "$RIPTIDE" --rules "$WORK/bad.rql" --input "pcap:$WORK/alerts.pcap" >"$WORK/check.out" 2>&1
 check_eq "riptide refuses a bad rule file (exit 2)" "$?" 2
 
-# an aggregate is checked, and refused at run time rather than half run
-cat "$WORK/rules.rql" >"$WORK/agg.rql"
-cat >>"$WORK/agg.rql" <<'RQL'
-CREATE AGGREGATE spend AS SELECT card, SUM(amount) AS total FROM pay
-    WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY card;
+# a pattern is checked, and refused at run time rather than half run
+cat "$WORK/rules.rql" >"$WORK/pat.rql"
+cat >>"$WORK/pat.rql" <<'RQL'
+CREATE PATTERN testing AS SELECT * FROM pay MATCH_RECOGNIZE (
+    PARTITION BY card ORDER BY ts MEASURES COUNT(D.*) AS n
+    PATTERN (D{3,} B) DEFINE D AS status = 'declined', B AS amount > 500);
 RQL
-"$RIPTIDE" --check-rules --rules "$WORK/agg.rql" >/dev/null 2>&1
-check_eq "--check-rules accepts an aggregate" "$?" 0
-"$RIPTIDE" --rules "$WORK/agg.rql" --input "pcap:$WORK/alerts.pcap" >"$WORK/check.out" 2>&1
-check_eq "riptide refuses to run an aggregate (exit 2)" "$?" 2
+"$RIPTIDE" --check-rules --rules "$WORK/pat.rql" >/dev/null 2>&1
+check_eq "--check-rules accepts a pattern" "$?" 0
+"$RIPTIDE" --rules "$WORK/pat.rql" --input "pcap:$WORK/alerts.pcap" >"$WORK/check.out" 2>&1
+check_eq "riptide refuses to run a pattern (exit 2)" "$?" 2
 check_eq "the refusal names its place" "$(cat "$WORK/check.out")" \
-	"$WORK/agg.rql:20:8: error: CREATE AGGREGATE is checked but not run by this version of riptide, which runs CREATE ALERT rules"
+	"$WORK/pat.rql:20:8: error: CREATE PATTERN is checked but not run by this version of riptide, which runs CREATE ALERT and CREATE AGGREGATE rules"
 finish

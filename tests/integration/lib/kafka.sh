@@ -74,7 +74,8 @@ PROPS
 		-cp "$cp")
 	"${jvm[@]}" kafka.tools.StorageTool format -t "$(python3 -c 'import uuid,base64;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')" \
 		-c "$dir/server.properties" >"$dir/format.log" 2>&1 || {
-		echo "kafka: storage format failed, see $dir/format.log" >&2
+		echo "kafka: storage format failed:" >&2
+		tail -20 "$dir/format.log" >&2
 		return 1
 	}
 	"${jvm[@]}" kafka.Kafka "$dir/server.properties" >"$dir/stdout.log" 2>&1 &

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The windows of a state lcore (CREATE AGGREGATE; ARCHITECTURE.md "Time").
+ *
+ * Watermarks: each RX lcore follows, per stream, (max event time it has seen) -
+ * watermark_delay, or wall-clock time - delay once the stream has been idle there for
+ * idle_timeout, and tells the state lcores: in each event it routes (its watermark
+ * before that event) and in a marker at the end of each burst. A state lcore's
+ * watermark of a stream is the minimum over the RX lcores that have told it about the
+ * stream, and never goes back. Because the watermark travels in order with the
+ * events, an event is late or not by what its RX lcore had seen when it arrived,
+ * whatever the rings held: with one RX lcore, results do not depend on the number of
+ * state lcores nor on timing. An RX lcore whose inputs have ended says +infinity.
+ *
+ * Ownership: a struct dp_win_lcore is its state lcore's alone; its counters are that
+ * lcore's struct dp_counters.
+ */
+#ifndef RIPTIDE_DP_WINDOW_H
+#define RIPTIDE_DP_WINDOW_H
+
+#include <stdint.h>
+
+#include "dp_ingest.h"
+
+#define DP_MAX_CHANNELS 64 /* RX lcores a state lcore hears from */
+
+struct dp_stream_time {
+	uint64_t seen;		     /* bit c: RX lcore c has told of this stream */
+	int64_t ch[DP_MAX_CHANNELS]; /* each one's watermark */
+	int64_t W;		     /* the stream's watermark here */
+	int64_t next_close;	     /* no window of the stream closes before */
+};
+
+struct dp_emit_ctx;
+
+struct dp_win_lcore {
+	const struct dp_pipeline *pl;
+	struct dp_ingest *out; /* the lcore's result ring, evaluation scratch */
+	struct dp_counters *c;
+	struct win_state **win; /* by pl->aggs index */
+	struct dp_emit_ctx *ectx;
+	int64_t now_ms; /* the processing clock */
+	struct dp_stream_time time[PAT_MAX_STREAMS];
+};
+
+/* The operators of every aggregate of pl, emitting through out. Returns 0 or -ENOMEM. */
+int dp_win_lcore_init(struct dp_win_lcore *wl, const struct dp_pipeline *pl, struct dp_ingest *out);
+void dp_win_lcore_fini(struct dp_win_lcore *wl);
+
+/* RX lcore ch says stream si's watermark there is wm; windows it closes go out. */
+void dp_win_watermark(struct dp_win_lcore *wl, unsigned int ch, uint8_t si, int64_t wm);
+
+/* An event of stream si from RX lcore ch, which had watermark wm before it, for the
+ * aggregates aggs[0..n) (pl->aggs indexes). */
+void dp_win_event(struct dp_win_lcore *wl, unsigned int ch, uint8_t si, const struct fmt_row *row,
+		  int64_t wm, int64_t now_ms, const uint16_t *aggs, uint32_t n);
+
+/* EMIT CHANGES on the processing clock. */
+void dp_win_tick(struct dp_win_lcore *wl, int64_t now_ms);
+
+/* The end: every stream's watermark is +infinity, every window closes. */
+void dp_win_finish(struct dp_win_lcore *wl);
+
+#endif
