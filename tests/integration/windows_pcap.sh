@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# AGGREGATE rules end to end on a net_pcap port: hand-written payments, out of order
+# and one late, three rules (tumbling with grace and a late_topic, hopping grouped by
+# another column with HAVING, session with WHERE), and the exact messages expected in
+# the file sink, worked out by hand below. Run to completion, with one worker, with
+# two (both owning keys), and with a separate state lcore: the watermark travels with
+# the events, so every layout gives the same messages. Also: late_events, results and
+# state in the stats, and the end of the pcap closing every window.
+. "$(dirname "$0")/lib/common.sh"
+require_root
+
+cat >"$WORK/rules.rql" <<'RQL'
+CREATE STREAM pay (ts TIMESTAMP, card STRING, merchant STRING, amount DOUBLE)
+    WITH (format = 'json', port = 9000, timestamp = 'ts', watermark_delay = '2 SECONDS');
+
+CREATE AGGREGATE spend WITH (late_topic = 'late') AS
+    SELECT card, COUNT(*) AS n, SUM(amount) AS total, COUNT_DISTINCT(merchant) AS merchants,
+           MAX(amount) AS top
+    FROM pay WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 1 SECOND) GROUP BY card;
+CREATE AGGREGATE load AS
+    SELECT merchant, COUNT(*) AS n, AVG(amount) AS avg FROM pay
+    WINDOW HOPPING (SIZE 20 SECONDS, ADVANCE BY 10 SECONDS) GROUP BY merchant
+    HAVING COUNT(*) >= 2;
+CREATE AGGREGATE visits WITH (late_topic = 'late') AS
+    SELECT card, COUNT(*) AS n, MIN(amount) AS lo, MAX(amount) AS hi FROM pay
+    WHERE amount > 0 WINDOW SESSION (5 SECONDS) GROUP BY card;
+RQL
+
+# Event times are T + the offsets below (ms), in arrival order. The watermark before
+# each event is (largest time so far) - 2 s.
+python3 - "$WORK/pay.pcap" <<'PY'
+import json, struct, sys
+
+def udp_frame(port, payload):
+    udp = struct.pack('!HHHH', 40000, port, 8 + len(payload), 0) + payload
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    return b'\x02\x00\x00\x00\x00\x02' + b'\x02\x00\x00\x00\x00\x01' + b'\x08\x00' + ip + udp
+
+T = 1700000000000
+ev = [  # (offset, card, merchant, amount); datagrams split where a list ends
+    [(1000, "a", "m1", 10), (3000, "b", "m1", 20)],
+    [(2000, "a", "m2", 5)],            # behind, but not behind the watermark
+    [(9000, "a", "m1", 7)],
+    [(12000, "b", "m2", 30)],          # W = 10000 after this
+    [(8000, "b", "m1", 1)],            # far behind, yet [0,10) + 1 s grace is open
+    [(14000, "a", "m3", 2)],           # W = 12000: tumbling [0,10) closes
+    [(9500, "a", "m1", 100)],          # late for spend; on time for load and visits
+    [(30000, "b", "m2", 40), (31000, "c", "m1", -5)],  # -5: not a visit
+]
+with open(sys.argv[1], 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for k, d in enumerate(ev):
+        recs = [json.dumps({"ts": T + o, "card": c, "merchant": m, "amount": a})
+                for o, c, m, a in d]
+        fr = udp_frame(9000, "\n".join(recs).encode())
+        us = k * 100_000
+        f.write(struct.pack('<IIII', 1700000000 + us // 1_000_000, us % 1_000_000,
+                            len(fr), len(fr)))
+        f.write(fr)
+PY
+check_eq "pcap written" "$?" 0
+
+# spend, TUMBLING 10 s + 1 s grace by card: [0,10) a = 10, 5, 7 (9500 came after W =
+# 12000 >= 11000: late); b = 20, 1. [10,20) a = 2, b = 30. [30,40) b = 40, c = -5.
+cat >"$WORK/want.spend" <<'EOF'
+{"rule":"spend","window_start":1700000000000,"window_end":1700000010000,"card":"a","n":3,"total":22,"merchants":2,"top":10,"ruleset":1}
+{"rule":"spend","window_start":1700000000000,"window_end":1700000010000,"card":"b","n":2,"total":21,"merchants":1,"top":20,"ruleset":1}
+{"rule":"spend","window_start":1700000010000,"window_end":1700000020000,"card":"a","n":1,"total":2,"merchants":1,"top":2,"ruleset":1}
+{"rule":"spend","window_start":1700000010000,"window_end":1700000020000,"card":"b","n":1,"total":30,"merchants":1,"top":30,"ruleset":1}
+{"rule":"spend","window_start":1700000030000,"window_end":1700000040000,"card":"b","n":1,"total":40,"merchants":1,"top":40,"ruleset":1}
+{"rule":"spend","window_start":1700000030000,"window_end":1700000040000,"card":"c","n":1,"total":-5,"merchants":1,"top":-5,"ruleset":1}
+EOF
+# load, HOPPING 20 s by 10 s by merchant, HAVING n >= 2: m1 [-10,10) = 10, 20, 7 (8000
+# came when W = 10000 had closed it); m1 [0,20) = 10, 20, 7, 1, 100; m2 [0,20) = 5, 30.
+# Every other window has one event.
+cat >"$WORK/want.load" <<'EOF'
+{"rule":"load","window_start":1699999990000,"window_end":1700000010000,"merchant":"m1","n":3,"avg":12.333333333333334,"ruleset":1}
+{"rule":"load","window_start":1700000000000,"window_end":1700000020000,"merchant":"m1","n":5,"avg":27.6,"ruleset":1}
+{"rule":"load","window_start":1700000000000,"window_end":1700000020000,"merchant":"m2","n":2,"avg":17.5,"ruleset":1}
+EOF
+# visits, SESSION 5 s by card, amount > 0: a [1000,7000) = 10, 5; b [3000,8000) = 20,
+# closed at W = 10000 before 8000 arrived, so 8000 opens [8000,13000) and meets
+# [12000,17000): b [8000,17000) = 30, 1; a [9000,14000) touched by 14000 and joined by
+# 9500: a [9000,19000) = 7, 2, 100; b [30000,35000) = 40.
+cat >"$WORK/want.visits" <<'EOF'
+{"rule":"visits","window_start":1700000001000,"window_end":1700000007000,"card":"a","n":2,"lo":5,"hi":10,"ruleset":1}
+{"rule":"visits","window_start":1700000003000,"window_end":1700000008000,"card":"b","n":1,"lo":20,"hi":20,"ruleset":1}
+{"rule":"visits","window_start":1700000008000,"window_end":1700000017000,"card":"b","n":2,"lo":1,"hi":30,"ruleset":1}
+{"rule":"visits","window_start":1700000009000,"window_end":1700000019000,"card":"a","n":3,"lo":2,"hi":100,"ruleset":1}
+{"rule":"visits","window_start":1700000030000,"window_end":1700000035000,"card":"b","n":1,"lo":40,"hi":40,"ruleset":1}
+EOF
+cat >"$WORK/want.late" <<'EOF'
+{"rule":"spend","ts":1700000009500,"event":{"ts":1700000009500,"card":"a","merchant":"m1","amount":100},"ruleset":1}
+EOF
+
+run() { # name, riptide options...
+	local name=$1
+	shift
+	rm -rf "$WORK/out"
+	"$RIPTIDE" --rules "$WORK/rules.rql" --input "pcap:$WORK/pay.pcap" "$@" \
+		--out "$WORK/out" --stats-out "$WORK/stats.json" >"$WORK/run.log" 2>&1
+	check_eq "riptide exit status ($name)" "$?" 0
+	for topic in spend load visits late; do
+		check_eq "topic $topic: exactly the expected messages ($name)" \
+			"$(sort "$WORK/out/$topic.ndjson" 2>&1)" "$(sort "$WORK/want.$topic")"
+	done
+	check_eq "no other topic ($name)" "$(ls "$WORK/out" | sort | tr '\n' ' ')" \
+		"late.ndjson load.ndjson spend.ndjson visits.ndjson "
+	check_eq "results by rule ($name)" "$(jq -cS .results "$WORK/stats.json")" \
+		'{"load":3,"spend":6,"visits":5}'
+	check_eq "late events by rule ($name)" "$(jq -cS .late_events "$WORK/stats.json")" \
+		'{"load":0,"spend":1,"visits":0}'
+	check_eq "nothing refused, nothing lost ($name)" \
+		"$(jq -c '[.state_full.spend, .state_full.load, .state_full.visits, .produced, .delivered, (.lost | add // 0)]' \
+			"$WORK/stats.json")" "[0,0,0,15,15,0]"
+	check_eq "state was held and measured ($name)" \
+		"$(jq -c '[.state.spend.peak_keys > 0, .state.spend.bytes_per_key > 0, .state.visits.peak_keys > 0]' \
+			"$WORK/stats.json")" "[true,true,true]"
+	check_eq "every routed event handled ($name)" \
+		"$(jq -c '.shard | [.routed == .local + .sent + .dropped, .dropped, .handled == .local + .received]' \
+			"$WORK/stats.json")" "[true,0,true]"
+}
+
+run "run to completion" --workers 0
+run "one worker" --workers 1
+run "two workers owning keys" --workers 2 --share-cores
+run "a separate state lcore" --workers 2 --share-cores --state-lcores 1
+check_eq "the state lcore got its events through a ring" \
+	"$(jq -c '.shard | [.sent > 0, .sent == .received]' "$WORK/stats.json")" "[true,true]"
+finish
