@@ -56,6 +56,12 @@ static inline void classify(struct dp_worker *w, const struct rte_mbuf *m, uint6
 		o.now_ns = now_ns;
 		o.arrival_ms = (int64_t)(now_ns / 1000000);
 		w->clock_ns = now_ns;
+		/* idle streams by the packets' clock, each millisecond of it: a replay
+		 * finds the same streams idle at the same packets at any speed */
+		if (w->sout != NULL && now_ns >= w->idle_next_ns) {
+			dp_shard_idle_check(w->sout, now_ns);
+			w->idle_next_ns = now_ns + 1000000;
+		}
 		dp_ingest_datagram(&w->in, &o, data + l4.payload_off, l4.payload_len);
 		break;
 	}

@@ -53,6 +53,7 @@ struct dp_worker {
 	uint64_t tsc0, wall0_ns;
 	double ns_per_tsc;
 	uint64_t clock_ns;		/* arrival time of its last packet */
+	uint64_t idle_next_ns;		/* next look for idle streams, packet time */
 	uint64_t next_house, house_tsc; /* housekeeping: when, and how often */
 } __attribute__((aligned(64)));
 

@@ -6,7 +6,8 @@
 # the file sink, worked out by hand below. Run to completion, with one worker, with
 # two (both owning keys), and with a separate state lcore: the watermark travels with
 # the events, so every layout gives the same messages. Also: late_events, results and
-# state in the stats, and the end of the pcap closing every window.
+# state in the stats, the end of the pcap closing every window, and an idle stream's
+# watermark following the clock.
 . "$(dirname "$0")/lib/common.sh"
 require_root
 
@@ -129,4 +130,55 @@ run "two workers owning keys" --workers 2 --share-cores
 run "a separate state lcore" --workers 2 --share-cores --state-lcores 1
 check_eq "the state lcore got its events through a ring" \
 	"$(jq -c '.shard | [.sent > 0, .sent == .received]' "$WORK/stats.json")" "[true,true]"
+
+# An idle stream follows the clock: payments stop after one event while another
+# stream's packets go on for 14 s of capture time; past idle_timeout (10 s) the
+# payments' watermark is (capture time - 2 s), so a payment of T + 5 s arriving at
+# T + 15 s is late for spend ([0,10) + 1 s grace) and visits ([5,10)). With
+# idle_timeout = 1 HOUR the same payment is on time.
+cat >>"$WORK/rules.rql" <<'RQL'
+CREATE STREAM iot (device STRING, temp DOUBLE) WITH (format = 'csv', port = 9100);
+RQL
+python3 - "$WORK/idle.pcap" <<'PY'
+import json, struct, sys
+
+def udp_frame(port, payload):
+    udp = struct.pack('!HHHH', 40000, port, 8 + len(payload), 0) + payload
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    return b'\x02\x00\x00\x00\x00\x02' + b'\x02\x00\x00\x00\x00\x01' + b'\x08\x00' + ip + udp
+
+T = 1700000000000
+pkts = [(1, 9000, json.dumps({"ts": T + 1000, "card": "a", "merchant": "m1", "amount": 10}))]
+pkts += [(s, 9100, "d1,%d" % s) for s in range(2, 15)]
+pkts += [(15, 9000, json.dumps({"ts": T + 5000, "card": "a", "merchant": "m1", "amount": 3}))]
+with open(sys.argv[1], 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for sec, port, text in pkts:
+        fr = udp_frame(port, text.encode())
+        f.write(struct.pack('<IIII', 1700000000 + sec, 0, len(fr), len(fr)))
+        f.write(fr)
+PY
+for layout in "--workers 0" "--workers 2 --share-cores --state-lcores 1"; do
+	rm -rf "$WORK/out"
+	# shellcheck disable=SC2086
+	"$RIPTIDE" --rules "$WORK/rules.rql" --input "pcap:$WORK/idle.pcap" $layout \
+		--out "$WORK/out" --stats-out "$WORK/stats.json" >"$WORK/run.log" 2>&1
+	check_eq "idle: exit status ($layout)" "$?" 0
+	check_eq "idle: late by the clock ($layout)" "$(jq -cS .late_events "$WORK/stats.json")" \
+		'{"load":0,"spend":1,"visits":1}'
+	check_eq "idle: the late payment, once a rule ($layout)" \
+		"$(jq -c '[.rule, .ts, .event.amount]' "$WORK/out/late.ndjson" | sort | tr '\n' ' ')" \
+		'["spend",1700000005000,3] ["visits",1700000005000,3] '
+done
+sed 's/watermark_delay = .2 SECONDS.)/watermark_delay = '"'"'2 SECONDS'"'"', idle_timeout = '"'"'1 HOUR'"'"')/' \
+	"$WORK/rules.rql" >"$WORK/patient.rql"
+check_eq "idle_timeout set" "$(grep -c "1 HOUR" "$WORK/patient.rql")" 1
+"$RIPTIDE" --rules "$WORK/patient.rql" --input "pcap:$WORK/idle.pcap" --workers 0 \
+	--out "$WORK/out2" --stats-out "$WORK/stats.json" >"$WORK/run.log" 2>&1
+check_eq "not idle yet: exit status" "$?" 0
+check_eq "not idle yet: nothing late" "$(jq -cS .late_events "$WORK/stats.json")" \
+	'{"load":0,"spend":0,"visits":0}'
+check_eq "not idle yet: both payments in one window" \
+	"$(jq -c '[.n, .total]' "$WORK/out2/spend.ndjson")" "[2,13]"
 finish
