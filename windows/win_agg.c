@@ -404,12 +404,13 @@ static int update(struct win_state *st, struct win_win *x, const struct fmt_row 
 	for (k = 0; k < sp->n_aggs; k++) {
 		const struct win_agg_spec *a = &sp->aggs[k];
 		struct win_acc *acc = &x->acc[k];
-		const struct fmt_value *v = &row->v[a->col];
+		const struct fmt_value *v;
 
 		if (a->fn == PAT_AGG_COUNT_STAR) {
 			acc->a.n++;
 			continue;
 		}
+		v = &row->v[a->col];
 		if (!(row->present >> a->col & 1))
 			continue;
 		switch (a->fn) {
