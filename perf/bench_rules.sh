@@ -31,7 +31,7 @@ cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 	echo "N alert rules \`WHERE merchant REGEXP '(?i)merchant-NNNN (casino|poker|bett?ing)'\`"
 	echo "(a different NNNN each) on 20,000 JSON events of $(jq '.[0].record_bytes' "$out/rules.json")"
 	echo "bytes on average. **riptide**: the alert stage per parsed event"
-	echo "(\`dp_alerts_event\`: one scan of the column by the stream's database, the WHERE of each"
+	echo "(\`dp_rules_event\`: one scan of the column by the stream's database, the WHERE of each"
 	echo "rule whose predicate fired, a message into the result ring per match). **raw**:"
 	echo "\`hs_scan\` of the same values, one database of the same patterns and flags, a"
 	echo "callback that counts. Best of 5 passes each, interleaved; the median of $runs runs."

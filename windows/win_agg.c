@@ -8,16 +8,22 @@
 
 #define KEY_INLINE 24
 
+/* A key, and room for one window of it: the usual case (a tumbling window, a session)
+ * costs one record, and a key that comes back finds its window where it was. */
 struct win_key {
 	uint64_t hash;
 	uint32_t len;
 	uint32_t first; /* its first window, by start */
 	uint32_t n_win;
-	uint32_t slot; /* unused; keeps the record 48 bytes */
+	uint32_t idle_next; /* the idle keys, oldest first */
+	uint8_t queued;	    /* on that list */
+	uint8_t inl;	    /* its own window is in use */
+	uint8_t pad[6];
 	union {
 		uint8_t in[KEY_INLINE];
 		uint8_t *p;
 	} b;
+	/* struct win_win follows */
 };
 
 struct win_win {
@@ -52,7 +58,9 @@ struct win_state {
 	uint32_t heap_n;
 	uint64_t n_win; /* windows reserved */
 	struct win_arena arena;
-	uint32_t dirty_head; /* EMIT CHANGES: changed windows */
+	uint32_t dirty_head;	       /* EMIT CHANGES: changed windows */
+	uint32_t idle_head, idle_tail; /* keys without a window: evicted first */
+	uint64_t live_windows;
 	int64_t next_tick;
 	uint8_t *kbuf; /* the current event's key */
 	size_t kcap;
@@ -189,9 +197,13 @@ static inline struct win_key *key_at(const struct win_state *st, uint32_t i)
 	return win_pool_at(&st->keys, i);
 }
 
+/* Windows are numbered: below keys.cap, key i's own; above, the pool's. */
 static inline struct win_win *win_at(const struct win_state *st, uint32_t i)
 {
-	return win_pool_at(&st->wins, i);
+	if (i < st->keys.cap)
+		return (struct win_win *)((uint8_t *)win_pool_at(&st->keys, i) +
+					  sizeof(struct win_key));
+	return win_pool_at(&st->wins, i - st->keys.cap);
 }
 
 /* The key of bytes kb (hash h), or WIN_NONE; *slot: where it is or would go. */
@@ -218,14 +230,55 @@ static uint32_t key_find(const struct win_state *st, const uint8_t *kb, uint32_t
 	return WIN_NONE;
 }
 
+static void key_del(struct win_state *st, uint32_t i);
+
+/* Makes room for a key by forgetting the oldest idle one. Returns false when every key
+ * has a window open. */
+static bool evict_idle(struct win_state *st)
+{
+	while (st->idle_head != WIN_NONE) {
+		uint32_t i = st->idle_head;
+		struct win_key *k = key_at(st, i);
+
+		st->idle_head = k->idle_next;
+		if (st->idle_head == WIN_NONE)
+			st->idle_tail = WIN_NONE;
+		k->queued = 0;
+		if (k->n_win == 0) {
+			key_del(st, i);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void key_idle(struct win_state *st, uint32_t i)
+{
+	struct win_key *k = key_at(st, i);
+
+	if (k->queued)
+		return;
+	k->queued = 1;
+	k->idle_next = WIN_NONE;
+	if (st->idle_tail != WIN_NONE)
+		key_at(st, st->idle_tail)->idle_next = i;
+	else
+		st->idle_head = i;
+	st->idle_tail = i;
+}
+
 static uint32_t key_add(struct win_state *st, const uint8_t *kb, uint32_t len, uint64_t h,
-			uint32_t slot)
+			uint32_t *slot)
 {
 	uint32_t i = win_pool_get(&st->keys);
 	struct win_key *k;
 
-	if (i == WIN_NONE)
-		return WIN_NONE;
+	if (i == WIN_NONE) {
+		if (!evict_idle(st))
+			return WIN_NONE;
+		key_find(st, kb, len, h, slot); /* the deletion may have moved its slot */
+		i = win_pool_get(&st->keys);
+	}
 	k = key_at(st, i);
 	if (len > KEY_INLINE) {
 		k->b.p = win_alloc(&st->arena, len);
@@ -240,8 +293,8 @@ static uint32_t key_add(struct win_state *st, const uint8_t *kb, uint32_t len, u
 	k->hash = h;
 	k->len = len;
 	k->first = WIN_NONE;
-	st->index[slot].tag = (uint32_t)(h >> 32);
-	st->index[slot].idx = i + 1;
+	st->index[*slot].tag = (uint32_t)(h >> 32);
+	st->index[*slot].idx = i + 1;
 	return i;
 }
 
@@ -601,22 +654,35 @@ static void win_release(struct win_state *st, uint32_t w)
 	for (link = &k->first; *link != w; link = &win_at(st, *link)->next)
 		;
 	*link = x->next;
+	if (w < st->keys.cap)
+		k->inl = 0;
+	else
+		win_pool_put(&st->wins, w - st->keys.cap);
+	st->live_windows--;
 	if (--k->n_win == 0)
-		key_del(st, x->key);
-	win_pool_put(&st->wins, w);
+		key_idle(st, x->key); /* kept until its room is wanted */
 }
 
 /* A new window [start, end) of key ki, after window prev (WIN_NONE: first). */
 static uint32_t win_new(struct win_state *st, uint32_t ki, uint32_t prev, int64_t start,
 			int64_t end)
 {
-	uint32_t w = win_pool_get(&st->wins);
 	struct win_key *k = key_at(st, ki);
 	struct win_win *x;
+	uint32_t w;
 
-	if (w == WIN_NONE)
-		return WIN_NONE;
+	if (!k->inl) {
+		k->inl = 1;
+		w = ki;
+	} else {
+		w = win_pool_get(&st->wins);
+		if (w == WIN_NONE)
+			return WIN_NONE;
+		w += st->keys.cap;
+	}
 	x = win_at(st, w);
+	memset(x, 0, st->wins.stride);
+	st->live_windows++;
 	x->start = start;
 	x->end = end;
 	x->key = ki;
@@ -650,13 +716,14 @@ static enum win_verdict add_fixed(struct win_state *st, const struct fmt_row *ro
 		if (s + sp->size + sp->grace > W)
 			need++;
 	if (ki == WIN_NONE) {
-		if (st->wins.inuse + need > st->wins.cap)
+		/* the key's own room takes one */
+		if (need > 1 && st->wins.inuse + need - 1 > st->wins.cap)
 			return WIN_FULL;
-		ki = key_add(st, kb, len, h, slot);
+		ki = key_add(st, kb, len, h, &slot);
 		if (ki == WIN_NONE)
 			return WIN_FULL;
 	} else {
-		uint32_t have = 0;
+		uint32_t have = !key_at(st, ki)->inl;
 
 		for (w = key_at(st, ki)->first; w != WIN_NONE; w = win_at(st, w)->next)
 			have += win_at(st, w)->start > ts - sp->size &&
@@ -729,12 +796,12 @@ static enum win_verdict add_session(struct win_state *st, const struct fmt_row *
 	if (hit == WIN_NONE) {
 		if (ts + gap + sp->grace <= W)
 			return WIN_LATE;
-		if (st->wins.inuse == st->wins.cap)
-			return WIN_FULL;
 		if (ki == WIN_NONE) {
-			ki = key_add(st, kb, len, h, slot);
+			ki = key_add(st, kb, len, h, &slot);
 			if (ki == WIN_NONE)
 				return WIN_FULL;
+		} else if (key_at(st, ki)->inl && st->wins.inuse == st->wins.cap) {
+			return WIN_FULL;
 		}
 		hit = win_new(st, ki, prev, ts, ts + gap);
 		if (hit == WIN_NONE)
@@ -812,7 +879,7 @@ void win_tick(struct win_state *st, int64_t now)
 void win_usage(const struct win_state *st, struct win_usage *u)
 {
 	u->keys = st->keys.inuse;
-	u->windows = st->wins.inuse;
+	u->windows = st->live_windows;
 	u->bytes = (uint64_t)st->keys.inuse * st->keys.stride +
 		   (uint64_t)st->wins.inuse * (st->wins.stride + sizeof(struct heap_ent)) +
 		   (uint64_t)st->keys.inuse * 2 * sizeof(struct index_ent) + st->arena.used;
@@ -842,6 +909,7 @@ struct win_state *win_state_new(const struct win_spec *sp, win_emit_fn fn, void 
 	st->emit = fn;
 	st->ctx = ctx;
 	st->dirty_head = WIN_NONE;
+	st->idle_head = st->idle_tail = WIN_NONE;
 	st->next_tick = INT64_MIN;
 	while (slots < 2 * (uint64_t)sp->max_keys)
 		slots *= 2;
@@ -860,7 +928,7 @@ struct win_state *win_state_new(const struct win_spec *sp, win_emit_fn fn, void 
 	st->heap = win_reserve(n_win * sizeof(*st->heap));
 	if (st->kbuf == NULL || st->index == NULL || st->heap == NULL)
 		goto fail;
-	if ((rc = win_pool_init(&st->keys, sizeof(struct win_key), sp->max_keys)) != 0 ||
+	if ((rc = win_pool_init(&st->keys, sizeof(struct win_key) + stride, sp->max_keys)) != 0 ||
 	    (rc = win_pool_init(&st->wins, stride, (uint32_t)n_win)) != 0 ||
 	    (rc = win_arena_init(&st->arena, sp->max_bytes)) != 0)
 		goto fail;

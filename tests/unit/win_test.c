@@ -465,14 +465,22 @@ static void test_bounds(void)
 	CU_ASSERT_EQUAL(u.keys, 2);
 	CU_ASSERT_EQUAL(u.windows, 2);
 	CU_ASSERT(u.bytes > 0);
-	win_advance(o.st, 10); /* both keys' windows close: the keys go */
+	win_advance(o.st, 10); /* both keys' windows close: the keys stay, idle */
 	win_usage(o.st, &u);
-	CU_ASSERT_EQUAL(u.keys, 0);
-	CU_ASSERT_EQUAL(u.bytes, 0);
-	CU_ASSERT_EQUAL(add(&o, 11, "c", 0, 10), WIN_ADDED);
+	CU_ASSERT_EQUAL(u.keys, 2);
+	CU_ASSERT_EQUAL(u.windows, 0);
+	CU_ASSERT_EQUAL(add(&o, 11, "b", 0, 10), WIN_ADDED); /* b comes back */
+	CU_ASSERT_EQUAL(add(&o, 11, "c", 0, 10), WIN_ADDED); /* a, idle, makes room */
+	CU_ASSERT_EQUAL(add(&o, 12, "d", 0, 10), WIN_FULL);  /* b and c are busy */
+	CU_ASSERT_EQUAL(add(&o, 12, "a", 0, 10), WIN_FULL);  /* a was forgotten */
+	win_usage(o.st, &u);
+	CU_ASSERT_EQUAL(u.keys, 2);
+	CU_ASSERT_EQUAL(u.windows, 2);
 	win_advance(o.st, INT64_MAX);
-	CU_ASSERT_EQUAL(n_res, 3);
+	CU_ASSERT_EQUAL(n_res, 4);
 	expect_count("a", 0, 10, 2);
+	expect_count("b", 10, 20, 1);
+	expect_count("c", 10, 20, 1);
 	op_close(&o);
 
 	/* 1 MiB of sketches: registers of 128 KiB each run out after a few keys */
