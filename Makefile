@@ -29,7 +29,8 @@ demo: build
 	./build/dataplane/riptide --rules docs/examples/payments.rql \
 		--input pcap:$(DEMO_OUT)/feed.pcap --out $(DEMO_OUT) --stats-out $(DEMO_OUT)/stats.json
 	@echo "demo: counters in $(DEMO_OUT)/stats.json, the generator's account in $(DEMO_OUT)/expected.json,"
-	@echo "      alerts in $(DEMO_OUT)/alerts.ndjson, malformed records in $(DEMO_OUT)/dead_letters.ndjson"
+	@echo "      alerts in $(DEMO_OUT)/alerts.ndjson, per-card minutes in $(DEMO_OUT)/aggregates.ndjson,"
+	@echo "      malformed records in $(DEMO_OUT)/dead_letters.ndjson"
 
 test: setup
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/test.sh
