@@ -1236,12 +1236,13 @@ static int parse_rule_options(struct pat_parser *p, struct pat_rule *r)
 				break;
 		if (o == RO__COUNT || (o != RO_TOPIC && r->kind == PAT_R_ALERT) ||
 		    (o == RO_EMIT_INTERVAL && r->kind != PAT_R_AGGREGATE)) {
-			pat_diag(p, key, "unknown option '%s' of CREATE %s (%s)", key->text,
-				 pat_rule_kind_name(r->kind),
-				 r->kind == PAT_R_ALERT ? "topic"
-				 : r->kind == PAT_R_PATTERN
-					 ? "topic, late_topic, max_keys, max_state_mb"
-					 : "topic, late_topic, emit_interval, max_keys, max_state_mb");
+			pat_diag(
+				p, key, "unknown option '%s' of CREATE %s (%s)", key->text,
+				pat_rule_kind_name(r->kind),
+				r->kind == PAT_R_ALERT ? "topic"
+				: r->kind == PAT_R_PATTERN
+					? "topic, late_topic, max_keys, max_state_mb"
+					: "topic, late_topic, emit_interval, max_keys, max_state_mb");
 			rc = -1;
 			continue;
 		}
