@@ -8,6 +8,7 @@
 # rule file refused with its located errors, patterns refused at run time.
 . "$(dirname "$0")/lib/common.sh"
 require_root
+LIB=$(cd "$(dirname "$0")/lib" && pwd)
 
 cat >"$WORK/rules.rql" <<'RQL'
 CREATE STREAM pay (ts TIMESTAMP, card STRING, merchant STRING, amount DOUBLE,
@@ -32,14 +33,9 @@ CREATE ALERT hot WITH (topic = 'iot_alerts') AS
 RQL
 
 # The events, by hand: Ethernet, IPv4, UDP, one datagram per packet.
-python3 - "$WORK/alerts.pcap" <<'PY'
-import struct, sys
-
-def udp_frame(port, payload):
-    udp = struct.pack('!HHHH', 40000, port, 8 + len(payload), 0) + payload
-    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
-                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
-    return b'\x02\x00\x00\x00\x00\x02' + b'\x02\x00\x00\x00\x00\x01' + b'\x08\x00' + ip + udp
+PYTHONPATH="$LIB" python3 - "$WORK/alerts.pcap" <<'PY'
+import sys
+from pcapw import udp_frame, write_pcap
 
 T = 1700000000000
 pay = [
@@ -76,14 +72,8 @@ for d in pay:
     frames.append(udp_frame(9000, "\n".join(recs).encode()))
 for d in iot:
     frames.append(udp_frame(9100, d))
-with open(sys.argv[1], 'wb') as f:
-    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for k, fr in enumerate(frames):
-        # capture times: 1700000100.000 + k * 0.25 s (the event time of iot)
-        us = 100_000_000 + k * 250_000
-        f.write(struct.pack('<IIII', 1700000000 + us // 1_000_000, us % 1_000_000,
-                            len(fr), len(fr)))
-        f.write(fr)
+# capture times: 1700000100.000 + k * 0.25 s (the event time of iot)
+write_pcap(sys.argv[1], [(1700000100_000000 + k * 250_000, fr) for k, fr in enumerate(frames)])
 PY
 check_eq "pcap written" "$?" 0
 

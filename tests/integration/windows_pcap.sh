@@ -10,6 +10,7 @@
 # watermark following the clock.
 . "$(dirname "$0")/lib/common.sh"
 require_root
+LIB=$(cd "$(dirname "$0")/lib" && pwd)
 
 cat >"$WORK/rules.rql" <<'RQL'
 CREATE STREAM pay (ts TIMESTAMP, card STRING, merchant STRING, amount DOUBLE)
@@ -30,14 +31,9 @@ RQL
 
 # Event times are T + the offsets below (ms), in arrival order. The watermark before
 # each event is (largest time so far) - 2 s.
-python3 - "$WORK/pay.pcap" <<'PY'
-import json, struct, sys
-
-def udp_frame(port, payload):
-    udp = struct.pack('!HHHH', 40000, port, 8 + len(payload), 0) + payload
-    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
-                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
-    return b'\x02\x00\x00\x00\x00\x02' + b'\x02\x00\x00\x00\x00\x01' + b'\x08\x00' + ip + udp
+PYTHONPATH="$LIB" python3 - "$WORK/pay.pcap" <<'PY'
+import json, sys
+from pcapw import udp_frame, write_pcap
 
 T = 1700000000000
 ev = [  # (offset, card, merchant, amount); datagrams split where a list ends
@@ -50,16 +46,12 @@ ev = [  # (offset, card, merchant, amount); datagrams split where a list ends
     [(9500, "a", "m1", 100)],          # late for spend; on time for load and visits
     [(30000, "b", "m2", 40), (31000, "c", "m1", -5)],  # -5: not a visit
 ]
-with open(sys.argv[1], 'wb') as f:
-    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for k, d in enumerate(ev):
-        recs = [json.dumps({"ts": T + o, "card": c, "merchant": m, "amount": a})
-                for o, c, m, a in d]
-        fr = udp_frame(9000, "\n".join(recs).encode())
-        us = k * 100_000
-        f.write(struct.pack('<IIII', 1700000000 + us // 1_000_000, us % 1_000_000,
-                            len(fr), len(fr)))
-        f.write(fr)
+frames = []
+for k, d in enumerate(ev):
+    recs = [json.dumps({"ts": T + o, "card": c, "merchant": m, "amount": a})
+            for o, c, m, a in d]
+    frames.append((1700000000_000000 + k * 100_000, udp_frame(9000, "\n".join(recs).encode())))
+write_pcap(sys.argv[1], frames)
 PY
 check_eq "pcap written" "$?" 0
 
@@ -139,25 +131,16 @@ check_eq "the state lcore got its events through a ring" \
 cat >>"$WORK/rules.rql" <<'RQL'
 CREATE STREAM iot (device STRING, temp DOUBLE) WITH (format = 'csv', port = 9100);
 RQL
-python3 - "$WORK/idle.pcap" <<'PY'
-import json, struct, sys
-
-def udp_frame(port, payload):
-    udp = struct.pack('!HHHH', 40000, port, 8 + len(payload), 0) + payload
-    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
-                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
-    return b'\x02\x00\x00\x00\x00\x02' + b'\x02\x00\x00\x00\x00\x01' + b'\x08\x00' + ip + udp
+PYTHONPATH="$LIB" python3 - "$WORK/idle.pcap" <<'PY'
+import json, sys
+from pcapw import udp_frame, write_pcap
 
 T = 1700000000000
 pkts = [(1, 9000, json.dumps({"ts": T + 1000, "card": "a", "merchant": "m1", "amount": 10}))]
 pkts += [(s, 9100, "d1,%d" % s) for s in range(2, 15)]
 pkts += [(15, 9000, json.dumps({"ts": T + 5000, "card": "a", "merchant": "m1", "amount": 3}))]
-with open(sys.argv[1], 'wb') as f:
-    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for sec, port, text in pkts:
-        fr = udp_frame(port, text.encode())
-        f.write(struct.pack('<IIII', 1700000000 + sec, 0, len(fr), len(fr)))
-        f.write(fr)
+write_pcap(sys.argv[1], [((1700000000 + sec) * 1_000_000, udp_frame(port, text.encode()))
+                         for sec, port, text in pkts])
 PY
 for layout in "--workers 0" "--workers 2 --share-cores --state-lcores 1"; do
 	rm -rf "$WORK/out"
