@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dataplane/dp_ingest.h"
+#include "dataplane/dp_window.h"
 #include "unit.h"
 
 static const char rules[] =
@@ -294,6 +295,109 @@ static void test_key_routing(void)
 	lone_fini(&l);
 }
 
+/* Aggregates on one lcore, run to completion: the RX side's WHERE and routing hand the
+ * event to the lcore's windows (in place, as dp_shard does for its own keys) under the
+ * watermark the test sets; results, late events and EMIT CHANGES come out of the
+ * lcore's result ring with their topics and Kafka keys. */
+static struct dp_win_lcore win_lc;
+static int64_t win_wm = INT64_MIN;
+
+static void win_route(void *ctx, uint8_t si, const struct fmt_row *row, uint64_t now_ns,
+		      const uint16_t *aggs, uint32_t n)
+{
+	(void)ctx;
+	dp_win_event(&win_lc, 0, si, row, win_wm, (int64_t)(now_ns / 1000000), aggs, n);
+}
+
+/* The next message as "topic key value". */
+static int next_raw(struct sink_ring *r, const struct sink_topics *t, char *out, size_t len)
+{
+	const struct sink_msg *m = sink_ring_peek(r);
+
+	if (m == NULL)
+		return -1;
+	snprintf(out, len, "%s %.*s %.*s", t->names[m->topic], (int)m->key_len,
+		 (const char *)(m + 1), (int)(m->len - m->key_len),
+		 (const char *)(m + 1) + m->key_len);
+	sink_ring_release(r, m);
+	return 0;
+}
+
+static void test_aggregate_results(void)
+{
+	static const char rql[] =
+		"CREATE STREAM p (ts TIMESTAMP, card STRING, site BIGINT, amount DOUBLE) "
+		"WITH (format = 'csv', port = 8, timestamp = 'ts');\n"
+		"CREATE AGGREGATE g WITH (topic = 'agg', late_topic = 'late') AS SELECT card, site, "
+		"COUNT(*) AS n, SUM(amount) AS total FROM p WHERE amount > 0 "
+		"WINDOW TUMBLING (SIZE 10 MILLISECONDS) GROUP BY card, site HAVING SUM(amount) > 1;\n"
+		"CREATE AGGREGATE c WITH (emit_interval = '5 MILLISECONDS') AS SELECT card, "
+		"COUNT(*) AS n FROM p WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY card EMIT CHANGES;\n";
+	struct dp_origin o = { .src_addr = src4, .dst_port = 8, .now_ns = 100 * 1000000 };
+	struct sink_ring *ring = sink_ring_new(1 << 20);
+	struct pat_diags d = { 0 };
+	static struct lone l;
+	char msg[512];
+
+	memset(&l, 0, sizeof(l));
+	l.pl = calloc(1, sizeof(*l.pl));
+	CU_ASSERT_FATAL(ring != NULL && l.pl != NULL);
+	CU_ASSERT_FATAL(pat_compile("t", rql, sizeof(rql) - 1, &l.rs, &d) == 0);
+	CU_ASSERT_FATAL(dp_pipeline_init(l.pl, l.rs, &l.topics) == 0);
+	l.pl->has_sink = true;
+	l.pl->ruleset = 3;
+	CU_ASSERT_FATAL(dp_ingest_init(&l.in, l.pl, &l.c, ring, &quit) == 0);
+	CU_ASSERT_FATAL(dp_win_lcore_init(&win_lc, l.pl, &l.in) == 0);
+	CU_ASSERT_EQUAL(l.pl->streams[0].n_routes, 2); /* (card, site) and card */
+	l.in.route = win_route;
+	/* a|1: 2.5 + 1; b|NULL: 4; a|2: 0.5 (HAVING drops it); -1: not in g (WHERE) */
+	dp_ingest_datagram(&l.in, &o,
+			   (const uint8_t *)"1,a,1,2.5\n2,b,,4\n3,a,2,0.5\n4,a,1,1\n5,a,1,-1", 43);
+	CU_ASSERT_EQUAL(l.c.events, 5);
+	/* EMIT CHANGES: the first change of c went out at once, the rest waits 5 ms */
+	CU_ASSERT_EQUAL_FATAL(next_raw(ring, &l.topics, msg, sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg, "c a {\"rule\":\"c\",\"window_start\":0,\"window_end\":1000,"
+				    "\"card\":\"a\",\"n\":1,\"ruleset\":3}");
+	CU_ASSERT_EQUAL(next_raw(ring, &l.topics, msg, sizeof(msg)), -1);
+	dp_win_tick(&win_lc, 105);
+	CU_ASSERT_EQUAL_FATAL(next_raw(ring, &l.topics, msg, sizeof(msg)), 0);
+	CU_ASSERT(strstr(msg, "\"card\":\"a\",\"n\":4,") != NULL); /* a's four events */
+	CU_ASSERT_EQUAL_FATAL(next_raw(ring, &l.topics, msg, sizeof(msg)), 0);
+	CU_ASSERT(strstr(msg, "\"card\":\"b\",\"n\":1,") != NULL);
+	/* the watermark passes 10: g's windows close */
+	dp_win_watermark(&win_lc, 0, 0, 10);
+	CU_ASSERT_EQUAL_FATAL(next_raw(ring, &l.topics, msg, sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg,
+			       "agg a|1 {\"rule\":\"g\",\"window_start\":0,\"window_end\":10,"
+			       "\"card\":\"a\",\"site\":1,\"n\":2,\"total\":3.5,\"ruleset\":3}");
+	CU_ASSERT_EQUAL_FATAL(next_raw(ring, &l.topics, msg, sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg,
+			       "agg b| {\"rule\":\"g\",\"window_start\":0,\"window_end\":10,"
+			       "\"card\":\"b\",\"site\":null,\"n\":1,\"total\":4,\"ruleset\":3}");
+	CU_ASSERT_EQUAL(next_raw(ring, &l.topics, msg, sizeof(msg)), -1);
+	/* an event behind the watermark: late for g, written whole to its late topic */
+	win_wm = 10;
+	dp_ingest_datagram(&l.in, &o, (const uint8_t *)"6,z,9,7", 7);
+	CU_ASSERT_EQUAL(l.c.late[0], 1);
+	CU_ASSERT_EQUAL(l.c.late[1], 0); /* c's one-second window is open */
+	CU_ASSERT_EQUAL_FATAL(next_raw(ring, &l.topics, msg, sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg,
+			       "late  {\"rule\":\"g\",\"ts\":6,\"event\":{\"ts\":6,\"card\":\"z\","
+			       "\"site\":9,\"amount\":7},\"ruleset\":3}");
+	/* the end: c's window closes with its final value */
+	dp_win_finish(&win_lc);
+	CU_ASSERT_EQUAL_FATAL(next_raw(ring, &l.topics, msg, sizeof(msg)), 0);
+	CU_ASSERT(strstr(msg, "\"card\":\"a\",\"n\":4,") != NULL);
+	CU_ASSERT_EQUAL(l.c.results[0], 2);
+	CU_ASSERT_EQUAL(l.c.results[1], 6);
+	CU_ASSERT(l.c.state[0].peak_keys >= 2);
+	while (next_raw(ring, &l.topics, msg, sizeof(msg)) == 0)
+		;
+	dp_win_lcore_fini(&win_lc);
+	lone_fini(&l);
+	sink_ring_free(ring);
+}
+
 /* One lcore of the two-lcore alert test: its own ingest state on the shared pipeline. */
 struct alert_lcore {
 	struct dp_ingest in;
@@ -356,6 +460,7 @@ int main(void)
 		{ "pre-filter order", test_prefilter_order },
 		{ "arrival time", test_arrival_time },
 		{ "events of keyed streams routed by key", test_key_routing },
+		{ "aggregate results, keys, late events, EMIT CHANGES", test_aggregate_results },
 		{ "alerts on two lcores at once", test_alerts_two_lcores },
 		{ NULL, NULL },
 	};
