@@ -230,10 +230,7 @@ uint32_t dp_route_hash(const struct dp_stream_rt *st, const struct dp_route *rt,
 
 uint32_t dp_key_hash(const struct dp_stream_rt *st, const struct fmt_row *row)
 {
-	struct dp_route rt = { .n = st->n_keys };
-
-	memcpy(rt.cols, st->key_cols, st->n_keys * sizeof(rt.cols[0]));
-	return dp_route_hash(st, &rt, row);
+	return dp_route_hash(st, &st->routes[0], row); /* route 0 is the KEY */
 }
 
 static inline void cpu_relax(void)

@@ -176,7 +176,7 @@ void dp_ingest_fini(struct dp_ingest *in);
 
 /* The hash of row's columns of route rt (stream st): which state lcore owns the
  * event. Equal keys hash equal; a NULL key is a value of its own. CRC32C (ISA-L) of
- * the values. dp_key_hash: of the KEY columns. */
+ * the values. dp_key_hash: of the KEY columns (route 0 of a stream that has them). */
 uint32_t dp_route_hash(const struct dp_stream_rt *st, const struct dp_route *rt,
 		       const struct fmt_row *row);
 uint32_t dp_key_hash(const struct dp_stream_rt *st, const struct fmt_row *row);

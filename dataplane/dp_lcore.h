@@ -45,7 +45,7 @@ struct dp_worker {
 	struct dp_rxq rxq[DP_MAX_RXQ_PER_LCORE];
 	bool ended[DP_MAX_RXQ_PER_LCORE];
 	struct dp_ingest in;	   /* the pipeline, the result ring, parse state */
-	struct dp_shard_out *sout; /* RX role with keyed streams: events out by key */
+	struct dp_shard_out *sout; /* RX role with stateful streams: events out by key */
 	struct dp_shard_in *sin;   /* state role: events in from the RX lcores */
 	bool rx_role;		   /* polls RX queues (it may have none) */
 	uint8_t *linear;	   /* DP_MAX_FRAME bytes, for multi-segment frames */

@@ -194,8 +194,8 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 		reasons(t->filtered, DP_FILTER__COUNT, dp_filter_reason_name), "decode_errors",
 		reasons(t->decode_errors, DP_DERR__COUNT, dp_decode_error_name), "malformed",
 		reasons(t->malformed, FMT_M__COUNT, fmt_malformed_name),
-		/* Stages that come with later parts of the pipeline: nothing is
-		 * counted there yet, so the objects are empty, not absent. */
+		/* xdp_dropped and spooled come with later parts of the pipeline:
+		 * nothing is counted there yet, so they are empty, not absent. */
 		"xdp_dropped", json_object(), "late_events", late, "results", results, "delivered",
 		(json_int_t)r->delivered, "spooled", (json_int_t)0, "lost", lost, "ruleset",
 		(json_int_t)r->ruleset, "uptime_s", r->uptime_s, "ports", ports, "lcores", lcores,
