@@ -262,7 +262,6 @@ int dp_win_lcore_init(struct dp_win_lcore *wl, const struct dp_pipeline *pl, str
 	memset(wl, 0, sizeof(*wl));
 	wl->pl = pl;
 	wl->out = out;
-	wl->c = out->c;
 	for (s = 0; s < PAT_MAX_STREAMS; s++) {
 		wl->time[s].W = INT64_MIN;
 		wl->time[s].next_close = INT64_MAX;
@@ -304,7 +303,7 @@ void dp_win_lcore_fini(struct dp_win_lcore *wl)
 static void sample_usage(struct dp_win_lcore *wl, uint32_t k)
 {
 	const struct dp_agg_rt *a = &wl->pl->aggs[k];
-	struct dp_state_gauge *g = &wl->c->state[a->rule];
+	struct dp_state_gauge *g = &wl->out->c->state[a->rule];
 	struct win_usage u;
 
 	win_usage(wl->win[k], &u);
@@ -378,15 +377,15 @@ void dp_win_event(struct dp_win_lcore *wl, unsigned int ch, uint8_t si, const st
 		case WIN_ADDED:
 			break;
 		case WIN_LATE:
-			wl->c->late[a->rule]++;
+			wl->out->c->late[a->rule]++;
 			if (a->late_topic >= 0)
 				late_event(wl, a, row);
 			break;
 		case WIN_FULL:
-			wl->c->state_full[a->rule]++;
+			wl->out->c->state_full[a->rule]++;
 			break;
 		case WIN_OUT_OF_RANGE:
-			wl->c->rule_errors++;
+			wl->out->c->rule_errors++;
 			break;
 		}
 		if (win_next_close(w) < t->next_close)

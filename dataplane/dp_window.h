@@ -12,8 +12,8 @@
  * whatever the rings held: with one RX lcore, results do not depend on the number of
  * state lcores nor on timing. An RX lcore whose inputs have ended says +infinity.
  *
- * Ownership: a struct dp_win_lcore is its state lcore's alone; its counters are that
- * lcore's struct dp_counters.
+ * Ownership: a struct dp_win_lcore is its state lcore's alone; it counts into that
+ * lcore's struct dp_counters (out->c).
  */
 #ifndef RIPTIDE_DP_WINDOW_H
 #define RIPTIDE_DP_WINDOW_H
@@ -35,8 +35,7 @@ struct dp_emit_ctx;
 
 struct dp_win_lcore {
 	const struct dp_pipeline *pl;
-	struct dp_ingest *out; /* the lcore's result ring, evaluation scratch */
-	struct dp_counters *c;
+	struct dp_ingest *out;	/* the lcore's result ring, evaluation scratch, counters */
 	struct win_state **win; /* by pl->aggs index */
 	struct dp_emit_ctx *ectx;
 	int64_t now_ms; /* the processing clock */

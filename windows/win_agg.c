@@ -722,7 +722,8 @@ static enum win_verdict add_fixed(struct win_state *st, const struct fmt_row *ro
 		ki = key_add(st, kb, len, h, &slot);
 		if (ki == WIN_NONE)
 			return WIN_FULL;
-	} else {
+	} else if (st->wins.inuse + need > st->wins.cap) {
+		/* near the bound only: count what the key already has */
 		uint32_t have = !key_at(st, ki)->inl;
 
 		for (w = key_at(st, ki)->first; w != WIN_NONE; w = win_at(st, w)->next)
