@@ -28,6 +28,9 @@ enum stage_msg {
 	MSG_BEGIN = 1, /* database idx of stream is being compiled */
 	MSG_ERROR,     /* predicate idx of stream is refused; text follows */
 	MSG_DB,	       /* database idx of stream, serialized, follows */
+	MSG_SEQ_BEGIN, /* the pattern of rule idx is being compiled */
+	MSG_SEQ_ERROR, /* the pattern of rule idx is refused; text follows */
+	MSG_SEQ_DB,    /* its database, serialized, follows */
 	MSG_DONE,
 };
 
@@ -45,6 +48,142 @@ unsigned int pat_hs_flags(const struct pat_pred *pr)
 	       (pr->regexp ? 0 : HS_FLAG_DOTALL);
 }
 
+typedef int (*emit_fn)(void *ctx, uint32_t type, uint32_t stream, uint32_t idx, const void *data,
+		       uint32_t len);
+
+/* ---- MATCH_RECOGNIZE patterns over row symbols ---- */
+
+struct strbuf {
+	char *p;
+	size_t len, cap;
+	int nomem;
+};
+
+static void sb_put(struct strbuf *b, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (b->nomem)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *q = realloc(b->p, cap);
+
+		if (q == NULL) {
+			b->nomem = 1;
+			return;
+		}
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, text, n + 1);
+	b->len += n;
+}
+
+/* Variable v: every symbol byte with bit v set, as runs of byte ranges. */
+static void sb_class(struct strbuf *b, unsigned int v)
+{
+	char buf[16];
+	unsigned int lo, hi;
+
+	sb_put(b, "[");
+	for (lo = 1; lo < 256; lo = hi + 1) {
+		for (; lo < 256 && !(lo >> v & 1); lo++)
+			;
+		if (lo == 256)
+			break;
+		for (hi = lo; hi + 1 < 256 && ((hi + 1) >> v & 1); hi++)
+			;
+		if (hi == lo)
+			snprintf(buf, sizeof(buf), "\\x%02x", lo);
+		else
+			snprintf(buf, sizeof(buf), "\\x%02x-\\x%02x", lo, hi);
+		sb_put(b, buf);
+	}
+	sb_put(b, "]");
+}
+
+static void sb_re(struct strbuf *b, const struct pat_re *re)
+{
+	char buf[32];
+	uint32_t k;
+
+	sb_put(b, "(?:");
+	switch (re->kind) {
+	case PAT_RE_VAR:
+		sb_class(b, re->var);
+		break;
+	default:
+		for (k = 0; k < re->n_kids; k++) {
+			if (k > 0 && re->kind == PAT_RE_ALT)
+				sb_put(b, "|");
+			sb_re(b, re->kids[k]);
+		}
+		break;
+	}
+	sb_put(b, ")");
+	if (re->min == 1 && re->max == 1)
+		return;
+	if (re->max == UINT32_MAX)
+		snprintf(buf, sizeof(buf), "{%u,}", re->min);
+	else
+		snprintf(buf, sizeof(buf), "{%u,%u}", re->min, re->max);
+	sb_put(b, buf);
+}
+
+char *pat_seq_expr(const struct pat_re *re)
+{
+	struct strbuf b = { 0 };
+
+	sb_re(&b, re);
+	if (b.nomem) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+/* Checks (and, unless check_only, compiles) the pattern of PATTERN rule k. Returns the
+ * emitter's status. */
+static int seq_stage(const struct pat_ruleset *rs, uint32_t k, bool check_only, emit_fn emit,
+		     void *ctx)
+{
+	char *expr = pat_seq_expr(rs->rules[k].pattern);
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *err = NULL;
+	hs_database_t *db = NULL;
+	char *bytes = NULL;
+	const char *m = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (expr == NULL)
+		return emit(ctx, MSG_SEQ_ERROR, 0, k, "out of memory", 13);
+	rc = emit(ctx, MSG_SEQ_BEGIN, 0, k, NULL, 0);
+	if (rc != 0)
+		goto out;
+	if (hs_expression_info(expr, 0, &info, &err) != HS_SUCCESS)
+		m = err ? err->message : "cannot be compiled";
+	else if (info->min_width == 0)
+		m = "it matches no row at all";
+	else if (!check_only && hs_compile(expr, 0, HS_MODE_STREAM, NULL, &db, &err) != HS_SUCCESS)
+		m = err ? err->message : "cannot be compiled";
+	else if (!check_only &&
+		 (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS || len > UINT32_MAX))
+		m = "cannot serialize the database";
+	if (m != NULL)
+		rc = emit(ctx, MSG_SEQ_ERROR, 0, k, m, (uint32_t)strlen(m));
+	else if (!check_only)
+		rc = emit(ctx, MSG_SEQ_DB, 0, k, bytes, (uint32_t)len);
+out:
+	free(bytes);
+	hs_free_database(db);
+	hs_free_compile_error(err);
+	free(info);
+	free(expr);
+	return rc;
+}
+
 /* The columns of stream si that predicates read, in column order: database k scans
  * cols[k]. Returns their number. */
 static uint32_t db_columns(const struct pat_ruleset *rs, uint32_t si, uint32_t *cols)
@@ -59,9 +198,6 @@ static uint32_t db_columns(const struct pat_ruleset *rs, uint32_t si, uint32_t *
 			cols[n++] = k;
 	return n;
 }
-
-typedef int (*emit_fn)(void *ctx, uint32_t type, uint32_t stream, uint32_t idx, const void *data,
-		       uint32_t len);
 
 /* The stage itself: every pattern checked on its own (so that each bad one is
  * reported at its place), then, when all are good, one database per column. */
@@ -89,6 +225,10 @@ static void run_stage(const struct pat_ruleset *rs, enum pat_hs_mode mode, emit_
 			free(info);
 		}
 	}
+	for (k = 0; k < rs->n_rules; k++)
+		if (rs->rules[k].kind == PAT_R_PATTERN &&
+		    seq_stage(rs, k, bad || mode == PAT_HS_CHECK_ONLY, emit, ctx) != 0)
+			return;
 	if (bad || mode == PAT_HS_CHECK_ONLY) {
 		emit(ctx, MSG_DONE, 0, 0, NULL, 0);
 		return;
@@ -158,6 +298,7 @@ struct applier {
 	int begun;	     /* a database is being compiled: */
 	uint32_t cur_stream; /* which */
 	uint32_t cur_db;
+	int64_t cur_seq; /* the rule whose pattern is being compiled, -1: none */
 	int done;
 };
 
@@ -189,6 +330,30 @@ static int apply(void *ctx, uint32_t type, uint32_t si, uint32_t idx, const void
 	const struct pat_pred *pr;
 	struct pat_hs *hs;
 
+	if (type >= MSG_SEQ_BEGIN && type <= MSG_SEQ_DB) {
+		struct pat_rule *r = idx < rs->n_rules ? &rs->rules[idx] : NULL;
+
+		if (r == NULL || r->kind != PAT_R_PATTERN)
+			return -EPROTO;
+		switch (type) {
+		case MSG_SEQ_BEGIN:
+			ap->cur_seq = idx;
+			return 0;
+		case MSG_SEQ_ERROR:
+			pat_diag_at(p, r->pattern->line, r->pattern->col,
+				    "PATTERN refused by Hyperscan: %.*s", (int)len,
+				    (const char *)data);
+			ap->cur_seq = -1;
+			return 0;
+		default:
+			if (hs_deserialize_database(data, len, &r->seq_db) != HS_SUCCESS) {
+				r->seq_db = NULL;
+				return -ENOMEM;
+			}
+			ap->cur_seq = -1;
+			return 0;
+		}
+	}
 	if (type != MSG_DONE && si >= rs->n_streams)
 		return -EPROTO;
 	switch (type) {
@@ -382,6 +547,22 @@ static int run_sandboxed(struct applier *ap, enum pat_hs_mode mode)
 		return rc;
 	if (rc == 0 && ap->done)
 		return 0;
+	if (ap->cur_seq >= 0) {
+		const struct pat_rule *r = &ap->p->rs->rules[ap->cur_seq];
+
+		if (rc == -ETIMEDOUT)
+			pat_diag_at(ap->p, r->pattern->line, r->pattern->col,
+				    "compiling the PATTERN of rule '%s' took longer than %u ms",
+				    r->name, opt->hs_time_ms);
+		else
+			pat_diag_at(ap->p, r->pattern->line, r->pattern->col,
+				    "the pattern compiler stopped (%s %d) on the PATTERN of rule "
+				    "'%s'; its memory limit is %llu MiB",
+				    WIFSIGNALED(status) ? "signal" : "exit status",
+				    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+				    r->name, (unsigned long long)(opt->hs_mem_bytes >> 20));
+		return 0;
+	}
 	pr = blame(ap);
 	if (pr == NULL)
 		return -EPROTO;
@@ -412,6 +593,9 @@ int pat_hs_build(struct pat_parser *p, bool check_only)
 	if (ap == NULL)
 		return -ENOMEM;
 	ap->p = p;
+	ap->cur_seq = -1;
+	for (k = 0; k < rs->n_rules; k++)
+		any |= rs->rules[k].kind == PAT_R_PATTERN;
 	for (si = 0; si < rs->n_streams; si++) {
 		uint32_t n_dbs;
 
@@ -466,6 +650,14 @@ int pat_hs_scratch(const struct pat_ruleset *rs, hs_scratch_t **proto)
 	uint32_t si, k;
 
 	*proto = NULL;
+	for (k = 0; k < rs->n_rules; k++) {
+		if (rs->rules[k].seq_db != NULL &&
+		    hs_alloc_scratch(rs->rules[k].seq_db, proto) != HS_SUCCESS) {
+			hs_free_scratch(*proto);
+			*proto = NULL;
+			return -ENOMEM;
+		}
+	}
 	for (si = 0; si < rs->n_streams; si++) {
 		const struct pat_hs *hs = rs->hs[si];
 

@@ -40,7 +40,7 @@ struct pat_hs {
 
 /*
  * A scratch prototype for every database of rs (into *proto, NULL when rs has no
- * predicate). Returns 0 or -ENOMEM. Free with hs_free_scratch().
+ * predicate and no pattern). Returns 0 or -ENOMEM. Free with hs_free_scratch().
  */
 int pat_hs_scratch(const struct pat_ruleset *rs, hs_scratch_t **proto);
 
@@ -53,6 +53,16 @@ int pat_hs_scratch(const struct pat_ruleset *rs, hs_scratch_t **proto);
  */
 int pat_hs_scan(const struct pat_hs *hs, const struct fmt_row *row, hs_scratch_t *scratch,
 		uint64_t *preds);
+
+/*
+ * The Hyperscan expression of a MATCH_RECOGNIZE pattern over row symbols: a row is one
+ * byte with bit v set when variable v may take it (its DEFINE holds, or it has none),
+ * so a variable is the class of the bytes with its bit, and the pattern's structure
+ * and greedy quantifiers carry over as they are. Returns a malloc'd string, or NULL
+ * when out of memory. pat_compile() builds each PATTERN rule's streaming database
+ * (pat_rule.seq_db) from it; pat_hs_scratch() covers those databases too.
+ */
+char *pat_seq_expr(const struct pat_re *re);
 
 /* The Hyperscan flags of a predicate: what LIKE and REGEXP mean (docs/rules.md). */
 unsigned int pat_hs_flags(const struct pat_pred *pr);

@@ -8,6 +8,8 @@
  */
 #include "pat_internal.h"
 
+#include <hs/hs.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -803,7 +805,7 @@ static int check_measure(struct checker *cx, struct pat_expr *e, const char *fn)
 		return -1;
 	}
 	e->fn = (uint8_t)ms[k].fn;
-	e->idx = (uint32_t)v;
+	e->var = (uint8_t)v;
 	if (strcmp(a->s, "*") == 0) {
 		if (ms[k].fn != PAT_M_COUNT) {
 			pat_diag_at(cx->p, a->line, a->col, "%s.* is allowed in COUNT only",
@@ -835,7 +837,14 @@ static int check_measure(struct checker *cx, struct pat_expr *e, const char *fn)
 		if (ms[k].fn == PAT_M_SUM && e->type == PAT_T_TIMESTAMP)
 			e->type = PAT_T_BIGINT;
 	}
+	if (cx->r->n_aggs == sizeof(cx->r->aggs) / sizeof(cx->r->aggs[0])) {
+		pat_diag_at(cx->p, e->line, e->col, "more than %zu measures in one rule",
+			    sizeof(cx->r->aggs) / sizeof(cx->r->aggs[0]));
+		return -1;
+	}
 	e->op = PAT_OP_MEASURE;
+	e->idx = cx->r->n_aggs;
+	cx->r->aggs[cx->r->n_aggs++] = e;
 	return 0;
 }
 
@@ -1151,6 +1160,7 @@ void pat_rule_free(struct pat_rule *r)
 		pat_expr_free(r->define[k]);
 	}
 	pat_re_free(r->pattern);
+	hs_free_database(r->seq_db);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -1574,6 +1584,68 @@ static struct pat_re *parse_re_alt(struct pat_parser *p, struct pat_rule *r)
 		}
 	}
 	return alt;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+	return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+/* The element once, without its quantifier. */
+static uint64_t re_body_steps(const struct pat_re *re)
+{
+	uint64_t n = 0;
+	uint32_t k;
+
+	switch (re->kind) {
+	case PAT_RE_VAR:
+		return 1;
+	case PAT_RE_SEQ:
+		for (k = 0; k < re->n_kids; k++)
+			n = sat_add(n, pat_re_steps(re->kids[k]));
+		return n;
+	default: /* a choice and a jump between branches */
+		for (k = 0; k < re->n_kids; k++)
+			n = sat_add(n, pat_re_steps(re->kids[k]));
+		return sat_add(n, 2 * (uint64_t)(re->n_kids - 1));
+	}
+}
+
+uint64_t pat_re_steps(const struct pat_re *re)
+{
+	uint64_t b = re_body_steps(re), n = sat_mul(b, re->min);
+
+	if (re->max == UINT32_MAX)
+		return sat_add(n, sat_add(b, 2)); /* a loop: choice, body, jump back */
+	return sat_add(n, sat_mul(sat_add(b, 1), re->max - re->min)); /* choice, body */
+}
+
+uint64_t pat_re_min_rows(const struct pat_re *re)
+{
+	uint64_t n = 0, m = UINT64_MAX;
+	uint32_t k;
+
+	switch (re->kind) {
+	case PAT_RE_VAR:
+		n = 1;
+		break;
+	case PAT_RE_SEQ:
+		for (k = 0; k < re->n_kids; k++)
+			n = sat_add(n, pat_re_min_rows(re->kids[k]));
+		break;
+	default:
+		for (k = 0; k < re->n_kids; k++)
+			if (pat_re_min_rows(re->kids[k]) < m)
+				m = pat_re_min_rows(re->kids[k]);
+		n = m;
+		break;
+	}
+	return sat_mul(n, re->min);
 }
 
 /* Whether every match of re ends on a row that re itself requires: Flink refuses a
@@ -2035,6 +2107,17 @@ static int parse_rule_body(struct pat_parser *p, struct rule_parse *rp)
 			pat_diag_at(p, bad->line, bad->col,
 				    "the last element of a pattern may not be *, ?, + or {n,}: a "
 				    "match must end on a known row");
+		else if (pat_re_steps(r->pattern) > PAT_MAX_PATTERN_STEPS)
+			pat_diag_at(p, r->pattern->line, r->pattern->col,
+				    "pattern too large: its quantifiers unroll to more than %d "
+				    "steps",
+				    PAT_MAX_PATTERN_STEPS);
+		else if (pat_re_min_rows(r->pattern) > PAT_MAX_MATCH_ROWS)
+			pat_diag_at(p, r->pattern->line, r->pattern->col,
+				    "a match of this pattern needs %llu rows; a partition keeps "
+				    "at most %d",
+				    (unsigned long long)pat_re_min_rows(r->pattern),
+				    PAT_MAX_MATCH_ROWS);
 	}
 	check_rule(p, rp, s); /* its errors are counted; the statement is read whole */
 	return 0;

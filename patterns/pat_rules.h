@@ -36,6 +36,11 @@
 #define PAT_MAX_VARS 8
 /* Largest bound of a pattern quantifier {n,m}. */
 #define PAT_MAX_REPEAT 10000
+/* A pattern's size once its quantifiers are unrolled (the verifier's steps, pat_re_steps). */
+#define PAT_MAX_PATTERN_STEPS 100000
+/* Rows of a partition that a pattern keeps for its verifier: a match is at most this
+ * long (docs/rules.md, "Patterns"). */
+#define PAT_MAX_MATCH_ROWS 4096
 /* Select items, GROUP BY columns, measures of one rule. */
 #define PAT_MAX_ITEMS 64
 
@@ -135,8 +140,9 @@ struct pat_expr {
 	uint8_t neg;  /* IS NOT NULL, NOT IN, NOT BETWEEN, NOT LIKE, NOT REGEXP */
 	uint8_t fn;   /* PAT_OP_AGG: enum pat_agg_fn; PAT_OP_MEASURE: enum pat_measure_fn;
 			 PAT_OP_MATCH: 0 LIKE, 1 REGEXP */
+	uint8_t var;  /* PAT_OP_MEASURE: the pattern variable */
 	uint32_t line, col;
-	uint32_t idx; /* COL: column; MATCH: predicate; AGG: slot; MEASURE: variable */
+	uint32_t idx; /* COL: column; MATCH: predicate; AGG, MEASURE: slot */
 	uint32_t arg; /* MATCH, AGG, MEASURE: the column (UINT32_MAX: none, COUNT(*)) */
 	struct pat_expr *a, *b, *c;
 	struct pat_expr **list; /* IN: the literals */
@@ -193,7 +199,9 @@ struct pat_rule {
 	bool emit_changes;
 	uint32_t n_group;
 	uint32_t group_cols[PAT_MAX_ITEMS];
-	uint32_t n_aggs; /* aggregate slots: PAT_OP_AGG nodes of the select list and HAVING */
+	/* slots: PAT_OP_AGG nodes of an aggregate's select list and HAVING, or the
+	 * PAT_OP_MEASURE nodes of a pattern's MEASURES */
+	uint32_t n_aggs;
 	struct pat_expr *aggs[PAT_MAX_ITEMS * 2];
 	struct pat_expr *having;
 	/* PATTERN */
@@ -206,7 +214,15 @@ struct pat_rule {
 	int64_t within_ms; /* -1: none */
 	uint32_t n_measures;
 	struct pat_item *measures;
+	/* the pattern over row symbols (pat_seq_expr), Hyperscan streaming mode; NULL
+	 * when the rule set was only checked */
+	struct hs_database *seq_db;
 };
+
+/* A pattern's size once its quantifiers are unrolled (the verifier's program), and the
+ * fewest rows a match takes; both saturate at UINT64_MAX. */
+uint64_t pat_re_steps(const struct pat_re *re);
+uint64_t pat_re_min_rows(const struct pat_re *re);
 
 /* One LIKE or REGEXP predicate: a bit of the per-event predicate set of its stream. */
 struct pat_pred {

@@ -1,28 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "win_agg.h"
+#include "win_keys.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY_INLINE 24
-
-/* A key, and room for one window of it: the usual case (a tumbling window, a session)
- * costs one record, and a key that comes back finds its window where it was. */
-struct win_key {
-	uint64_t hash;
-	uint32_t len;
-	uint32_t first; /* its first window, by start */
+/* A key's record (after its struct win_key, whose aux is its first window, by start),
+ * and room for one window of it: the usual case (a tumbling window, a session) costs
+ * one record, and a key that comes back finds its window where it was. */
+struct win_kx {
 	uint32_t n_win;
 	uint32_t idle_next; /* the idle keys, oldest first */
 	uint8_t queued;	    /* on that list */
 	uint8_t inl;	    /* its own window is in use */
 	uint8_t pad[6];
-	union {
-		uint8_t in[KEY_INLINE];
-		uint8_t *p;
-	} b;
 	/* struct win_win follows */
 };
 
@@ -42,18 +35,13 @@ struct heap_ent {
 	uint32_t win, pad;
 };
 
-struct index_ent {
-	uint32_t tag; /* hash bits */
-	uint32_t idx; /* key index + 1; 0: empty (so that untouched pages are empty) */
-};
-
 struct win_state {
 	const struct win_spec *sp;
 	win_emit_fn emit;
 	void *ctx;
-	struct win_pool keys, wins;
-	struct index_ent *index;
-	uint32_t mask;
+	struct win_keyspec ks;
+	struct win_keys keys;
+	struct win_pool wins;
 	struct heap_ent *heap;
 	uint32_t heap_n;
 	uint64_t n_win; /* windows reserved */
@@ -62,9 +50,6 @@ struct win_state {
 	uint32_t idle_head, idle_tail; /* keys without a window: evicted first */
 	uint64_t live_windows;
 	int64_t next_tick;
-	uint8_t *kbuf; /* the current event's key */
-	size_t kcap;
-	struct fmt_row krow; /* emission */
 	struct pat_val slots[PAT_MAX_ITEMS * 2];
 };
 
@@ -108,129 +93,25 @@ void win_spec_init(struct win_spec *sp, const struct pat_rule *r, const struct p
 			<< 20;
 }
 
-/* ---- the key of an event ---- */
+/* ---- keys ---- */
 
-/* Encodes the GROUP BY values of row into st->kbuf: per column a presence byte, then
- * 8 bytes (numbers; -0.0 as 0.0) or a 4-byte length and the bytes. */
-static uint32_t encode_key(struct win_state *st, const struct fmt_row *row)
+static inline struct win_kx *kx_at(const struct win_state *st, uint32_t i)
 {
-	const struct win_spec *sp = st->sp;
-	uint8_t *o = st->kbuf;
-	uint32_t k;
-
-	for (k = 0; k < sp->n_group; k++) {
-		uint32_t c = sp->group_cols[k];
-		const struct fmt_value *v = &row->v[c];
-
-		if (!(row->present >> c & 1)) {
-			*o++ = 0;
-			continue;
-		}
-		*o++ = 1;
-		switch (sp->group_type[k]) {
-		case PAT_T_STRING:
-			memcpy(o, &v->s.len, 4);
-			memcpy(o + 4, v->s.p, v->s.len);
-			o += 4 + v->s.len;
-			break;
-		case PAT_T_DOUBLE: {
-			double d = v->d == 0 ? 0.0 : v->d;
-
-			memcpy(o, &d, 8);
-			o += 8;
-			break;
-		}
-		case PAT_T_BOOLEAN: {
-			int64_t b = v->b;
-
-			memcpy(o, &b, 8);
-			o += 8;
-			break;
-		}
-		default:
-			memcpy(o, &v->i, 8);
-			o += 8;
-			break;
-		}
-	}
-	return (uint32_t)(o - st->kbuf);
+	return win_keys_data(&st->keys, i);
 }
 
-/* The key's values as a row, for the select list and HAVING. */
-static void decode_key(struct win_state *st, const uint8_t *b)
+static inline uint32_t *first_of(const struct win_state *st, uint32_t i)
 {
-	const struct win_spec *sp = st->sp;
-	struct fmt_row *row = &st->krow;
-	uint32_t k;
-
-	row->present = 0;
-	for (k = 0; k < sp->n_group; k++) {
-		uint32_t c = sp->group_cols[k];
-
-		if (*b++ == 0)
-			continue;
-		row->present |= UINT64_C(1) << c;
-		if (sp->group_type[k] == PAT_T_STRING) {
-			memcpy(&row->v[c].s.len, b, 4);
-			row->v[c].s.p = b + 4;
-			b += 4 + row->v[c].s.len;
-		} else if (sp->group_type[k] == PAT_T_BOOLEAN) {
-			int64_t v;
-
-			memcpy(&v, b, 8);
-			row->v[c].b = v != 0;
-			b += 8;
-		} else {
-			memcpy(&row->v[c].i, b, 8);
-			b += 8;
-		}
-	}
+	return &win_keys_at(&st->keys, i)->aux;
 }
 
-static inline const uint8_t *key_bytes(const struct win_key *k)
-{
-	return k->len <= KEY_INLINE ? k->b.in : k->b.p;
-}
-
-static inline struct win_key *key_at(const struct win_state *st, uint32_t i)
-{
-	return win_pool_at(&st->keys, i);
-}
-
-/* Windows are numbered: below keys.cap, key i's own; above, the pool's. */
+/* Windows are numbered: below the key capacity, key i's own; above, the pool's. */
 static inline struct win_win *win_at(const struct win_state *st, uint32_t i)
 {
-	if (i < st->keys.cap)
-		return (struct win_win *)((uint8_t *)win_pool_at(&st->keys, i) +
-					  sizeof(struct win_key));
-	return win_pool_at(&st->wins, i - st->keys.cap);
+	if (i < st->keys.recs.cap)
+		return (struct win_win *)((uint8_t *)kx_at(st, i) + sizeof(struct win_kx));
+	return win_pool_at(&st->wins, i - st->keys.recs.cap);
 }
-
-/* The key of bytes kb (hash h), or WIN_NONE; *slot: where it is or would go. */
-static uint32_t key_find(const struct win_state *st, const uint8_t *kb, uint32_t len, uint64_t h,
-			 uint32_t *slot)
-{
-	uint32_t s = (uint32_t)h & st->mask, tag = (uint32_t)(h >> 32);
-
-	for (;; s = (s + 1) & st->mask) {
-		const struct index_ent *e = &st->index[s];
-		const struct win_key *k;
-
-		if (e->idx == 0)
-			break;
-		if (e->tag != tag)
-			continue;
-		k = key_at(st, e->idx - 1);
-		if (k->hash == h && k->len == len && memcmp(key_bytes(k), kb, len) == 0) {
-			*slot = s;
-			return e->idx - 1;
-		}
-	}
-	*slot = s;
-	return WIN_NONE;
-}
-
-static void key_del(struct win_state *st, uint32_t i);
 
 /* Makes room for a key by forgetting the oldest idle one. Returns false when every key
  * has a window open. */
@@ -238,14 +119,14 @@ static bool evict_idle(struct win_state *st)
 {
 	while (st->idle_head != WIN_NONE) {
 		uint32_t i = st->idle_head;
-		struct win_key *k = key_at(st, i);
+		struct win_kx *k = kx_at(st, i);
 
 		st->idle_head = k->idle_next;
 		if (st->idle_head == WIN_NONE)
 			st->idle_tail = WIN_NONE;
 		k->queued = 0;
 		if (k->n_win == 0) {
-			key_del(st, i);
+			win_keys_del(&st->keys, i);
 			return true;
 		}
 	}
@@ -254,73 +135,31 @@ static bool evict_idle(struct win_state *st)
 
 static void key_idle(struct win_state *st, uint32_t i)
 {
-	struct win_key *k = key_at(st, i);
+	struct win_kx *k = kx_at(st, i);
 
 	if (k->queued)
 		return;
 	k->queued = 1;
 	k->idle_next = WIN_NONE;
 	if (st->idle_tail != WIN_NONE)
-		key_at(st, st->idle_tail)->idle_next = i;
+		kx_at(st, st->idle_tail)->idle_next = i;
 	else
 		st->idle_head = i;
 	st->idle_tail = i;
 }
 
-static uint32_t key_add(struct win_state *st, const uint8_t *kb, uint32_t len, uint64_t h,
-			uint32_t *slot)
+/* Adds the current key at *slot, forgetting an idle key when the table is full. */
+static uint32_t key_add(struct win_state *st, uint32_t *slot)
 {
-	uint32_t i = win_pool_get(&st->keys);
-	struct win_key *k;
+	uint32_t i = win_keys_add(&st->keys, *slot);
 
-	if (i == WIN_NONE) {
-		if (!evict_idle(st))
-			return WIN_NONE;
-		key_find(st, kb, len, h, slot); /* the deletion may have moved its slot */
-		i = win_pool_get(&st->keys);
+	if (i == WIN_NONE && st->keys.recs.inuse == st->keys.recs.cap && evict_idle(st)) {
+		win_keys_find(&st->keys, slot); /* the deletion may have moved its slot */
+		i = win_keys_add(&st->keys, *slot);
 	}
-	k = key_at(st, i);
-	if (len > KEY_INLINE) {
-		k->b.p = win_alloc(&st->arena, len);
-		if (k->b.p == NULL) {
-			win_pool_put(&st->keys, i);
-			return WIN_NONE;
-		}
-		memcpy(k->b.p, kb, len);
-	} else {
-		memcpy(k->b.in, kb, len);
-	}
-	k->hash = h;
-	k->len = len;
-	k->first = WIN_NONE;
-	st->index[*slot].tag = (uint32_t)(h >> 32);
-	st->index[*slot].idx = i + 1;
+	if (i != WIN_NONE)
+		*first_of(st, i) = WIN_NONE;
 	return i;
-}
-
-/* Removes key i (no window left): backward-shift deletion keeps every probe chain
- * unbroken without tombstones. */
-static void key_del(struct win_state *st, uint32_t i)
-{
-	struct win_key *k = key_at(st, i);
-	uint32_t s, j, home;
-
-	key_find(st, key_bytes(k), k->len, k->hash, &s);
-	for (j = s;;) {
-		j = (j + 1) & st->mask;
-		if (st->index[j].idx == 0)
-			break;
-		home = (uint32_t)key_at(st, st->index[j].idx - 1)->hash & st->mask;
-		/* j's entry may move to s when its home is not in (s, j] cyclically */
-		if (((j - home) & st->mask) >= ((j - s) & st->mask)) {
-			st->index[s] = st->index[j];
-			s = j;
-		}
-	}
-	st->index[s].idx = 0;
-	if (k->len > KEY_INLINE)
-		win_free(&st->arena, k->b.p, k->len);
-	win_pool_put(&st->keys, i);
 }
 
 /* ---- the close heap ---- */
@@ -621,13 +460,12 @@ static void results(struct win_state *st, const struct win_win *x)
 static void emit(struct win_state *st, uint32_t w, bool final)
 {
 	const struct win_win *x = win_at(st, w);
-	const struct win_key *k = key_at(st, x->key);
+	const struct win_key *k = win_keys_at(&st->keys, x->key);
 	struct win_result res;
 
-	decode_key(st, key_bytes(k));
 	results(st, x);
-	res.key = &st->krow;
-	res.key_bytes = key_bytes(k);
+	res.key = win_keys_row(&st->keys, x->key);
+	res.key_bytes = win_key_bytes(k);
 	res.key_len = k->len;
 	res.start = x->start;
 	res.end = x->end;
@@ -641,7 +479,7 @@ static void emit(struct win_state *st, uint32_t w, bool final)
 static void win_release(struct win_state *st, uint32_t w)
 {
 	struct win_win *x = win_at(st, w);
-	struct win_key *k = key_at(st, x->key);
+	struct win_kx *k = kx_at(st, x->key);
 	uint32_t i, *link;
 
 	for (i = 0; i < st->sp->n_aggs; i++) {
@@ -651,13 +489,13 @@ static void win_release(struct win_state *st, uint32_t w)
 			win_dd_free(&x->acc[i], &st->arena);
 	}
 	dirty_del(st, w);
-	for (link = &k->first; *link != w; link = &win_at(st, *link)->next)
+	for (link = first_of(st, x->key); *link != w; link = &win_at(st, *link)->next)
 		;
 	*link = x->next;
-	if (w < st->keys.cap)
+	if (w < st->keys.recs.cap)
 		k->inl = 0;
 	else
-		win_pool_put(&st->wins, w - st->keys.cap);
+		win_pool_put(&st->wins, w - st->keys.recs.cap);
 	st->live_windows--;
 	if (--k->n_win == 0)
 		key_idle(st, x->key); /* kept until its room is wanted */
@@ -667,7 +505,7 @@ static void win_release(struct win_state *st, uint32_t w)
 static uint32_t win_new(struct win_state *st, uint32_t ki, uint32_t prev, int64_t start,
 			int64_t end)
 {
-	struct win_key *k = key_at(st, ki);
+	struct win_kx *k = kx_at(st, ki);
 	struct win_win *x;
 	uint32_t w;
 
@@ -678,7 +516,7 @@ static uint32_t win_new(struct win_state *st, uint32_t ki, uint32_t prev, int64_
 		w = win_pool_get(&st->wins);
 		if (w == WIN_NONE)
 			return WIN_NONE;
-		w += st->keys.cap;
+		w += st->keys.recs.cap;
 	}
 	x = win_at(st, w);
 	memset(x, 0, st->wins.stride);
@@ -687,8 +525,8 @@ static uint32_t win_new(struct win_state *st, uint32_t ki, uint32_t prev, int64_
 	x->end = end;
 	x->key = ki;
 	if (prev == WIN_NONE) {
-		x->next = k->first;
-		k->first = w;
+		x->next = *first_of(st, ki);
+		*first_of(st, ki) = w;
 	} else {
 		x->next = win_at(st, prev)->next;
 		win_at(st, prev)->next = w;
@@ -700,8 +538,7 @@ static uint32_t win_new(struct win_state *st, uint32_t ki, uint32_t prev, int64_
 
 /* ---- events ---- */
 
-static enum win_verdict add_fixed(struct win_state *st, const struct fmt_row *row, int64_t W,
-				  const uint8_t *kb, uint32_t len, uint64_t h)
+static enum win_verdict add_fixed(struct win_state *st, const struct fmt_row *row, int64_t W)
 {
 	const struct win_spec *sp = st->sp;
 	int64_t ts = row->ts_ms, last = floor_div(ts, sp->advance) * sp->advance, s;
@@ -710,7 +547,7 @@ static enum win_verdict add_fixed(struct win_state *st, const struct fmt_row *ro
 
 	if (last + sp->size + sp->grace <= W)
 		return WIN_LATE;
-	ki = key_find(st, kb, len, h, &slot);
+	ki = win_keys_find(&st->keys, &slot);
 	/* windows to open: refused whole when they do not fit */
 	for (s = last; s > ts - sp->size; s -= sp->advance)
 		if (s + sp->size + sp->grace > W)
@@ -719,14 +556,14 @@ static enum win_verdict add_fixed(struct win_state *st, const struct fmt_row *ro
 		/* the key's own room takes one */
 		if (need > 1 && st->wins.inuse + need - 1 > st->wins.cap)
 			return WIN_FULL;
-		ki = key_add(st, kb, len, h, &slot);
+		ki = key_add(st, &slot);
 		if (ki == WIN_NONE)
 			return WIN_FULL;
 	} else if (st->wins.inuse + need > st->wins.cap) {
 		/* near the bound only: count what the key already has */
-		uint32_t have = !key_at(st, ki)->inl;
+		uint32_t have = !kx_at(st, ki)->inl;
 
-		for (w = key_at(st, ki)->first; w != WIN_NONE; w = win_at(st, w)->next)
+		for (w = *first_of(st, ki); w != WIN_NONE; w = win_at(st, w)->next)
 			have += win_at(st, w)->start > ts - sp->size &&
 				win_at(st, w)->start <= last;
 		if (need > have && st->wins.inuse + (need - have) > st->wins.cap)
@@ -734,7 +571,7 @@ static enum win_verdict add_fixed(struct win_state *st, const struct fmt_row *ro
 	}
 	/* the key's windows are sorted by start: walk them once, oldest first */
 	prev = WIN_NONE;
-	w = key_at(st, ki)->first;
+	w = *first_of(st, ki);
 	for (s = floor_div(ts - sp->size, sp->advance) * sp->advance + sp->advance; s <= last;
 	     s += sp->advance) {
 		if (s + sp->size + sp->grace <= W)
@@ -756,8 +593,7 @@ static enum win_verdict add_fixed(struct win_state *st, const struct fmt_row *ro
 	return v;
 }
 
-static enum win_verdict add_session(struct win_state *st, const struct fmt_row *row, int64_t W,
-				    const uint8_t *kb, uint32_t len, uint64_t h)
+static enum win_verdict add_session(struct win_state *st, const struct fmt_row *row, int64_t W)
 {
 	const struct win_spec *sp = st->sp;
 	int64_t ts = row->ts_ms, gap = sp->size;
@@ -765,10 +601,10 @@ static enum win_verdict add_session(struct win_state *st, const struct fmt_row *
 	enum win_verdict v = WIN_ADDED;
 	struct win_win *x;
 
-	ki = key_find(st, kb, len, h, &slot);
+	ki = win_keys_find(&st->keys, &slot);
 	if (ki != WIN_NONE) {
 		/* open sessions that [ts, ts + gap) overlaps, merged into the first */
-		for (w = key_at(st, ki)->first; w != WIN_NONE;) {
+		for (w = *first_of(st, ki); w != WIN_NONE;) {
 			struct win_win *y = win_at(st, w);
 			uint32_t next = y->next;
 
@@ -798,10 +634,10 @@ static enum win_verdict add_session(struct win_state *st, const struct fmt_row *
 		if (ts + gap + sp->grace <= W)
 			return WIN_LATE;
 		if (ki == WIN_NONE) {
-			ki = key_add(st, kb, len, h, &slot);
+			ki = key_add(st, &slot);
 			if (ki == WIN_NONE)
 				return WIN_FULL;
-		} else if (key_at(st, ki)->inl && st->wins.inuse == st->wins.cap) {
+		} else if (kx_at(st, ki)->inl && st->wins.inuse == st->wins.cap) {
 			return WIN_FULL;
 		}
 		hit = win_new(st, ki, prev, ts, ts + gap);
@@ -822,20 +658,17 @@ static enum win_verdict add_session(struct win_state *st, const struct fmt_row *
 
 enum win_verdict win_add(struct win_state *st, const struct fmt_row *row, int64_t W, int64_t now)
 {
-	uint32_t len;
-	uint64_t h;
 	enum win_verdict v;
 
 	if (row->ts_ms > WIN_MAX_TIME || row->ts_ms < -WIN_MAX_TIME)
 		return WIN_OUT_OF_RANGE;
-	len = encode_key(st, row);
-	if (len > WIN_ARENA_MAX)
+	win_keys_encode(&st->keys, row);
+	if (st->keys.klen > WIN_ARENA_MAX)
 		return WIN_FULL;
-	h = win_hash64(st->kbuf, len, 0);
 	if (st->sp->kind == PAT_W_SESSION)
-		v = add_session(st, row, W, st->kbuf, len, h);
+		v = add_session(st, row, W);
 	else
-		v = add_fixed(st, row, W, st->kbuf, len, h);
+		v = add_fixed(st, row, W);
 	if (st->sp->emit_changes)
 		win_tick(st, now);
 	return v;
@@ -879,11 +712,11 @@ void win_tick(struct win_state *st, int64_t now)
 
 void win_usage(const struct win_state *st, struct win_usage *u)
 {
-	u->keys = st->keys.inuse;
+	u->keys = st->keys.recs.inuse;
 	u->windows = st->live_windows;
-	u->bytes = (uint64_t)st->keys.inuse * st->keys.stride +
+	u->bytes = win_keys_bytes(&st->keys) +
 		   (uint64_t)st->wins.inuse * (st->wins.stride + sizeof(struct heap_ent)) +
-		   (uint64_t)st->keys.inuse * 2 * sizeof(struct index_ent) + st->arena.used;
+		   st->arena.used;
 }
 
 /* ---- set-up ---- */
@@ -900,7 +733,7 @@ static uint64_t windows_per_key(const struct win_spec *sp)
 struct win_state *win_state_new(const struct win_spec *sp, win_emit_fn fn, void *ctx)
 {
 	struct win_state *st = calloc(1, sizeof(*st));
-	uint64_t n_win, slots = 2;
+	uint64_t n_win;
 	size_t stride = sizeof(struct win_win) + sp->n_aggs * sizeof(struct win_acc);
 	int rc = -ENOMEM;
 
@@ -912,26 +745,21 @@ struct win_state *win_state_new(const struct win_spec *sp, win_emit_fn fn, void 
 	st->dirty_head = WIN_NONE;
 	st->idle_head = st->idle_tail = WIN_NONE;
 	st->next_tick = INT64_MIN;
-	while (slots < 2 * (uint64_t)sp->max_keys)
-		slots *= 2;
 	n_win = (uint64_t)sp->max_keys * windows_per_key(sp);
 	if (n_win > (UINT64_C(1) << 31))
 		n_win = UINT64_C(1) << 31;
-	if (slots > (UINT64_C(1) << 31)) {
-		rc = -EINVAL;
-		goto fail;
-	}
-	st->mask = (uint32_t)slots - 1;
-	st->kcap = sp->n_group * 9 + sp->string_keys * (4 + (size_t)PAT_MAX_STRING);
 	st->n_win = n_win;
-	st->kbuf = win_reserve(st->kcap + 8);
-	st->index = win_reserve(slots * sizeof(*st->index));
+	st->ks.n = sp->n_group;
+	memcpy(st->ks.cols, sp->group_cols, sizeof(st->ks.cols));
+	memcpy(st->ks.type, sp->group_type, sizeof(st->ks.type));
+	st->ks.strings = sp->string_keys;
 	st->heap = win_reserve(n_win * sizeof(*st->heap));
-	if (st->kbuf == NULL || st->index == NULL || st->heap == NULL)
+	if (st->heap == NULL)
 		goto fail;
-	if ((rc = win_pool_init(&st->keys, sizeof(struct win_key) + stride, sp->max_keys)) != 0 ||
-	    (rc = win_pool_init(&st->wins, stride, (uint32_t)n_win)) != 0 ||
-	    (rc = win_arena_init(&st->arena, sp->max_bytes)) != 0)
+	if ((rc = win_arena_init(&st->arena, sp->max_bytes)) != 0 ||
+	    (rc = win_keys_init(&st->keys, &st->ks, sizeof(struct win_kx) + stride, sp->max_keys,
+				&st->arena)) != 0 ||
+	    (rc = win_pool_init(&st->wins, stride, (uint32_t)n_win)) != 0)
 		goto fail;
 	return st;
 fail:
@@ -944,10 +772,8 @@ void win_state_free(struct win_state *st)
 {
 	if (st == NULL)
 		return;
-	win_unreserve(st->kbuf, st->kcap + 8);
-	win_unreserve(st->index, ((size_t)st->mask + 1) * sizeof(*st->index));
 	win_unreserve(st->heap, st->n_win * sizeof(*st->heap));
-	win_pool_fini(&st->keys);
+	win_keys_fini(&st->keys);
 	win_pool_fini(&st->wins);
 	win_arena_fini(&st->arena);
 	free(st);

@@ -391,7 +391,12 @@ static void test_rules(void)
 	CU_ASSERT_EQUAL(r->measures[0].e->type, PAT_T_TIMESTAMP);
 	CU_ASSERT_EQUAL(r->measures[1].e->fn, PAT_M_COUNT);
 	CU_ASSERT_EQUAL(r->measures[2].e->fn, PAT_M_LAST);
-	CU_ASSERT_EQUAL(r->measures[2].e->idx, 1);
+	CU_ASSERT_EQUAL(r->measures[2].e->var, 1);
+	/* each measure has a slot of its own */
+	CU_ASSERT_EQUAL(r->n_aggs, 3);
+	CU_ASSERT_EQUAL(r->measures[0].e->idx, 0);
+	CU_ASSERT_EQUAL(r->measures[2].e->idx, 2);
+	CU_ASSERT_PTR_EQUAL(r->aggs[1], r->measures[1].e);
 
 	/* SELECT *: every column but the timestamp one (it is "ts" already) */
 	r = pat_rule_by_name(rs, "everything");
@@ -618,6 +623,10 @@ static const struct rcase rule_cases[] = {
 	{ PAT_ "PATTERN (A{`-1}));", "a quantifier bound is an integer from 0 to 10000" },
 	{ PAT_ "PATTERN (A{`10001}));", "a quantifier bound is an integer from 0 to 10000" },
 	{ PAT_ "PATTERN (A`{3,2}));", "quantifier {3,2} matches nothing" },
+	{ PAT_ "PATTERN (`(A{10000}){10} B));",
+	  "pattern too large: its quantifiers unroll to more than 100000 steps" },
+	{ PAT_ "PATTERN (`(A{1500} | B{3000}){3} C));",
+	  "a match of this pattern needs 4501 rows; a partition keeps at most 4096" },
 	{ PAT_ "PATTERN (A+`? B));",
 	  "reluctant quantifiers are not supported: every quantifier is greedy" },
 	{ PAT_ "PATTERN (A | `));", "expected a pattern variable or '(', found ')'" },

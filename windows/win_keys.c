@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "win_keys.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "win_sketch.h"
+
+void win_keyspec_init(struct win_keyspec *ks, const uint32_t *cols, uint32_t n,
+		      const struct pat_stream *s)
+{
+	uint32_t k;
+
+	memset(ks, 0, sizeof(*ks));
+	ks->n = n;
+	for (k = 0; k < n; k++) {
+		ks->cols[k] = cols[k];
+		ks->type[k] = (uint8_t)s->cols[cols[k]].type;
+		ks->strings += ks->type[k] == PAT_T_STRING;
+	}
+}
+
+int win_keys_init(struct win_keys *t, const struct win_keyspec *ks, size_t data_size, uint32_t cap,
+		  struct win_arena *arena)
+{
+	uint64_t slots = 2;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->ks = ks;
+	t->arena = arena;
+	while (slots < 2 * (uint64_t)cap)
+		slots *= 2;
+	if (slots > (UINT64_C(1) << 31))
+		return -EINVAL;
+	t->mask = (uint32_t)slots - 1;
+	/* per column a presence byte and 8 bytes, or a length and the string */
+	t->kcap = ks->n * 9 + ks->strings * (4 + (size_t)PAT_MAX_STRING);
+	t->kbuf = win_reserve(t->kcap + 8);
+	t->index = win_reserve(slots * sizeof(*t->index));
+	if (t->kbuf == NULL || t->index == NULL) {
+		win_keys_fini(t);
+		return -ENOMEM;
+	}
+	rc = win_pool_init(&t->recs, sizeof(struct win_key) + data_size, cap);
+	if (rc != 0)
+		win_keys_fini(t);
+	return rc;
+}
+
+void win_keys_fini(struct win_keys *t)
+{
+	win_unreserve(t->kbuf, t->kcap + 8);
+	if (t->index != NULL)
+		win_unreserve(t->index, ((size_t)t->mask + 1) * sizeof(*t->index));
+	win_pool_fini(&t->recs);
+	t->kbuf = NULL;
+	t->index = NULL;
+}
+
+void win_keys_encode(struct win_keys *t, const struct fmt_row *row)
+{
+	const struct win_keyspec *ks = t->ks;
+	uint8_t *o = t->kbuf;
+	uint32_t k;
+
+	for (k = 0; k < ks->n; k++) {
+		uint32_t c = ks->cols[k];
+		const struct fmt_value *v = &row->v[c];
+
+		if (!(row->present >> c & 1)) {
+			*o++ = 0;
+			continue;
+		}
+		*o++ = 1;
+		switch (ks->type[k]) {
+		case PAT_T_STRING:
+			memcpy(o, &v->s.len, 4);
+			memcpy(o + 4, v->s.p, v->s.len);
+			o += 4 + v->s.len;
+			break;
+		case PAT_T_DOUBLE: {
+			double d = v->d == 0 ? 0.0 : v->d;
+
+			memcpy(o, &d, 8);
+			o += 8;
+			break;
+		}
+		case PAT_T_BOOLEAN: {
+			int64_t b = v->b;
+
+			memcpy(o, &b, 8);
+			o += 8;
+			break;
+		}
+		default:
+			memcpy(o, &v->i, 8);
+			o += 8;
+			break;
+		}
+	}
+	t->klen = (uint32_t)(o - t->kbuf);
+	t->khash = win_hash64(t->kbuf, t->klen, 0);
+}
+
+const struct fmt_row *win_keys_row(struct win_keys *t, uint32_t i)
+{
+	const struct win_keyspec *ks = t->ks;
+	const uint8_t *b = win_key_bytes(win_keys_at(t, i));
+	struct fmt_row *row = &t->krow;
+	uint32_t k;
+
+	row->present = 0;
+	for (k = 0; k < ks->n; k++) {
+		uint32_t c = ks->cols[k];
+
+		if (*b++ == 0)
+			continue;
+		row->present |= UINT64_C(1) << c;
+		if (ks->type[k] == PAT_T_STRING) {
+			memcpy(&row->v[c].s.len, b, 4);
+			row->v[c].s.p = b + 4;
+			b += 4 + row->v[c].s.len;
+		} else if (ks->type[k] == PAT_T_BOOLEAN) {
+			int64_t v;
+
+			memcpy(&v, b, 8);
+			row->v[c].b = v != 0;
+			b += 8;
+		} else {
+			memcpy(&row->v[c].i, b, 8);
+			b += 8;
+		}
+	}
+	return row;
+}
+
+static uint32_t find(const struct win_keys *t, const uint8_t *kb, uint32_t len, uint64_t h,
+		     uint32_t *slot)
+{
+	uint32_t s = (uint32_t)h & t->mask, tag = (uint32_t)(h >> 32);
+
+	for (;; s = (s + 1) & t->mask) {
+		const struct win_index_ent *e = &t->index[s];
+		const struct win_key *k;
+
+		if (e->idx == 0)
+			break;
+		if (e->tag != tag)
+			continue;
+		k = win_keys_at(t, e->idx - 1);
+		if (k->hash == h && k->len == len && memcmp(win_key_bytes(k), kb, len) == 0) {
+			*slot = s;
+			return e->idx - 1;
+		}
+	}
+	*slot = s;
+	return WIN_NONE;
+}
+
+uint32_t win_keys_find(const struct win_keys *t, uint32_t *slot)
+{
+	return find(t, t->kbuf, t->klen, t->khash, slot);
+}
+
+uint32_t win_keys_add(struct win_keys *t, uint32_t slot)
+{
+	uint32_t i = win_pool_get(&t->recs);
+	struct win_key *k;
+
+	if (i == WIN_NONE)
+		return WIN_NONE;
+	k = win_keys_at(t, i);
+	if (t->klen > WIN_KEY_INLINE) {
+		k->b.p = win_alloc(t->arena, t->klen);
+		if (k->b.p == NULL) {
+			win_pool_put(&t->recs, i);
+			return WIN_NONE;
+		}
+		memcpy(k->b.p, t->kbuf, t->klen);
+	} else {
+		memcpy(k->b.in, t->kbuf, t->klen);
+	}
+	k->hash = t->khash;
+	k->len = t->klen;
+	t->index[slot].tag = (uint32_t)(t->khash >> 32);
+	t->index[slot].idx = i + 1;
+	return i;
+}
+
+void win_keys_del(struct win_keys *t, uint32_t i)
+{
+	struct win_key *k = win_keys_at(t, i);
+	uint32_t s, j, home;
+
+	find(t, win_key_bytes(k), k->len, k->hash, &s);
+	for (j = s;;) {
+		j = (j + 1) & t->mask;
+		if (t->index[j].idx == 0)
+			break;
+		home = (uint32_t)win_keys_at(t, t->index[j].idx - 1)->hash & t->mask;
+		/* j's entry may move to s when its home is not in (s, j] cyclically */
+		if (((j - home) & t->mask) >= ((j - s) & t->mask)) {
+			t->index[s] = t->index[j];
+			s = j;
+		}
+	}
+	t->index[s].idx = 0;
+	if (k->len > WIN_KEY_INLINE)
+		win_free(t->arena, k->b.p, k->len);
+	win_pool_put(&t->recs, i);
+}
+
+uint64_t win_keys_bytes(const struct win_keys *t)
+{
+	return (uint64_t)t->recs.inuse * (t->recs.stride + 2 * sizeof(struct win_index_ent));
+}
