@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * MATCH_RECOGNIZE on one state lcore (spec/RULES.md, CREATE PATTERN). Plain C on
+ * Hyperscan, no DPDK.
+ *
+ * Symbols: each row is classified by the rule's DEFINE conditions into one byte, bit
+ * v set when variable v may take the row (cep_symbol(), on the RX lcore where the
+ * row's LIKE/REGEXP bits are). The pattern is a regular expression over those bytes
+ * (pat_seq_expr()), compiled in streaming mode when the rule set is loaded.
+ *
+ * Partitions: every PARTITION BY key with a match in progress owns a Hyperscan stream,
+ * fed one byte per row, and the rows that a match could still start from. Hyperscan
+ * says where some match of the regular expression ends; a verifier (a Pike VM over the
+ * kept rows: threads in the pattern's order of preference, so the first complete one
+ * is the parse a backtracking matcher would choose) then applies the spec: the match
+ * that ends on the earliest row, among those the one that starts earliest, WITHIN,
+ * greedy quantifiers and left-first alternation; it computes the MEASURES. After a
+ * match the partition starts afresh (AFTER MATCH SKIP PAST LAST ROW).
+ *
+ * A partition is opened by a row that can begin a match and closed, its stream reset
+ * into a pool and its rows freed, when no match can complete any more: a row that no
+ * variable takes, no row left that could start one (rows older than WITHIN are
+ * forgotten as time moves), or a time W with last row + WITHIN < W. Rows must come in
+ * timestamp order for each rule (the data path sees to it: dp_window.h).
+ *
+ * Bounds: max_keys partitions (the one idle longest is forgotten to make room for a
+ * new one) and max_bytes of rows and long keys; a partition keeps at most
+ * PAT_MAX_MATCH_ROWS rows, or the longest match the pattern allows. Whatever a bound
+ * makes the operator forget is reported (CEP_FULL) for the caller to count.
+ */
+#ifndef RIPTIDE_CEP_H
+#define RIPTIDE_CEP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <hs/hs.h>
+
+#include "formats/fmt.h"
+#include "patterns/pat_expr.h"
+#include "patterns/pat_rules.h"
+#include "windows/win_keys.h"
+
+#define CEP_DEFAULT_MAX_KEYS	 1000000
+#define CEP_DEFAULT_MAX_STATE_MB 1024
+
+/* The verifier's program: a row step, a choice (x preferred), a jump, the end. */
+enum cep_op { CEP_SYM, CEP_SPLIT, CEP_JMP, CEP_MATCH };
+
+struct cep_ins {
+	uint8_t op;
+	uint8_t var; /* CEP_SYM */
+	uint32_t x, y;
+};
+
+/* A measure slot: fn of variable var over kept column k. */
+struct cep_slot {
+	uint8_t fn; /* enum pat_measure_fn */
+	uint8_t var;
+	uint8_t type; /* the result's */
+	uint8_t in_type;
+	uint32_t k; /* index among the kept columns (COUNT: none) */
+};
+
+/* What a PATTERN rule runs on, built once per rule set; immutable. */
+struct cep_prog {
+	const struct pat_rule *r;
+	const hs_database_t *db;
+	uint32_t n_ins;
+	struct cep_ins *ins;
+	uint8_t first;	       /* symbols that can begin a match (one of these bits) */
+	int64_t within;	       /* ms, -1: none */
+	uint32_t min_rows;     /* the fewest rows of a match */
+	uint32_t max_rows;     /* the most rows a partition keeps */
+	bool unbounded;	       /* a match may be longer than PAT_MAX_MATCH_ROWS */
+	struct win_keyspec ks; /* PARTITION BY */
+	/* the columns that rows keep for the measures, and their types */
+	uint32_t n_cols;
+	uint32_t cols[PAT_MAX_COLUMNS];
+	uint8_t col_type[PAT_MAX_COLUMNS];
+	uint32_t n_slots;
+	struct cep_slot slots[PAT_MAX_ITEMS * 2];
+	uint32_t max_keys;
+	size_t max_bytes;
+	size_t row_size;
+};
+
+/* The program of PATTERN rule r over stream s (r checked and compiled: r->seq_db).
+ * Returns 0, -EINVAL (no database) or -ENOMEM. */
+int cep_prog_init(struct cep_prog *p, const struct pat_rule *r, const struct pat_stream *s);
+void cep_prog_fini(struct cep_prog *p);
+
+/* The symbol of the row in env (its predicate bits set when the stream has any):
+ * bit v when variable v has no DEFINE or its DEFINE is TRUE. */
+uint8_t cep_symbol(const struct pat_rule *r, struct pat_env *env);
+
+/* A match, valid during the emit callback only. */
+struct cep_match {
+	const struct fmt_row *key; /* the PARTITION BY values (other columns absent) */
+	const uint8_t *key_bytes;  /* encoded: equal keys, equal bytes */
+	uint32_t key_len;
+	int64_t start, end;	     /* timestamps of its first and last rows */
+	uint32_t rows;		     /* how many */
+	const struct pat_val *slots; /* the measures, by slot */
+	const uint8_t *vars;	     /* the variable of each row */
+};
+
+typedef void (*cep_emit_fn)(void *ctx, const struct cep_match *m);
+
+enum cep_verdict {
+	CEP_TAKEN,
+	CEP_FULL,	  /* taken, but a bound made the operator forget (or refuse) rows */
+	CEP_OUT_OF_RANGE, /* event time beyond +-WIN_MAX_TIME: not taken */
+	CEP_ERROR,	  /* Hyperscan failed: the partition was dropped */
+};
+
+struct cep_state;
+
+/* The operator for p (which must outlive it), scanning with scratch (the lcore's,
+ * which fits p->db), emitting through fn. Returns NULL with errno set. */
+struct cep_state *cep_state_new(const struct cep_prog *p, hs_scratch_t *scratch, cep_emit_fn fn,
+				void *ctx);
+void cep_state_free(struct cep_state *st);
+
+/* Takes row (its time row->ts_ms, its symbol sym): a match that it completes is
+ * emitted before the call returns. Rows come in nondecreasing time. */
+enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint8_t sym);
+
+/* No row before W will come: partitions whose WITHIN has passed are closed. */
+void cep_advance(struct cep_state *st, int64_t W);
+
+/* Every partition closed (the end of the input: nothing more can match). */
+void cep_clear(struct cep_state *st);
+
+/* Gauges: live partitions, rows kept, bytes of state (records, index, rows, streams). */
+struct cep_usage {
+	uint64_t keys, rows, bytes;
+};
+void cep_usage(const struct cep_state *st, struct cep_usage *u);
+
+#endif
