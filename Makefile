@@ -30,6 +30,7 @@ demo: build
 		--input pcap:$(DEMO_OUT)/feed.pcap --out $(DEMO_OUT) --stats-out $(DEMO_OUT)/stats.json
 	@echo "demo: counters in $(DEMO_OUT)/stats.json, the generator's account in $(DEMO_OUT)/expected.json,"
 	@echo "      alerts in $(DEMO_OUT)/alerts.ndjson, per-card minutes in $(DEMO_OUT)/aggregates.ndjson,"
+	@echo "      card-testing matches in $(DEMO_OUT)/fraud.ndjson,"
 	@echo "      malformed records in $(DEMO_OUT)/dead_letters.ndjson"
 
 test: setup

@@ -178,7 +178,7 @@ void dp_rules_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row,
 
 	in->env.row = row;
 	in->env.preds = NULL;
-	if (st->hs != NULL && (st->n_alerts > 0 || st->n_aggs > 0)) {
+	if (st->hs != NULL && (st->n_alerts > 0 || st->n_srules > 0)) {
 		if (pat_hs_scan(st->hs, row, in->hs_scratch, in->preds) != 0) {
 			in->c->rule_errors++; /* no rule of the stream sees this event */
 			return;
@@ -189,12 +189,14 @@ void dp_rules_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row,
 		alerts(in, st, row);
 	if (!st->stateful || in->route == NULL)
 		return;
-	for (k = st->first_agg; k < st->first_agg + st->n_aggs; k++) {
-		const struct pat_expr *where = pl->aggs[k].r->where;
+	for (k = st->first_srule; k < st->first_srule + st->n_srules; k++) {
+		const struct pat_rule *r = pl->srules[k].r;
 
 		in->env.used = 0;
-		if (where == NULL || pat_eval_cond(where, &in->env))
-			in->pass[n++] = (uint16_t)k;
+		if (pl->srules[k].pattern) /* every row: one that no variable takes breaks */
+			in->pass[n++] = DP_REF(k, cep_symbol(r, &in->env));
+		else if (r->where == NULL || pat_eval_cond(r->where, &in->env))
+			in->pass[n++] = DP_REF(k, 0);
 	}
 	in->route(in->route_ctx, si, row, now_ns, in->pass, n);
 }

@@ -48,10 +48,6 @@ static int alerts_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 	uint32_t si, k;
 	int rc;
 
-	for (k = 0; k < rs->n_rules; k++) {
-		if (rs->rules[k].kind == PAT_R_PATTERN)
-			return -ENOTSUP; /* patterns run with their issue */
-	}
 	if (rs->checked_only)
 		return -EINVAL;
 	pl->alerts = calloc(rs->n_rules ? rs->n_rules : 1, sizeof(*pl->alerts));
@@ -131,7 +127,7 @@ int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 	rc = alerts_init(pl, rs, topics);
 	if (rc != 0)
 		return rc;
-	return dp_aggs_init(pl, rs, topics);
+	return dp_srules_init(pl, rs, topics);
 }
 
 void dp_pipeline_fini(struct dp_pipeline *pl)
@@ -149,7 +145,7 @@ void dp_pipeline_fini(struct dp_pipeline *pl)
 	free(pl->alerts);
 	pl->alerts = NULL;
 	pl->n_alerts = 0;
-	dp_aggs_fini(pl);
+	dp_srules_fini(pl);
 	hs_free_scratch(pl->hs_proto);
 	pl->hs_proto = NULL;
 }
@@ -181,7 +177,7 @@ int dp_ingest_init(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp
 			goto fail;
 		in->env.cap = pl->eval_bytes;
 	}
-	in->pass = calloc(pl->n_aggs + 1, sizeof(*in->pass));
+	in->pass = calloc(pl->n_srules + 1, sizeof(*in->pass));
 	if (in->pass == NULL)
 		goto fail;
 	if (pl->hs_proto != NULL && hs_clone_scratch(pl->hs_proto, &in->hs_scratch) != HS_SUCCESS)

@@ -18,6 +18,7 @@
 #include "dp_stats.h"
 #include "formats/fmt.h"
 #include "formats/fmt_out.h"
+#include "patterns/cep.h"
 #include "patterns/pat_expr.h"
 #include "patterns/pat_hs.h"
 #include "patterns/pat_rules.h"
@@ -71,16 +72,22 @@ struct dp_alert_rt {
 	struct dp_tpl tpl;
 };
 
-/* An AGGREGATE rule as the data path runs it (dp_window.c). */
-struct dp_agg_rt {
+/* A stateful rule (AGGREGATE, PATTERN) as the data path runs it on the state lcores
+ * (dp_window.c). */
+struct dp_srule {
 	const struct pat_rule *r;
 	uint32_t rule;	    /* index in the rule set: its counters */
 	uint16_t topic;	    /* sink topic of its results */
 	int32_t late_topic; /* sink topic of its late events, -1: counted only */
 	uint8_t stream;
 	uint8_t route; /* the stream's route its events are sharded by */
-	struct win_spec spec;
-	struct dp_tpl tpl;  /* {"rule","window_start","window_end",items} */
+	bool pattern;
+	struct win_spec spec;  /* AGGREGATE */
+	struct cep_prog *cep;  /* PATTERN */
+	struct pat_item *cols; /* PATTERN: its PARTITION BY columns as message items */
+	/* {"rule","window_start","window_end",items} or
+	 * {"rule","match_start","match_end",partition columns,measures} */
+	struct dp_tpl tpl;
 	struct dp_tpl late; /* {"rule","ts"} then "event" */
 };
 
@@ -100,9 +107,9 @@ struct dp_stream_rt {
 	 * state lcore of each route that has a rule to run on it (KEY: always). */
 	uint32_t n_routes;
 	struct dp_route routes[DP_MAX_ROUTES];
-	bool stateful;			      /* has KEY columns or aggregates */
+	bool stateful;			      /* has KEY columns, aggregates or patterns */
 	int64_t wm_delay_ms, idle_timeout_ms; /* watermark_delay, idle_timeout */
-	uint32_t first_agg, n_aggs;	      /* its aggregates: pl->aggs[first_agg ..] */
+	uint32_t first_srule, n_srules;	      /* its aggregates and patterns in pl->srules */
 	const struct pat_hs *hs;	      /* LIKE/REGEXP databases, NULL: none */
 	uint32_t first_alert, n_alerts;	      /* its alerts: pl->alerts[first_alert ..] */
 	/* Alerts that hold only when a given predicate fired (pat_expr_required_pred)
@@ -124,8 +131,8 @@ struct dp_pipeline {
 	struct dp_stream_rt streams[PAT_MAX_STREAMS];
 	uint32_t n_alerts;
 	struct dp_alert_rt *alerts; /* by stream */
-	uint32_t n_aggs;
-	struct dp_agg_rt *aggs; /* by stream */
+	uint32_t n_srules;
+	struct dp_srule *srules; /* aggregates and patterns, by stream */
 	/* The processing clock (EMIT CHANGES, idle_timeout) is packet time where a port
 	 * stamps packets (pcap: capture time, so that a replay is the same at any speed),
 	 * else the wall clock. */
@@ -137,18 +144,25 @@ struct dp_pipeline {
 /*
  * Fills pl from rule set rs (which must outlive it): streams, ports, alerts, and a
  * sink topic for each dead_letter_topic and alert topic (added to topics). Returns 0
- * or -errno (-ENOTSUP: rs holds rules that this version does not run). Free with
+ * or -errno. Free with
  * dp_pipeline_fini().
  */
 int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 		     struct sink_topics *topics);
 void dp_pipeline_fini(struct dp_pipeline *pl);
 
+/* A stateful rule that an event goes to a state lcore for: its index in pl->srules,
+ * and for a pattern the event's symbol (cep_symbol()). */
+#define DP_REF(idx, sym) ((uint32_t)(idx) | (uint32_t)(sym) << 16)
+#define DP_REF_IDX(ref)	 ((ref)&0xffffu)
+#define DP_REF_SYM(ref)	 ((uint8_t)((ref) >> 16))
+
 /* Where the events of stateful streams go (dp_shard on a running lcore): every event
- * of the stream (its time moves the watermark), with the aggregates (indexes into
- * pl->aggs) whose WHERE it satisfies. now_ns: its arrival, on the processing clock. */
+ * of the stream (its time moves the watermark), with the stateful rules to run on it
+ * (DP_REF): the aggregates whose WHERE it satisfies, every pattern. now_ns: its
+ * arrival, on the processing clock. */
 typedef void (*dp_route_fn)(void *ctx, uint8_t stream, const struct fmt_row *row, uint64_t now_ns,
-			    const uint16_t *aggs, uint32_t n_aggs);
+			    const uint32_t *refs, uint32_t n_refs);
 
 /* One lcore's ingest state. */
 struct dp_ingest {
@@ -165,8 +179,8 @@ struct dp_ingest {
 	hs_scratch_t *hs_scratch; /* this lcore's clone */
 	uint64_t *preds;	  /* predicate bits of the current event */
 	struct pat_env env;
-	struct pat_val vals[PAT_MAX_ITEMS];
-	uint16_t *pass; /* the aggregates an event satisfies (pl->n_aggs entries) */
+	struct pat_val vals[PAT_MAX_ITEMS * 2]; /* a pattern: its PARTITION BY and MEASURES */
+	uint32_t *pass; /* the stateful rules of an event (DP_REF, pl->n_srules entries) */
 };
 
 /* Sets up in for pipeline pl, counting into c. Returns 0 or -errno. */
@@ -205,14 +219,16 @@ void dp_ingest_commit_key(struct dp_ingest *in, const struct fmt_out *out, uint1
 /*
  * The rules of stream si on one event (dp_alert.c): its string columns scanned once by
  * the stream's Hyperscan databases; each alert's WHERE, and a message to the alert's
- * topic for each that holds; each aggregate's WHERE, and the event routed (in->route)
- * with those that hold. now_ns: the event's arrival.
+ * topic for each that holds; each aggregate's WHERE, each pattern's symbol (its
+ * DEFINEs), and the event routed (in->route) with the aggregates that hold and every
+ * pattern. now_ns: the event's arrival.
  */
 void dp_rules_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row, uint64_t now_ns);
 
 /* The aggregate table of pl from rs, with their topics (dp_window.c). */
-int dp_aggs_init(struct dp_pipeline *pl, const struct pat_ruleset *rs, struct sink_topics *topics);
-void dp_aggs_fini(struct dp_pipeline *pl);
+int dp_srules_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
+		   struct sink_topics *topics);
+void dp_srules_fini(struct dp_pipeline *pl);
 
 /*
  * The pre-filter and ingest of one datagram: counts it as filtered (unknown_port,

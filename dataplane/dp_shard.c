@@ -15,12 +15,12 @@
 #include "dp_lcore.h"
 #include "formats/fmt_event.h"
 
-/* What crosses a ring before the packed row (fmt_event.h) and the aggregates' list. */
+/* What crosses a ring before the packed row (fmt_event.h) and the rules' list. */
 struct dp_ev_hdr {
 	int64_t wm;	/* the sender's watermark of the stream before this event */
 	int64_t now_ms; /* its arrival, on the processing clock */
 	uint32_t ev_len;
-	uint16_t n_aggs;
+	uint16_t n_rules;
 	uint16_t pad;
 };
 
@@ -214,9 +214,9 @@ static void *event_buffer(struct dp_shard_out *o, size_t size)
 	return b;
 }
 
-/* The event, for aggregates list[0..n), to state lcore d. */
+/* The event, for the stateful rules list[0..n), to state lcore d. */
 static void send_to(struct dp_shard_out *o, unsigned int d, uint8_t si, const struct fmt_row *row,
-		    int64_t wm, int64_t now_ms, const uint16_t *list, uint32_t n)
+		    int64_t wm, int64_t now_ms, const uint32_t *list, uint32_t n)
 {
 	const struct dp_stream_rt *st = &o->pl->streams[si];
 	struct dp_ev_hdr *h;
@@ -240,7 +240,7 @@ static void send_to(struct dp_shard_out *o, unsigned int d, uint8_t si, const st
 	h->wm = wm;
 	h->now_ms = now_ms;
 	h->ev_len = (uint32_t)ev_len;
-	h->n_aggs = (uint16_t)n;
+	h->n_rules = (uint16_t)n;
 	fmt_event_pack(&st->sc, si, row, (uint8_t *)b + sizeof(*h), ev_len);
 	memcpy((uint8_t *)b + sizeof(*h) + ev_len, list, n * sizeof(*list));
 	if (o->wm[si].told[d] < wm)
@@ -249,7 +249,7 @@ static void send_to(struct dp_shard_out *o, unsigned int d, uint8_t si, const st
 }
 
 void dp_shard_route(void *ctx, uint8_t si, const struct fmt_row *row, uint64_t now_ns,
-		    const uint16_t *aggs, uint32_t n)
+		    const uint32_t *refs, uint32_t n)
 {
 	struct dp_shard_out *o = ctx;
 	const struct dp_pipeline *pl = o->pl;
@@ -274,13 +274,13 @@ void dp_shard_route(void *ctx, uint8_t si, const struct fmt_row *row, uint64_t n
 			w->wm = ts - st->wm_delay_ms;
 	}
 	for (k = 0; k < n; k++)
-		need |= 1u << pl->aggs[aggs[k]].route;
+		need |= 1u << pl->srules[DP_REF_IDX(refs[k])].route;
 	if (need == 0)
 		return; /* no rule to run: only the watermark moved */
 	for (r = 0; r < st->n_routes; r++)
 		if (need >> r & 1)
 			dest[r] = dp_route_hash(st, &st->routes[r], row) % o->n_dest;
-	/* one copy to each distinct lcore, with the aggregates whose routes lead there */
+	/* one copy to each distinct lcore, with the rules whose routes lead there */
 	for (r = 0; r < st->n_routes; r++) {
 		if (!(need >> r & 1))
 			continue;
@@ -289,10 +289,12 @@ void dp_shard_route(void *ctx, uint8_t si, const struct fmt_row *row, uint64_t n
 			;
 		if (q < r)
 			continue; /* sent with route q */
-		for (k = 0, m = 0; k < n; k++)
-			if (dest[pl->aggs[aggs[k]].route] == d &&
-			    (need >> pl->aggs[aggs[k]].route & 1))
-				o->list[m++] = aggs[k];
+		for (k = 0, m = 0; k < n; k++) {
+			uint8_t rt = pl->srules[DP_REF_IDX(refs[k])].route;
+
+			if (dest[rt] == d && (need >> rt & 1))
+				o->list[m++] = refs[k];
+		}
 		send_to(o, d, si, row, before, now_ms, o->list, m);
 	}
 }
@@ -327,8 +329,8 @@ unsigned int dp_shard_poll(struct dp_shard_in *in)
 				in->c->streams[e->stream].keyed_events++;
 				dp_win_event(&in->wl, in->ring_ch[r], e->stream, &in->row, h->wm,
 					     h->now_ms,
-					     (const uint16_t *)((const uint8_t *)e + h->ev_len),
-					     h->n_aggs);
+					     (const uint32_t *)((const uint8_t *)e + h->ev_len),
+					     h->n_rules);
 			} else {
 				in->c->shard_corrupt++; /* cannot happen: same process */
 			}
@@ -401,7 +403,7 @@ int dp_shard_setup(struct dp_worker *w, unsigned int n, unsigned int n_rx, unsig
 		o->self = r >= first_state ? (int)(r - first_state) : -1;
 		o->self_in = w[r].sin;
 		o->rx_index = r;
-		o->list = calloc(pl->n_aggs + 1, sizeof(*o->list));
+		o->list = calloc(pl->n_srules + 1, sizeof(*o->list));
 		if (o->list == NULL)
 			goto nomem;
 		snprintf(name, sizeof(name), "ev_small_%u", r);

@@ -14,7 +14,7 @@
  * The rings carry, besides events, watermark markers: tagged values, not buffers
  * (dp_window.h says what they mean). An event of a stream with aggregates goes to the
  * state lcore of each of the stream's routes that some aggregate satisfied by the event
- * is sharded by (one copy per distinct lcore), with the list of those aggregates.
+ * is sharded by (one copy per distinct lcore), with the list of those rules.
  *
  * Ownership: a dp_shard_out is its RX lcore's alone, a dp_shard_in its state lcore's.
  */
@@ -34,8 +34,8 @@
 #define DP_MAX_RX	 64
 #define DP_SHARD_RING	 1024 /* events in each ring */
 #define DP_SHARD_BURST	 32
-#define DP_EVENT_SMALL	 2048	     /* pool buffer for an event; larger ones take a large one */
-#define DP_EVENT_LARGE	 (96 * 1024) /* a 64 KiB record's row and 10,000 rule indexes */
+#define DP_EVENT_SMALL	 2048	      /* pool buffer for an event; larger ones take a large one */
+#define DP_EVENT_LARGE	 (112 * 1024) /* a 64 KiB record's row and 10,000 rule references */
 #define DP_EVENT_N_LARGE 63
 
 struct dp_shard_in;
@@ -61,7 +61,7 @@ struct dp_shard_out {
 	void *stage[DP_MAX_STATE][DP_SHARD_BURST];
 	unsigned int rx_index; /* its channel number at the state lcores */
 	uint64_t seen;	       /* streams it has routed events of */
-	uint16_t *list;	       /* the aggregates bound for one destination */
+	uint32_t *list;	       /* the stateful rules bound for one destination (DP_REF) */
 	struct dp_wm_out wm[PAT_MAX_STREAMS];
 };
 
@@ -89,7 +89,7 @@ void dp_shard_teardown(struct dp_worker *w, unsigned int n);
 
 /* The dp_route_fn of an RX lcore: ctx is its struct dp_shard_out. */
 void dp_shard_route(void *ctx, uint8_t stream, const struct fmt_row *row, uint64_t now_ns,
-		    const uint16_t *aggs, uint32_t n);
+		    const uint32_t *refs, uint32_t n);
 
 /* Enqueues what is staged, after a watermark marker to each state lcore that has not
  * been told the current one: at the end of every RX burst, and when the lcore stops. */

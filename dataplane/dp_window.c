@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * CREATE AGGREGATE on the data path. At load: the aggregate table, the routes that
- * shard each stream's events, the message templates. On a state lcore: the stream
- * watermarks it has been told of, one window operator (windows/win_agg.h) per rule,
- * and the results, late events and bounds they give, as messages and counters.
+ * CREATE AGGREGATE and CREATE PATTERN on the data path. At load: the table of these
+ * stateful rules, the routes that shard each stream's events, the message templates.
+ * On a state lcore: the stream watermarks it has been told of, one window operator
+ * (windows/win_agg.h) or pattern operator (patterns/cep.h) per rule, the rows that
+ * wait for the watermark before patterns take them, and the results, late events and
+ * bounds they give, as messages and counters.
  */
 #include "dp_window.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "formats/fmt_event.h"
+
+/* Rows waiting for the watermark (patterns of streams with a watermark_delay), on one
+ * state lcore: address space reserved, pages taken as used. */
+#define DP_PENDING_BYTES ((size_t)1 << 30)
 
 /* ---- at load ---- */
 
@@ -53,17 +61,52 @@ static int route_of(struct dp_stream_rt *st, const uint32_t *cols, uint32_t n)
 	return (int)st->n_routes++;
 }
 
-int dp_aggs_init(struct dp_pipeline *pl, const struct pat_ruleset *rs, struct sink_topics *topics)
+/* A pattern's program and its message items: the PARTITION BY columns, then the
+ * measures. Returns 0 or -errno. */
+static int pattern_init(struct dp_srule *a, const struct pat_rule *r, const struct pat_stream *s)
+{
+	static const char *const head[] = { "match_start", "match_end" };
+	uint32_t k, n = r->n_partition;
+	int rc;
+
+	a->pattern = true;
+	a->cep = calloc(1, sizeof(*a->cep));
+	a->cols = calloc(n + r->n_measures + 1, sizeof(*a->cols));
+	if (a->cep == NULL || a->cols == NULL)
+		return -ENOMEM;
+	rc = cep_prog_init(a->cep, r, s);
+	if (rc != 0) {
+		free(a->cep);
+		a->cep = NULL;
+		return rc;
+	}
+	for (k = 0; k < n; k++) {
+		struct pat_expr *e = calloc(1, sizeof(*e));
+
+		if (e == NULL)
+			return -ENOMEM;
+		e->op = PAT_OP_COL;
+		e->idx = r->partition_cols[k];
+		e->type = (uint8_t)s->cols[e->idx].type;
+		a->cols[k].e = e;
+		a->cols[k].name = s->cols[e->idx].name;
+	}
+	for (k = 0; k < r->n_measures; k++)
+		a->cols[n + k] = r->measures[k];
+	return dp_tpl_prepare(&a->tpl, r, head, 2, a->cols, n + r->n_measures);
+}
+
+int dp_srules_init(struct dp_pipeline *pl, const struct pat_ruleset *rs, struct sink_topics *topics)
 {
 	static const char *const head[] = { "window_start", "window_end" };
 	static const char *const late_head[] = { "ts" };
 	uint32_t si, k;
 	int rc;
 
-	pl->aggs = calloc(rs->n_rules ? rs->n_rules : 1, sizeof(*pl->aggs));
-	if (pl->aggs == NULL)
+	pl->srules = calloc(rs->n_rules ? rs->n_rules : 1, sizeof(*pl->srules));
+	if (pl->srules == NULL)
 		return -ENOMEM;
-	pl->n_aggs = 0;
+	pl->n_srules = 0;
 	for (si = 0; si < rs->n_streams; si++) {
 		struct dp_stream_rt *st = &pl->streams[si];
 
@@ -73,14 +116,17 @@ int dp_aggs_init(struct dp_pipeline *pl, const struct pat_ruleset *rs, struct si
 			memcpy(st->routes[0].cols, st->key_cols, sizeof(st->key_cols));
 			st->n_routes = 1;
 		}
-		st->first_agg = pl->n_aggs;
+		st->first_srule = pl->n_srules;
 		for (k = 0; k < rs->n_rules; k++) {
 			const struct pat_rule *r = &rs->rules[k];
-			struct dp_agg_rt *a = &pl->aggs[pl->n_aggs];
+			struct dp_srule *a = &pl->srules[pl->n_srules];
 
-			if (r->kind != PAT_R_AGGREGATE || r->stream != si)
+			if ((r->kind != PAT_R_AGGREGATE && r->kind != PAT_R_PATTERN) ||
+			    r->stream != si)
 				continue;
-			rc = route_of(st, r->group_cols, r->n_group);
+			rc = r->kind == PAT_R_PATTERN
+				     ? route_of(st, r->partition_cols, r->n_partition)
+				     : route_of(st, r->group_cols, r->n_group);
 			if (rc < 0)
 				return rc;
 			a->route = (uint8_t)rc;
@@ -98,31 +144,46 @@ int dp_aggs_init(struct dp_pipeline *pl, const struct pat_ruleset *rs, struct si
 			a->r = r;
 			a->rule = k;
 			a->stream = (uint8_t)si;
-			win_spec_init(&a->spec, r, &rs->streams[si]);
-			pl->n_aggs++;
-			rc = dp_tpl_prepare(&a->tpl, r, head, 2, r->items, r->n_items);
+			pl->n_srules++;
+			if (r->kind == PAT_R_PATTERN) {
+				rc = pattern_init(a, r, &rs->streams[si]);
+			} else {
+				win_spec_init(&a->spec, r, &rs->streams[si]);
+				rc = dp_tpl_prepare(&a->tpl, r, head, 2, r->items, r->n_items);
+			}
 			if (rc == 0)
 				rc = dp_tpl_prepare(&a->late, r, late_head, 1, NULL, 0);
 			if (rc != 0)
 				return rc;
 		}
-		st->n_aggs = pl->n_aggs - st->first_agg;
-		st->stateful = st->n_keys > 0 || st->n_aggs > 0;
+		st->n_srules = pl->n_srules - st->first_srule;
+		st->stateful = st->n_keys > 0 || st->n_srules > 0;
 	}
 	return 0;
 }
 
-void dp_aggs_fini(struct dp_pipeline *pl)
+void dp_srules_fini(struct dp_pipeline *pl)
 {
 	uint32_t k;
 
-	for (k = 0; k < pl->n_aggs; k++) {
-		dp_tpl_release(&pl->aggs[k].tpl);
-		dp_tpl_release(&pl->aggs[k].late);
+	for (k = 0; k < pl->n_srules; k++) {
+		struct dp_srule *a = &pl->srules[k];
+
+		dp_tpl_release(&a->tpl);
+		dp_tpl_release(&a->late);
+		if (a->cep != NULL) {
+			uint32_t c;
+
+			for (c = 0; c < a->r->n_partition && a->cols != NULL; c++)
+				free(a->cols[c].e);
+			cep_prog_fini(a->cep);
+		}
+		free(a->cep);
+		free(a->cols);
 	}
-	free(pl->aggs);
-	pl->aggs = NULL;
-	pl->n_aggs = 0;
+	free(pl->srules);
+	pl->srules = NULL;
+	pl->n_srules = 0;
 }
 
 /* ---- messages ---- */
@@ -154,18 +215,19 @@ static void fmt_to_val(struct pat_val *v, uint8_t type, const struct fmt_row *ro
  * DP_KEY_MAX bytes. */
 #define DP_KEY_MAX 4096
 
-static size_t put_key(struct fmt_out *o, const struct win_spec *sp, const struct fmt_row *key)
+static size_t put_key(struct fmt_out *o, uint32_t n, const uint32_t *cols, const uint8_t *types,
+		      const struct fmt_row *key)
 {
 	size_t start = o->len;
 	uint32_t k;
 
-	for (k = 0; k < sp->n_group; k++) {
-		uint32_t c = sp->group_cols[k];
+	for (k = 0; k < n; k++) {
+		uint32_t c = cols[k];
 		struct pat_val v;
 
 		if (k > 0)
 			fmt_out_lit(o, "|");
-		fmt_to_val(&v, sp->group_type[k], key, c);
+		fmt_to_val(&v, types[k], key, c);
 		if (v.null)
 			continue;
 		if (v.type == PAT_T_STRING) {
@@ -193,7 +255,7 @@ static void on_result(void *ctx, const struct win_result *res)
 {
 	const struct dp_emit_ctx *e = ctx;
 	struct dp_win_lcore *wl = e->wl;
-	const struct dp_agg_rt *a = &wl->pl->aggs[e->agg];
+	const struct dp_srule *a = &wl->pl->srules[e->agg];
 	const struct pat_rule *r = a->r;
 	struct dp_ingest *out = wl->out;
 	struct fmt_out o;
@@ -212,15 +274,14 @@ static void on_result(void *ctx, const struct win_result *res)
 	out->c->results[a->rule]++;
 	if (!dp_ingest_begin(out, DP_KEY_MAX + dp_tpl_max(&a->tpl, out->vals), &o))
 		return;
-	key_len = put_key(&o, &a->spec, res->key);
+	key_len = put_key(&o, a->spec.n_group, a->spec.group_cols, a->spec.group_type, res->key);
 	dp_tpl_write(&o, &a->tpl, fields, out->vals, wl->pl->ruleset);
 	dp_ingest_commit_key(out, &o, a->topic, (uint16_t)key_len);
 }
 
 /* A late event, whole, to the rule's late_topic:
  * {"rule","ts","event":{every column},"ruleset"}. */
-static void late_event(struct dp_win_lcore *wl, const struct dp_agg_rt *a,
-		       const struct fmt_row *row)
+static void late_event(struct dp_win_lcore *wl, const struct dp_srule *a, const struct fmt_row *row)
 {
 	const struct dp_stream_rt *st = &wl->pl->streams[a->stream];
 	const struct pat_stream *s = st->s;
@@ -253,10 +314,39 @@ static void late_event(struct dp_win_lcore *wl, const struct dp_agg_rt *a,
 	dp_ingest_commit(out, &o, (uint16_t)a->late_topic);
 }
 
+/* A match: the message, keyed by the partition. */
+static void on_match(void *ctx, const struct cep_match *m)
+{
+	const struct dp_emit_ctx *e = ctx;
+	struct dp_win_lcore *wl = e->wl;
+	const struct dp_srule *a = &wl->pl->srules[e->agg];
+	const struct pat_rule *r = a->r;
+	const struct cep_prog *p = a->cep;
+	struct dp_ingest *out = wl->out;
+	int64_t fields[2] = { m->start, m->end };
+	uint32_t k, n = r->n_partition + r->n_measures;
+	struct fmt_out o;
+	size_t key_len;
+
+	out->env.row = m->key;
+	out->env.slots = m->slots;
+	out->env.preds = NULL;
+	out->env.used = 0;
+	for (k = 0; k < n; k++)
+		pat_eval(a->cols[k].e, &out->env, &out->vals[k]);
+	out->c->results[a->rule]++;
+	if (!dp_ingest_begin(out, DP_KEY_MAX + dp_tpl_max(&a->tpl, out->vals), &o))
+		return;
+	key_len = put_key(&o, p->ks.n, p->ks.cols, p->ks.type, m->key);
+	dp_tpl_write(&o, &a->tpl, fields, out->vals, wl->pl->ruleset);
+	dp_ingest_commit_key(out, &o, a->topic, (uint16_t)key_len);
+}
+
 /* ---- on a state lcore ---- */
 
 int dp_win_lcore_init(struct dp_win_lcore *wl, const struct dp_pipeline *pl, struct dp_ingest *out)
 {
+	bool pending = false;
 	uint32_t k, s;
 
 	memset(wl, 0, sizeof(*wl));
@@ -265,20 +355,34 @@ int dp_win_lcore_init(struct dp_win_lcore *wl, const struct dp_pipeline *pl, str
 	for (s = 0; s < PAT_MAX_STREAMS; s++) {
 		wl->time[s].W = INT64_MIN;
 		wl->time[s].next_close = INT64_MAX;
+		wl->time[s].taken = INT64_MIN;
 	}
-	if (pl->n_aggs == 0)
+	if (pl->n_srules == 0)
 		return 0;
-	wl->win = calloc(pl->n_aggs, sizeof(*wl->win));
-	wl->ectx = calloc(pl->n_aggs, sizeof(*wl->ectx));
-	if (wl->win == NULL || wl->ectx == NULL)
+	wl->win = calloc(pl->n_srules, sizeof(*wl->win));
+	wl->cep = calloc(pl->n_srules, sizeof(*wl->cep));
+	wl->ectx = calloc(pl->n_srules, sizeof(*wl->ectx));
+	wl->prefs = calloc(pl->n_srules, sizeof(*wl->prefs));
+	if (wl->win == NULL || wl->cep == NULL || wl->ectx == NULL || wl->prefs == NULL)
 		goto nomem;
-	for (k = 0; k < pl->n_aggs; k++) {
+	for (k = 0; k < pl->n_srules; k++) {
+		const struct dp_srule *a = &pl->srules[k];
+
 		wl->ectx[k].wl = wl;
 		wl->ectx[k].agg = k;
-		wl->win[k] = win_state_new(&pl->aggs[k].spec, on_result, &wl->ectx[k]);
-		if (wl->win[k] == NULL)
-			goto nomem;
+		if (a->pattern) {
+			wl->cep[k] = cep_state_new(a->cep, out->hs_scratch, on_match, &wl->ectx[k]);
+			pending |= pl->streams[a->stream].wm_delay_ms > 0;
+			if (wl->cep[k] == NULL)
+				goto nomem;
+		} else {
+			wl->win[k] = win_state_new(&a->spec, on_result, &wl->ectx[k]);
+			if (wl->win[k] == NULL)
+				goto nomem;
+		}
 	}
+	if (pending && win_arena_init(&wl->pend_arena, DP_PENDING_BYTES) != 0)
+		goto nomem;
 	return 0;
 nomem:
 	dp_win_lcore_fini(wl);
@@ -289,33 +393,165 @@ void dp_win_lcore_fini(struct dp_win_lcore *wl)
 {
 	uint32_t k;
 
-	if (wl->win != NULL)
-		for (k = 0; k < wl->pl->n_aggs; k++)
+	for (k = 0; k < wl->pl->n_srules; k++) {
+		if (wl->win != NULL)
 			win_state_free(wl->win[k]);
+		if (wl->cep != NULL)
+			cep_state_free(wl->cep[k]);
+	}
+	for (k = 0; k < PAT_MAX_STREAMS; k++) {
+		free(wl->time[k].pend);
+		wl->time[k].pend = NULL;
+		wl->time[k].n_pend = wl->time[k].cap_pend = 0;
+	}
+	win_arena_fini(&wl->pend_arena);
 	free(wl->win);
+	free(wl->cep);
 	free(wl->ectx);
+	free(wl->prefs);
 	wl->win = NULL;
+	wl->cep = NULL;
 	wl->ectx = NULL;
+	wl->prefs = NULL;
 }
 
 /* The high-water marks of a rule's state on this lcore, sampled before windows close
- * (when it is largest). */
+ * or partitions expire (when it is largest). */
 static void sample_usage(struct dp_win_lcore *wl, uint32_t k)
 {
-	const struct dp_agg_rt *a = &wl->pl->aggs[k];
+	const struct dp_srule *a = &wl->pl->srules[k];
 	struct dp_state_gauge *g = &wl->out->c->state[a->rule];
-	struct win_usage u;
+	uint64_t keys, bytes;
 
-	win_usage(wl->win[k], &u);
-	if (u.keys > g->peak_keys)
-		g->peak_keys = u.keys;
-	if (u.bytes > g->peak_bytes) {
-		g->peak_bytes = u.bytes;
-		g->peak_bytes_keys = u.keys;
+	if (a->pattern) {
+		struct cep_usage u;
+
+		cep_usage(wl->cep[k], &u);
+		keys = u.keys;
+		bytes = u.bytes;
+	} else {
+		struct win_usage u;
+
+		win_usage(wl->win[k], &u);
+		keys = u.keys;
+		bytes = u.bytes;
+	}
+	if (keys > g->peak_keys)
+		g->peak_keys = keys;
+	if (bytes > g->peak_bytes) {
+		g->peak_bytes = bytes;
+		g->peak_bytes_keys = keys;
 	}
 }
 
-/* The stream's watermark is now W: windows that it closes go out. */
+/* When rule k next has something to close (INT64_MAX: nothing). */
+static int64_t next_close(const struct dp_win_lcore *wl, uint32_t k)
+{
+	return wl->pl->srules[k].pattern ? cep_next_expiry(wl->cep[k]) : win_next_close(wl->win[k]);
+}
+
+/* Patterns refs[0..n) take a row of stream si, in its timestamp order. */
+static void take_row(struct dp_win_lcore *wl, uint8_t si, const struct fmt_row *row,
+		     const uint32_t *refs, uint32_t n)
+{
+	struct dp_stream_time *t = &wl->time[si];
+	struct dp_counters *c = wl->out->c;
+	uint32_t k;
+
+	for (k = 0; k < n; k++) {
+		uint32_t idx = DP_REF_IDX(refs[k]);
+		struct cep_state *cs = wl->cep[idx];
+
+		switch (cep_take(cs, row, DP_REF_SYM(refs[k]))) {
+		case CEP_TAKEN:
+			break;
+		case CEP_FULL:
+			c->state_full[wl->pl->srules[idx].rule]++;
+			break;
+		default: /* out of range, or Hyperscan failed */
+			c->rule_errors++;
+			break;
+		}
+		if (cep_next_expiry(cs) < t->next_close)
+			t->next_close = cep_next_expiry(cs);
+	}
+	if (row->ts_ms > t->taken)
+		t->taken = row->ts_ms;
+}
+
+static inline bool pend_less(const struct dp_pending *a, const struct dp_pending *b)
+{
+	return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
+}
+
+/* A row that waits for the watermark: copied with its patterns' references. */
+static void pend(struct dp_win_lcore *wl, uint8_t si, const struct fmt_row *row,
+		 const uint32_t *refs, uint32_t n)
+{
+	const struct fmt_schema *sc = &wl->pl->streams[si].sc;
+	struct dp_stream_time *t = &wl->time[si];
+	size_t ev_len = fmt_event_size(sc, row), size = 8 + n * sizeof(*refs) + ev_len;
+	struct dp_pending e, *h;
+	uint32_t pos, k;
+	uint8_t *blk;
+
+	if (t->n_pend == t->cap_pend) {
+		uint32_t cap = t->cap_pend ? t->cap_pend * 2 : 1024;
+
+		h = cap > t->cap_pend ? realloc(t->pend, cap * sizeof(*h)) : NULL;
+		if (h == NULL)
+			goto full;
+		t->pend = h;
+		t->cap_pend = cap;
+	}
+	blk = size <= WIN_ARENA_MAX ? win_alloc(&wl->pend_arena, size) : NULL;
+	if (blk == NULL)
+		goto full;
+	memcpy(blk, &n, 4);
+	memcpy(blk + 4, &ev_len, 4);
+	memcpy(blk + 8, refs, n * sizeof(*refs));
+	fmt_event_pack(sc, si, row, blk + 8 + n * sizeof(*refs), ev_len);
+	e = (struct dp_pending){ row->ts_ms, wl->seq++, blk };
+	for (pos = t->n_pend++; pos > 0 && pend_less(&e, &t->pend[(pos - 1) / 2]);
+	     pos = (pos - 1) / 2)
+		t->pend[pos] = t->pend[(pos - 1) / 2];
+	t->pend[pos] = e;
+	return;
+full:
+	for (k = 0; k < n; k++)
+		wl->out->c->state_full[wl->pl->srules[DP_REF_IDX(refs[k])].rule]++;
+}
+
+/* The waiting rows of stream si up to W, taken in order. */
+static void take_pending(struct dp_win_lcore *wl, uint8_t si, int64_t W)
+{
+	const struct fmt_schema *sc = &wl->pl->streams[si].sc;
+	struct dp_stream_time *t = &wl->time[si];
+
+	while (t->n_pend > 0 && t->pend[0].ts <= W) {
+		struct dp_pending e = t->pend[0], last = t->pend[--t->n_pend];
+		uint32_t pos = 0, kid, n, ev_len;
+
+		/* sift the last entry down from the root */
+		while ((kid = 2 * pos + 1) < t->n_pend) {
+			if (kid + 1 < t->n_pend && pend_less(&t->pend[kid + 1], &t->pend[kid]))
+				kid++;
+			if (!pend_less(&t->pend[kid], &last))
+				break;
+			t->pend[pos] = t->pend[kid];
+			pos = kid;
+		}
+		t->pend[pos] = last;
+		memcpy(&n, e.blk, 4);
+		memcpy(&ev_len, e.blk + 4, 4);
+		if (fmt_event_unpack(sc, e.blk + 8 + n * 4, ev_len, &wl->prow) == 0)
+			take_row(wl, si, &wl->prow, (const uint32_t *)(e.blk + 8), n);
+		win_free(&wl->pend_arena, e.blk, 8 + (size_t)n * 4 + ev_len);
+	}
+}
+
+/* The stream's watermark is now W: rows that waited for it are taken, windows that it
+ * closes go out, partitions whose WITHIN it passes close. */
 static void advance(struct dp_win_lcore *wl, uint8_t si, int64_t W)
 {
 	const struct dp_stream_rt *st = &wl->pl->streams[si];
@@ -324,15 +560,20 @@ static void advance(struct dp_win_lcore *wl, uint8_t si, int64_t W)
 	uint32_t k;
 
 	t->W = W;
+	if (t->n_pend > 0 && t->pend[0].ts <= W)
+		take_pending(wl, si, W);
 	if (W < t->next_close)
 		return;
-	for (k = st->first_agg; k < st->first_agg + st->n_aggs; k++) {
-		if (win_next_close(wl->win[k]) <= W) {
+	for (k = st->first_srule; k < st->first_srule + st->n_srules; k++) {
+		if (next_close(wl, k) <= W) {
 			sample_usage(wl, k);
-			win_advance(wl->win[k], W);
+			if (wl->pl->srules[k].pattern)
+				cep_advance(wl->cep[k], W);
+			else
+				win_advance(wl->win[k], W);
 		}
-		if (win_next_close(wl->win[k]) < next)
-			next = win_next_close(wl->win[k]);
+		if (next_close(wl, k) < next)
+			next = next_close(wl, k);
 	}
 	t->next_close = next;
 }
@@ -360,26 +601,56 @@ void dp_win_watermark(struct dp_win_lcore *wl, unsigned int ch, uint8_t si, int6
 		advance(wl, si, W);
 }
 
+/* A late event: counted for the rule, and to its late_topic when it has one. */
+static void late(struct dp_win_lcore *wl, const struct dp_srule *a, const struct fmt_row *row)
+{
+	wl->out->c->late[a->rule]++;
+	if (a->late_topic >= 0)
+		late_event(wl, a, row);
+}
+
+/* The patterns' part of an event: in order, waiting, or late. */
+static void pattern_row(struct dp_win_lcore *wl, uint8_t si, const struct fmt_row *row,
+			const uint32_t *refs, uint32_t n)
+{
+	const struct dp_stream_rt *st = &wl->pl->streams[si];
+	struct dp_stream_time *t = &wl->time[si];
+	int64_t ts = row->ts_ms;
+	uint32_t k;
+
+	if (ts < t->W || (st->wm_delay_ms == 0 && ts < t->taken)) {
+		for (k = 0; k < n; k++)
+			late(wl, &wl->pl->srules[DP_REF_IDX(refs[k])], row);
+	} else if (st->wm_delay_ms == 0 || ts <= t->W) {
+		take_row(wl, si, row, refs, n);
+	} else {
+		pend(wl, si, row, refs, n);
+	}
+}
+
 void dp_win_event(struct dp_win_lcore *wl, unsigned int ch, uint8_t si, const struct fmt_row *row,
-		  int64_t wm, int64_t now_ms, const uint16_t *aggs, uint32_t n)
+		  int64_t wm, int64_t now_ms, const uint32_t *refs, uint32_t n)
 {
 	struct dp_stream_time *t = &wl->time[si];
-	uint32_t k;
+	uint32_t k, np = 0;
 
 	dp_win_watermark(wl, ch, si, wm);
 	if (now_ms > wl->now_ms)
 		wl->now_ms = now_ms;
 	for (k = 0; k < n; k++) {
-		const struct dp_agg_rt *a = &wl->pl->aggs[aggs[k]];
-		struct win_state *w = wl->win[aggs[k]];
+		uint32_t idx = DP_REF_IDX(refs[k]);
+		const struct dp_srule *a = &wl->pl->srules[idx];
+		struct win_state *w = wl->win[idx];
 
+		if (a->pattern) {
+			wl->prefs[np++] = refs[k];
+			continue;
+		}
 		switch (win_add(w, row, t->W, wl->now_ms)) {
 		case WIN_ADDED:
 			break;
 		case WIN_LATE:
-			wl->out->c->late[a->rule]++;
-			if (a->late_topic >= 0)
-				late_event(wl, a, row);
+			late(wl, a, row);
 			break;
 		case WIN_FULL:
 			wl->out->c->state_full[a->rule]++;
@@ -391,6 +662,8 @@ void dp_win_event(struct dp_win_lcore *wl, unsigned int ch, uint8_t si, const st
 		if (win_next_close(w) < t->next_close)
 			t->next_close = win_next_close(w);
 	}
+	if (np > 0)
+		pattern_row(wl, si, row, wl->prefs, np);
 }
 
 void dp_win_tick(struct dp_win_lcore *wl, int64_t now_ms)
@@ -399,17 +672,26 @@ void dp_win_tick(struct dp_win_lcore *wl, int64_t now_ms)
 
 	if (now_ms > wl->now_ms)
 		wl->now_ms = now_ms;
-	for (k = 0; k < wl->pl->n_aggs; k++)
-		if (wl->pl->aggs[k].spec.emit_changes)
+	for (k = 0; k < wl->pl->n_srules; k++) {
+		if (wl->pl->srules[k].pattern)
+			sample_usage(wl, k);
+		else if (wl->pl->srules[k].spec.emit_changes)
 			win_tick(wl->win[k], wl->now_ms);
+	}
 }
 
 void dp_win_finish(struct dp_win_lcore *wl)
 {
-	uint32_t si;
+	uint32_t si, k;
 
 	for (si = 0; si < wl->pl->n_streams; si++) {
 		wl->time[si].next_close = INT64_MIN; /* look at every rule */
 		advance(wl, (uint8_t)si, INT64_MAX);
+	}
+	for (k = 0; k < wl->pl->n_srules; k++) {
+		if (wl->pl->srules[k].pattern) {
+			sample_usage(wl, k);
+			cep_clear(wl->cep[k]); /* no row will come: nothing more can match */
+		}
 	}
 }

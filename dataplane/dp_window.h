@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The windows of a state lcore (CREATE AGGREGATE; ARCHITECTURE.md "Time").
+ * The windows and patterns of a state lcore (CREATE AGGREGATE, CREATE PATTERN;
+ * ARCHITECTURE.md "Time").
  *
  * Watermarks: each RX lcore follows, per stream, (max event time it has seen) -
  * watermark_delay, or wall-clock time - delay once the stream has been idle there for
@@ -11,6 +12,11 @@
  * events, an event is late or not by what its RX lcore had seen when it arrived,
  * whatever the rings held: with one RX lcore, results do not depend on the number of
  * state lcores nor on timing. An RX lcore whose inputs have ended says +infinity.
+ *
+ * Patterns take each stream's rows in timestamp order. With a watermark_delay, a row
+ * waits here until the watermark reaches its time (rows of equal time in arrival
+ * order); one behind the watermark is late. Without one, a row is taken as it comes,
+ * and one older than a row already taken here, or behind the watermark, is late.
  *
  * Ownership: a struct dp_win_lcore is its state lcore's alone; it counts into that
  * lcore's struct dp_counters (out->c).
@@ -24,11 +30,22 @@
 
 #define DP_MAX_CHANNELS 64 /* RX lcores a state lcore hears from */
 
+/* A row waiting for the watermark: its time, its arrival, and a block of the pending
+ * arena with the patterns it is for and the packed row. */
+struct dp_pending {
+	int64_t ts;
+	uint64_t seq;
+	uint8_t *blk;
+};
+
 struct dp_stream_time {
 	uint64_t seen;		     /* bit c: RX lcore c has told of this stream */
 	int64_t ch[DP_MAX_CHANNELS]; /* each one's watermark */
 	int64_t W;		     /* the stream's watermark here */
-	int64_t next_close;	     /* no window of the stream closes before */
+	int64_t next_close;	     /* no window closes, no partition expires, before */
+	int64_t taken;		     /* the latest row that patterns have taken */
+	struct dp_pending *pend;     /* a binary heap on (ts, seq) */
+	uint32_t n_pend, cap_pend;
 };
 
 struct dp_emit_ctx;
@@ -36,9 +53,14 @@ struct dp_emit_ctx;
 struct dp_win_lcore {
 	const struct dp_pipeline *pl;
 	struct dp_ingest *out;	/* the lcore's result ring, evaluation scratch, counters */
-	struct win_state **win; /* by pl->aggs index */
+	struct win_state **win; /* by pl->srules index (aggregates) */
+	struct cep_state **cep; /* by pl->srules index (patterns) */
 	struct dp_emit_ctx *ectx;
-	int64_t now_ms; /* the processing clock */
+	int64_t now_ms;	 /* the processing clock */
+	uint32_t *prefs; /* an event's pattern references */
+	struct win_arena pend_arena;
+	uint64_t seq;
+	struct fmt_row prow; /* a pending row, unpacked */
 	struct dp_stream_time time[PAT_MAX_STREAMS];
 };
 
@@ -50,14 +72,15 @@ void dp_win_lcore_fini(struct dp_win_lcore *wl);
 void dp_win_watermark(struct dp_win_lcore *wl, unsigned int ch, uint8_t si, int64_t wm);
 
 /* An event of stream si from RX lcore ch, which had watermark wm before it, for the
- * aggregates aggs[0..n) (pl->aggs indexes). */
+ * stateful rules refs[0..n) (DP_REF). */
 void dp_win_event(struct dp_win_lcore *wl, unsigned int ch, uint8_t si, const struct fmt_row *row,
-		  int64_t wm, int64_t now_ms, const uint16_t *aggs, uint32_t n);
+		  int64_t wm, int64_t now_ms, const uint32_t *refs, uint32_t n);
 
-/* EMIT CHANGES on the processing clock. */
+/* EMIT CHANGES on the processing clock; the state gauges sampled. */
 void dp_win_tick(struct dp_win_lcore *wl, int64_t now_ms);
 
-/* The end: every stream's watermark is +infinity, every window closes. */
+/* The end: every stream's watermark is +infinity, every window closes, every waiting
+ * row is taken, every partition closes. */
 void dp_win_finish(struct dp_win_lcore *wl);
 
 #endif

@@ -55,27 +55,6 @@ static int load_rules(const char *path, struct pat_ruleset **rs)
 	return rc ? EXIT_USAGE : EXIT_OK;
 }
 
-/* Patterns are checked, but this version runs alerts and aggregates only: a file
- * with them is refused at their place rather than run in part. */
-static int refuse_unrun_rules(const char *path, const struct pat_ruleset *rs)
-{
-	int status = EXIT_OK;
-	uint32_t k;
-
-	for (k = 0; k < rs->n_rules; k++) {
-		const struct pat_rule *r = &rs->rules[k];
-
-		if (r->kind != PAT_R_PATTERN)
-			continue;
-		fprintf(stderr,
-			"%s:%u:%u: error: CREATE %s is checked but not run by this version of "
-			"riptide, which runs CREATE ALERT and CREATE AGGREGATE rules\n",
-			path, r->line, r->col, pat_rule_kind_name(r->kind));
-		status = EXIT_USAGE;
-	}
-	return status;
-}
-
 /* The cores this process may run on, in order. */
 static unsigned int usable_cores(unsigned int *cores, unsigned int max)
 {
@@ -232,9 +211,6 @@ int main(int argc, char **argv)
 			       rs->n_streams, rs->n_rules);
 		goto out;
 	}
-	status = refuse_unrun_rules(cfg.rules_path, rs);
-	if (status != EXIT_OK)
-		goto out;
 	rule_names = calloc(rs->n_rules + 1, sizeof(*rule_names));
 	if (rule_names == NULL) {
 		fprintf(stderr, "riptide: out of memory\n");

@@ -814,6 +814,16 @@ void cep_advance(struct cep_state *st, int64_t W)
 	}
 }
 
+int64_t cep_next_expiry(const struct cep_state *st)
+{
+	int64_t at;
+
+	if (st->p->within < 0 || st->lru_head == WIN_NONE ||
+	    __builtin_add_overflow(part_at(st, st->lru_head)->last_ts, st->p->within + 1, &at))
+		return INT64_MAX;
+	return at;
+}
+
 void cep_clear(struct cep_state *st)
 {
 	while (st->lru_head != WIN_NONE)

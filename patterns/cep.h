@@ -129,6 +129,9 @@ enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint8
 /* No row before W will come: partitions whose WITHIN has passed are closed. */
 void cep_advance(struct cep_state *st, int64_t W);
 
+/* The least W at which cep_advance() closes a partition (INT64_MAX: none). */
+int64_t cep_next_expiry(const struct cep_state *st);
+
 /* Every partition closed (the end of the input: nothing more can match). */
 void cep_clear(struct cep_state *st);
 

@@ -8,7 +8,7 @@ require_root
 good=$SRC_ROOT/docs/examples/payments.rql
 out=$("$RIPTIDE" --rules "$good" --check-rules 2>&1)
 check_eq "--check-rules on the example: exit status" "$?" 0
-check_eq "--check-rules on the example: message" "$out" "$good: 1 stream(s), 3 rule(s), no errors"
+check_eq "--check-rules on the example: message" "$out" "$good: 1 stream(s), 4 rule(s), no errors"
 
 cat >"$WORK/bad.rql" <<'RQL'
 CREATE STREAM s (x BIGINT, x DOUBLE) WITH (format = 'xml', port = 9000);

@@ -215,7 +215,7 @@ static unsigned int routed;
 static uint32_t routed_hash[8];
 
 static void fake_route(void *ctx, uint8_t stream, const struct fmt_row *row, uint64_t now_ns,
-		       const uint16_t *aggs, uint32_t n)
+		       const uint32_t *aggs, uint32_t n)
 {
 	const struct dp_pipeline *p = ctx;
 
@@ -303,7 +303,7 @@ static struct dp_win_lcore win_lc;
 static int64_t win_wm = INT64_MIN;
 
 static void win_route(void *ctx, uint8_t si, const struct fmt_row *row, uint64_t now_ns,
-		      const uint16_t *aggs, uint32_t n)
+		      const uint32_t *aggs, uint32_t n)
 {
 	(void)ctx;
 	dp_win_event(&win_lc, 0, si, row, win_wm, (int64_t)(now_ns / 1000000), aggs, n);
