@@ -427,7 +427,13 @@ static void sample_usage(struct dp_win_lcore *wl, uint32_t k)
 		struct cep_usage u;
 
 		cep_usage(wl->cep[k], &u);
-		keys = u.keys;
+		if (u.peak_keys > g->peak_keys)
+			g->peak_keys = u.peak_keys;
+		if (u.peak_bytes > g->peak_bytes) {
+			g->peak_bytes = u.peak_bytes;
+			g->peak_bytes_keys = u.peak_bytes_keys;
+		}
+		keys = u.keys; /* and now, rows included */
 		bytes = u.bytes;
 	} else {
 		struct win_usage u;

@@ -277,6 +277,7 @@ struct cep_state {
 	struct win_keys keys;
 	uint32_t lru_head, lru_tail;
 	uint64_t rows; /* kept, over every partition */
+	uint64_t peak_keys, peak_bytes, peak_bytes_keys;
 	size_t stream_bytes;
 	/* reset streams, for the next partitions */
 	hs_stream_t **free_streams;
@@ -374,6 +375,25 @@ static void part_close(struct cep_state *st, uint32_t i)
 	win_keys_del(&st->keys, i);
 }
 
+static uint64_t state_bytes(const struct cep_state *st)
+{
+	return win_keys_bytes(&st->keys) + st->arena.used +
+	       (uint64_t)(st->n_streams - st->n_free) * st->stream_bytes;
+}
+
+/* The high-water marks, as partitions open (rows grow between: sampled with them). */
+static void note_peak(struct cep_state *st)
+{
+	uint64_t bytes = state_bytes(st);
+
+	if (st->keys.recs.inuse > st->peak_keys)
+		st->peak_keys = st->keys.recs.inuse;
+	if (bytes > st->peak_bytes) {
+		st->peak_bytes = bytes;
+		st->peak_bytes_keys = st->keys.recs.inuse;
+	}
+}
+
 /* Opens the current key's partition at *slot, forgetting the one idle longest when
  * the table is full (*forgot). Returns its index or WIN_NONE. */
 static uint32_t part_open(struct cep_state *st, uint32_t *slot, bool *forgot)
@@ -403,6 +423,7 @@ static uint32_t part_open(struct cep_state *st, uint32_t *slot, bool *forgot)
 	pt = part_at(st, i);
 	pt->hs = hs;
 	lru_append(st, i);
+	note_peak(st);
 	return i;
 }
 
@@ -834,8 +855,10 @@ void cep_usage(const struct cep_state *st, struct cep_usage *u)
 {
 	u->keys = st->keys.recs.inuse;
 	u->rows = st->rows;
-	u->bytes = win_keys_bytes(&st->keys) + st->arena.used +
-		   (uint64_t)(st->n_streams - st->n_free) * st->stream_bytes;
+	u->bytes = state_bytes(st);
+	u->peak_keys = st->peak_keys;
+	u->peak_bytes = st->peak_bytes;
+	u->peak_bytes_keys = st->peak_bytes_keys;
 }
 
 /* ---- set-up ---- */

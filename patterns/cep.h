@@ -135,9 +135,11 @@ int64_t cep_next_expiry(const struct cep_state *st);
 /* Every partition closed (the end of the input: nothing more can match). */
 void cep_clear(struct cep_state *st);
 
-/* Gauges: live partitions, rows kept, bytes of state (records, index, rows, streams). */
+/* Gauges: live partitions, rows kept, bytes of state (records, index, rows, streams),
+ * and the high-water marks of partitions and bytes (with the partitions then). */
 struct cep_usage {
 	uint64_t keys, rows, bytes;
+	uint64_t peak_keys, peak_bytes, peak_bytes_keys;
 };
 void cep_usage(const struct cep_state *st, struct cep_usage *u);
 

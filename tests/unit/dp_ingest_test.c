@@ -398,6 +398,89 @@ static void test_aggregate_results(void)
 	sink_ring_free(ring);
 }
 
+/* Patterns through the same stage: the match's message with its Kafka key (the
+ * partition), measures and expressions of them; without a watermark delay a row older
+ * than one taken is late (to late_topic); with a delay, rows wait for the watermark
+ * and are taken in time order, whatever their arrival order. */
+static void test_pattern_results(void)
+{
+	static const char rql[] =
+		"CREATE STREAM p (ts TIMESTAMP, card STRING, st STRING, amount DOUBLE) "
+		"WITH (format = 'csv', port = 8, timestamp = 'ts');\n"
+		"CREATE STREAM q (ts TIMESTAMP, card STRING, st STRING, amount DOUBLE) "
+		"WITH (format = 'csv', port = 9, timestamp = 'ts', "
+		"watermark_delay = '5 MILLISECONDS');\n"
+		"CREATE PATTERN t WITH (topic = 'fraud', late_topic = 'late') AS SELECT * FROM p "
+		"MATCH_RECOGNIZE (PARTITION BY card ORDER BY ts MEASURES COUNT(D.*) AS n, "
+		"LAST(B.amount) AS amount, COUNT(D.*) * 2 AS twice PATTERN (D{2,} B) "
+		"WITHIN INTERVAL '10' MILLISECONDS DEFINE D AS st = 'd', "
+		"B AS st = 'a' AND amount > 5);\n"
+		"CREATE PATTERN u WITH (topic = 'fraud') AS SELECT * FROM q MATCH_RECOGNIZE ("
+		"PARTITION BY card ORDER BY ts MEASURES FIRST(D.ts) AS d PATTERN (D B) "
+		"DEFINE D AS st = 'd', B AS st = 'a');\n";
+	struct dp_origin o = { .src_addr = src4, .dst_port = 8, .now_ns = 100 * 1000000 };
+	struct sink_ring *ring = sink_ring_new(1 << 20);
+	struct pat_diags d = { 0 };
+	static struct lone l;
+	char msg[512];
+
+	memset(&l, 0, sizeof(l));
+	win_wm = INT64_MIN;
+	l.pl = calloc(1, sizeof(*l.pl));
+	CU_ASSERT_FATAL(ring != NULL && l.pl != NULL);
+	CU_ASSERT_FATAL(pat_compile("t", rql, sizeof(rql) - 1, &l.rs, &d) == 0);
+	CU_ASSERT_FATAL(dp_pipeline_init(l.pl, l.rs, &l.topics) == 0);
+	l.pl->has_sink = true;
+	l.pl->ruleset = 3;
+	CU_ASSERT_FATAL(dp_ingest_init(&l.in, l.pl, &l.c, ring, &quit) == 0);
+	CU_ASSERT_FATAL(dp_win_lcore_init(&win_lc, l.pl, &l.in) == 0);
+	CU_ASSERT_TRUE(l.pl->streams[0].stateful);
+	l.in.route = win_route;
+	dp_ingest_datagram(&l.in, &o, (const uint8_t *)"1,x,d,0\n2,y,d,0\n3,x,d,0\n4,x,a,9", 31);
+	CU_ASSERT_EQUAL_FATAL(next_raw(ring, &l.topics, msg, sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg, "fraud x {\"rule\":\"t\",\"match_start\":1,\"match_end\":4,"
+				    "\"card\":\"x\",\"n\":2,\"amount\":9,\"twice\":4,"
+				    "\"ruleset\":3}");
+	CU_ASSERT_EQUAL(next_raw(ring, &l.topics, msg, sizeof(msg)), -1);
+	/* no delay: older than a row taken is late */
+	dp_ingest_datagram(&l.in, &o, (const uint8_t *)"3,y,d,0", 7);
+	CU_ASSERT_EQUAL(l.c.late[0], 1);
+	CU_ASSERT_EQUAL_FATAL(next_raw(ring, &l.topics, msg, sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg, "late  {\"rule\":\"t\",\"ts\":3,\"event\":{\"ts\":3,"
+				    "\"card\":\"y\",\"st\":\"d\",\"amount\":0},\"ruleset\":3}");
+	dp_ingest_datagram(&l.in, &o, (const uint8_t *)"5,y,d,0\n6,y,a,7", 15);
+	CU_ASSERT_EQUAL_FATAL(next_raw(ring, &l.topics, msg, sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg, "fraud y {\"rule\":\"t\",\"match_start\":2,\"match_end\":6,"
+				    "\"card\":\"y\",\"n\":2,\"amount\":7,\"twice\":4,"
+				    "\"ruleset\":3}");
+	/* a delay: the approval arrives first, yet the decline comes first in time */
+	o.dst_port = 9;
+	dp_ingest_datagram(&l.in, &o, (const uint8_t *)"12,k,a,1\n10,k,d,1", 17);
+	CU_ASSERT_EQUAL(next_raw(ring, &l.topics, msg, sizeof(msg)), -1); /* waiting */
+	dp_win_watermark(&win_lc, 0, 1, 11);
+	CU_ASSERT_EQUAL(next_raw(ring, &l.topics, msg, sizeof(msg)), -1); /* 12 waits */
+	dp_win_watermark(&win_lc, 0, 1, 12);
+	CU_ASSERT_EQUAL_FATAL(next_raw(ring, &l.topics, msg, sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg, "fraud k {\"rule\":\"u\",\"match_start\":10,"
+				    "\"match_end\":12,\"card\":\"k\",\"d\":10,\"ruleset\":3}");
+	/* behind the watermark: late, counted only (no late_topic) */
+	dp_ingest_datagram(&l.in, &o, (const uint8_t *)"11,k,d,1", 8);
+	CU_ASSERT_EQUAL(l.c.late[1], 1);
+	/* the end: waiting rows taken, then every partition closes */
+	dp_ingest_datagram(&l.in, &o, (const uint8_t *)"20,m,d,1\n21,m,a,1", 17);
+	dp_win_finish(&win_lc);
+	CU_ASSERT_EQUAL_FATAL(next_raw(ring, &l.topics, msg, sizeof(msg)), 0);
+	CU_ASSERT(strstr(msg, "\"card\":\"m\",\"d\":20,") != NULL);
+	CU_ASSERT_EQUAL(next_raw(ring, &l.topics, msg, sizeof(msg)), -1);
+	CU_ASSERT_EQUAL(l.c.results[0], 2);
+	CU_ASSERT_EQUAL(l.c.results[1], 2);
+	CU_ASSERT(l.c.state[0].peak_keys >= 1);
+	CU_ASSERT_EQUAL(l.c.state_full[0] + l.c.state_full[1] + l.c.rule_errors, 0);
+	dp_win_lcore_fini(&win_lc);
+	lone_fini(&l);
+	sink_ring_free(ring);
+}
+
 /* One lcore of the two-lcore alert test: its own ingest state on the shared pipeline. */
 struct alert_lcore {
 	struct dp_ingest in;
@@ -461,6 +544,7 @@ int main(void)
 		{ "arrival time", test_arrival_time },
 		{ "events of keyed streams routed by key", test_key_routing },
 		{ "aggregate results, keys, late events, EMIT CHANGES", test_aggregate_results },
+		{ "pattern matches, keys, order, late rows", test_pattern_results },
 		{ "alerts on two lcores at once", test_alerts_two_lcores },
 		{ NULL, NULL },
 	};

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * riptide-bench-patterns: ns per row of a state lcore's pattern work, the operator of
+ * patterns/cep.h as the data path drives it, for P card-testing patterns on one stream
+ * (PATTERN (D{3,} B) WITHIN 60 s, each with its own approval threshold), partitioned by
+ * card, on rows whose card is drawn at random among K. A row is declined with
+ * probability 0.3, else approved with an amount uniform in [0, 1000); event time
+ * advances 6000 / K ms a row, so that a card has about ten rows a WITHIN.
+ *
+ * Three numbers per (P, K), all in the same run on the same rows:
+ * - classify: the DEFINEs of every pattern on every row (cep_symbol), which the data
+ *   path does on the RX lcore;
+ * - riptide: cep_take of every pattern on every row, with the symbols, which is what a
+ *   state lcore does (partition lookup, Hyperscan stream, kept rows, verification and
+ *   matches to a callback);
+ * - reference: the same symbols straight into Hyperscan, one stream per (card, pattern)
+ *   found by index, one byte a row: what Hyperscan streaming alone costs.
+ * Prints one JSON object per (P, K).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "patterns/cep.h"
+#include "patterns/pat_hs.h"
+#include "patterns/pat_rules.h"
+
+static const char stream_src[] =
+	"CREATE STREAM pay (ts TIMESTAMP, card STRING, amount DOUBLE, status STRING) "
+	"WITH (format = 'json', port = 9000, timestamp = 'ts');\n";
+enum { C_TS, C_CARD, C_AMOUNT, C_STATUS };
+
+#define KEY_LEN 12 /* "card-" and 7 digits */
+
+static uint64_t n_matches;
+
+static double now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void on_match(void *ctx, const struct cep_match *m)
+{
+	(void)ctx;
+	(void)m;
+	n_matches++;
+}
+
+static int on_end(unsigned int id, unsigned long long from, unsigned long long to,
+		  unsigned int flags, void *ctx)
+{
+	(void)id;
+	(void)from;
+	(void)to;
+	(void)flags;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+struct result {
+	double classify_ns, riptide_ns, reference_ns;
+	uint64_t matches, ref_ends, peak_partitions, bytes;
+	size_t stream_size;
+	int state_full;
+};
+
+static char *rules_text(unsigned int n_pat, uint32_t n_keys)
+{
+	size_t cap = 1024 + (size_t)n_pat * 512, len;
+	char *src = malloc(cap);
+	unsigned int p;
+
+	if (src == NULL)
+		return NULL;
+	len = (size_t)snprintf(src, cap, "%s", stream_src);
+	for (p = 0; p < n_pat; p++)
+		len += (size_t)snprintf(
+			src + len, cap - len,
+			"CREATE PATTERN p%u WITH (max_keys = %u, max_state_mb = 8192) AS SELECT * "
+			"FROM pay MATCH_RECOGNIZE (PARTITION BY card ORDER BY ts MEASURES "
+			"COUNT(D.*) AS declines, LAST(B.amount) AS amount PATTERN (D{3,} B) "
+			"WITHIN INTERVAL '60' SECOND DEFINE D AS status = 'declined', B AS status "
+			"= 'approved' AND amount > %u);\n",
+			p, n_keys, 500 + p * (400 / (n_pat > 1 ? n_pat - 1 : 1)));
+	return src;
+}
+
+static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct result *res)
+{
+	static const struct pat_options inproc = { .hs_mode = PAT_HS_INPROCESS };
+	struct pat_ruleset *rs = NULL;
+	struct pat_diags d = { 0 };
+	struct cep_prog *progs = calloc(n_pat, sizeof(*progs));
+	struct cep_state **st = calloc(n_pat, sizeof(*st));
+	hs_stream_t **ref = NULL;
+	hs_scratch_t *scratch = NULL;
+	char *keys = malloc((size_t)n_keys * KEY_LEN), *src = rules_text(n_pat, n_keys);
+	uint32_t *pick = malloc(n_rows * sizeof(*pick));
+	uint8_t *declined = malloc(n_rows), *syms = malloc(n_rows * n_pat);
+	double *amount = malloc(n_rows * sizeof(*amount)), t0;
+	struct fmt_row row;
+	struct pat_env env = { 0 };
+	uint8_t buf[64];
+	uint64_t i, ends = 0;
+	unsigned int p;
+	int rc = -ENOMEM;
+
+	memset(res, 0, sizeof(*res));
+	if (progs == NULL || st == NULL || keys == NULL || src == NULL || pick == NULL ||
+	    declined == NULL || syms == NULL || amount == NULL)
+		goto out;
+	if (pat_compile_ex("bench.rql", src, strlen(src), &inproc, &rs, &d) != 0) {
+		fprintf(stderr, "compile: %s\n", d.n ? d.msgs[0] : "?");
+		rc = -EINVAL;
+		goto out;
+	}
+	if (pat_hs_scratch(rs, &scratch) != 0)
+		goto out;
+	for (p = 0; p < n_pat; p++) {
+		if (cep_prog_init(&progs[p], &rs->rules[p], &rs->streams[0]) != 0)
+			goto out;
+		st[p] = cep_state_new(&progs[p], scratch, on_match, NULL);
+		if (st[p] == NULL)
+			goto out;
+	}
+	for (i = 0; i < n_keys; i++) {
+		char tmp[16];
+
+		snprintf(tmp, sizeof(tmp), "card-%07" PRIu64, i);
+		memcpy(keys + i * KEY_LEN, tmp, KEY_LEN);
+	}
+	for (i = 0; i < n_rows; i++) {
+		pick[i] = (uint32_t)(rnd() % n_keys);
+		declined[i] = rnd() % 10 < 3;
+		amount[i] = (double)(rnd() % 100000) / 100.0;
+	}
+	memset(&row, 0, sizeof(row));
+	row.present = 1u << C_TS | 1u << C_CARD | 1u << C_AMOUNT | 1u << C_STATUS;
+	row.v[C_CARD].s.len = KEY_LEN;
+	env.row = &row;
+	env.buf = buf;
+	env.cap = sizeof(buf);
+
+	/* classify: every pattern's DEFINEs on every row */
+	t0 = now_ns();
+	for (i = 0; i < n_rows; i++) {
+		row.v[C_AMOUNT].d = amount[i];
+		row.v[C_STATUS].s.p = (const uint8_t *)(declined[i] ? "declined" : "approved");
+		row.v[C_STATUS].s.len = 8;
+		for (p = 0; p < n_pat; p++)
+			syms[i * n_pat + p] = cep_symbol(&rs->rules[p], &env);
+	}
+	res->classify_ns = (now_ns() - t0) / (double)n_rows;
+
+	/* riptide: the state lcore's part */
+	t0 = now_ns();
+	for (i = 0; i < n_rows; i++) {
+		row.ts_ms = (int64_t)(i * 6000 / n_keys);
+		row.v[C_TS].i = row.ts_ms;
+		row.v[C_CARD].s.p = (const uint8_t *)keys + (size_t)pick[i] * KEY_LEN;
+		row.v[C_AMOUNT].d = amount[i];
+		for (p = 0; p < n_pat; p++)
+			if (cep_take(st[p], &row, syms[i * n_pat + p]) == CEP_FULL)
+				res->state_full++;
+		if ((i & 1023) == 0) {
+			struct cep_usage u;
+			uint64_t live = 0, bytes = 0;
+
+			for (p = 0; p < n_pat; p++) {
+				cep_usage(st[p], &u);
+				live += u.keys;
+				bytes += u.bytes;
+			}
+			if (live > res->peak_partitions) {
+				res->peak_partitions = live;
+				res->bytes = bytes;
+			}
+		}
+	}
+	res->riptide_ns = (now_ns() - t0) / (double)n_rows;
+	res->matches = n_matches;
+
+	/* reference: Hyperscan streaming alone, a stream per (card, pattern) by index */
+	ref = calloc((size_t)n_keys * n_pat, sizeof(*ref));
+	if (ref == NULL)
+		goto out;
+	for (i = 0; i < (uint64_t)n_keys * n_pat; i++)
+		if (hs_open_stream(rs->rules[i % n_pat].seq_db, 0, &ref[i]) != HS_SUCCESS)
+			goto out;
+	t0 = now_ns();
+	for (i = 0; i < n_rows; i++)
+		for (p = 0; p < n_pat; p++)
+			hs_scan_stream(ref[(size_t)pick[i] * n_pat + p],
+				       (const char *)&syms[i * n_pat + p], 1, 0, scratch, on_end,
+				       &ends);
+	res->reference_ns = (now_ns() - t0) / (double)n_rows;
+	res->ref_ends = ends;
+	hs_stream_size(rs->rules[0].seq_db, &res->stream_size);
+	rc = 0;
+out:
+	if (ref != NULL)
+		for (i = 0; i < (uint64_t)n_keys * n_pat; i++)
+			if (ref[i] != NULL)
+				hs_close_stream(ref[i], NULL, NULL, NULL);
+	free(ref);
+	for (p = 0; st != NULL && p < n_pat; p++) {
+		cep_state_free(st[p]);
+		if (progs[p].ins != NULL)
+			cep_prog_fini(&progs[p]);
+	}
+	hs_free_scratch(scratch);
+	pat_ruleset_free(rs);
+	pat_diags_free(&d);
+	free(progs);
+	free(st);
+	free(keys);
+	free(src);
+	free(pick);
+	free(declined);
+	free(syms);
+	free(amount);
+	return rc;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: riptide-bench-patterns [--patterns P1,P2,...] [--keys K1,K2,...] "
+		   "[--rows N]\n"
+		   "  --patterns  patterns on the stream (default 1,10,100)\n"
+		   "  --keys      cards (default 1000,100000,1000000)\n"
+		   "  --rows      rows a run (default max(2,000,000, 4 x keys) / patterns x 10,\n"
+		   "              at least 200,000)\n"
+		   "Prints a JSON object per (patterns, keys).\n");
+}
+
+static int parse_list(const char *s, uint32_t *v, int max)
+{
+	int n = 0;
+
+	while (*s != '\0' && n < max) {
+		char *end;
+		unsigned long x = strtoul(s, &end, 10);
+
+		if (end == s || x == 0 || x > 100000000)
+			return -1;
+		v[n++] = (uint32_t)x;
+		s = *end == ',' ? end + 1 : end;
+		if (*end != ',' && *end != '\0')
+			return -1;
+	}
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "patterns", required_argument, NULL, 'p' },
+		{ "keys", required_argument, NULL, 'k' },
+		{ "rows", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint32_t pats[8] = { 1, 10, 100 }, keys[8] = { 1000, 100000, 1000000 };
+	int n_pats = 3, n_keys = 3, c, a, b;
+	uint64_t rows = 0;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			n_pats = parse_list(optarg, pats, 8);
+			break;
+		case 'k':
+			n_keys = parse_list(optarg, keys, 8);
+			break;
+		case 'r':
+			rows = strtoull(optarg, NULL, 10);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+		if (n_pats <= 0 || n_keys <= 0) {
+			usage(stderr);
+			return 2;
+		}
+	}
+	for (a = 0; a < n_pats; a++) {
+		for (b = 0; b < n_keys; b++) {
+			uint64_t n = rows;
+			struct result r;
+
+			if (n == 0) {
+				n = 4ull * keys[b] > 2000000 ? 4ull * keys[b] : 2000000;
+				n = n * 10 / pats[a];
+				if (n < 200000)
+					n = 200000;
+			}
+			n_matches = 0;
+			if (run(pats[a], keys[b], n, &r) != 0) {
+				fprintf(stderr, "run of %u patterns at %u keys failed\n", pats[a],
+					keys[b]);
+				return 1;
+			}
+			printf("{\"patterns\":%u,\"keys\":%u,\"rows\":%" PRIu64
+			       ",\"classify_ns\":%.1f,\"riptide_ns\":%.1f,\"reference_ns\":%.1f,"
+			       "\"ratio\":%.2f,\"rows_per_s\":%.0f,\"ns_per_row_pattern\":%.1f,"
+			       "\"matches\":%" PRIu64 ",\"reference_ends\":%" PRIu64
+			       ",\"live_partitions\":%" PRIu64
+			       ",\"bytes_per_partition\":%.0f,\"hs_stream_bytes\":%zu,"
+			       "\"state_full\":%d}\n",
+			       pats[a], keys[b], n, r.classify_ns, r.riptide_ns, r.reference_ns,
+			       r.riptide_ns / r.reference_ns, 1e9 / r.riptide_ns,
+			       r.riptide_ns / pats[a], r.matches, r.ref_ends, r.peak_partitions,
+			       r.peak_partitions ? (double)r.bytes / (double)r.peak_partitions
+						 : 0.0,
+			       r.stream_size, r.state_full);
+			fflush(stdout);
+		}
+	}
+	return 0;
+}
