@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "patterns/cep.h"
 #include "patterns/pat_hs.h"
 #include "patterns/pat_rules.h"
@@ -38,22 +39,11 @@ enum { C_TS, C_CARD, C_AMOUNT, C_STATUS };
 
 static uint64_t n_matches;
 
-static double now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return bench_rnd(&rng);
 }
 
 static void on_match(void *ctx, const struct cep_match *m)
@@ -61,17 +51,6 @@ static void on_match(void *ctx, const struct cep_match *m)
 	(void)ctx;
 	(void)m;
 	n_matches++;
-}
-
-static int on_end(unsigned int id, unsigned long long from, unsigned long long to,
-		  unsigned int flags, void *ctx)
-{
-	(void)id;
-	(void)from;
-	(void)to;
-	(void)flags;
-	(*(uint64_t *)ctx)++;
-	return 0;
 }
 
 struct result {
@@ -159,7 +138,7 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 	env.cap = sizeof(buf);
 
 	/* classify: every pattern's DEFINEs on every row */
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (i = 0; i < n_rows; i++) {
 		row.v[C_AMOUNT].d = amount[i];
 		row.v[C_STATUS].s.p = (const uint8_t *)(declined[i] ? "declined" : "approved");
@@ -167,10 +146,10 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 		for (p = 0; p < n_pat; p++)
 			syms[i * n_pat + p] = cep_symbol(&rs->rules[p], &env);
 	}
-	res->classify_ns = (now_ns() - t0) / (double)n_rows;
+	res->classify_ns = (bench_now_ns() - t0) / (double)n_rows;
 
 	/* riptide: the state lcore's part */
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (i = 0; i < n_rows; i++) {
 		row.ts_ms = (int64_t)(i * 6000 / n_keys);
 		row.v[C_TS].i = row.ts_ms;
@@ -194,7 +173,7 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 			}
 		}
 	}
-	res->riptide_ns = (now_ns() - t0) / (double)n_rows;
+	res->riptide_ns = (bench_now_ns() - t0) / (double)n_rows;
 	res->matches = n_matches;
 
 	/* reference: Hyperscan streaming alone, a stream per (card, pattern) by index */
@@ -204,13 +183,13 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 	for (i = 0; i < (uint64_t)n_keys * n_pat; i++)
 		if (hs_open_stream(rs->rules[i % n_pat].seq_db, 0, &ref[i]) != HS_SUCCESS)
 			goto out;
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (i = 0; i < n_rows; i++)
 		for (p = 0; p < n_pat; p++)
 			hs_scan_stream(ref[(size_t)pick[i] * n_pat + p],
-				       (const char *)&syms[i * n_pat + p], 1, 0, scratch, on_end,
-				       &ends);
-	res->reference_ns = (now_ns() - t0) / (double)n_rows;
+				       (const char *)&syms[i * n_pat + p], 1, 0, scratch,
+				       bench_count_match, &ends);
+	res->reference_ns = (bench_now_ns() - t0) / (double)n_rows;
 	res->ref_ends = ends;
 	hs_stream_size(rs->rules[0].seq_db, &res->stream_size);
 	rc = 0;

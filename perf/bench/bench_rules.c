@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "dataplane/dp_ingest.h"
 
 #define N_EVENTS 20000
@@ -65,17 +66,6 @@ static void make_events(double *avg_bytes)
 		total += (size_t)n;
 	}
 	*avg_bytes = (double)total / N_EVENTS;
-}
-
-static int count_cb(unsigned int id, unsigned long long from, unsigned long long to,
-		    unsigned int flags, void *ctx)
-{
-	(void)id;
-	(void)from;
-	(void)to;
-	(void)flags;
-	(*(uint64_t *)ctx)++;
-	return 0;
 }
 
 /* Drains the result ring: the sink thread's part, outside the timed loop. */
@@ -157,7 +147,7 @@ static int run(uint32_t n_rules, double avg_bytes)
 		raw_matches = 0;
 		for (k = 0; k < N_EVENTS; k++)
 			hs_scan(db, (const char *)rows[k].v[2].s.p, rows[k].v[2].s.len, 0, hscratch,
-				count_cb, &raw_matches);
+				bench_count_match, &raw_matches);
 		t1 = now();
 		if (t1 - t0 < best_raw)
 			best_raw = t1 - t0;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "patterns/pat_rules.h"
 #include "windows/win_agg.h"
 
@@ -57,22 +58,11 @@ static uint16_t *merchant; /* 1 of 50 merchants per event */
 static uint64_t n_results;
 static char mnames[50][8]; /* "m00000" .. "m00049" */
 
-static double now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return bench_rnd(&rng);
 }
 
 static void on_result(void *ctx, const struct win_result *r)
@@ -102,7 +92,7 @@ static double run_reference(uint32_t n_keys, uint64_t n_events, uint64_t *check)
 	t = calloc(cap, sizeof(*t));
 	if (t == NULL)
 		return -1;
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (k = 0; k < n_events; k++) {
 		const char *key = keys + (size_t)pick[k] * KEY_LEN;
 		uint64_t h = win_hash64(key, KEY_LEN, 0), s = h & mask;
@@ -116,7 +106,7 @@ static double run_reference(uint32_t n_keys, uint64_t n_events, uint64_t *check)
 		t[s].n++;
 		t[s].sum += (double)(k & 1023);
 	}
-	t0 = now_ns() - t0;
+	t0 = bench_now_ns() - t0;
 	for (k = 0; k < cap; k++)
 		sum += t[k].n;
 	*check = sum;
@@ -165,7 +155,7 @@ static int run_riptide(unsigned int sc, uint32_t n_keys, uint64_t n_events, stru
 	row.v[C_MERCHANT].s.len = 6;
 	memset(res, 0, sizeof(*res));
 	n_results = 0;
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (k = 0; k < n_events; k++) {
 		/* one event a millisecond of event time; the watermark follows it */
 		row.ts_ms = (int64_t)k;
@@ -183,7 +173,7 @@ static int run_riptide(unsigned int sc, uint32_t n_keys, uint64_t n_events, stru
 			next_close = win_next_close(st);
 		W = (int64_t)k;
 		if (W >= next_close) {
-			double t1 = now_ns();
+			double t1 = bench_now_ns();
 
 			win_usage(st, &u);
 			if (u.keys > res->peak_keys) {
@@ -193,11 +183,12 @@ static int run_riptide(unsigned int sc, uint32_t n_keys, uint64_t n_events, stru
 			}
 			win_advance(st, W);
 			next_close = win_next_close(st);
-			t_add += now_ns() - t1; /* the sampling is the benchmark's, not riptide's */
+			t_add += bench_now_ns() -
+				 t1; /* the sampling is the benchmark's, not riptide's */
 		}
 	}
 	win_advance(st, INT64_MAX);
-	t0 = now_ns() - t0 - t_add;
+	t0 = bench_now_ns() - t0 - t_add;
 	res->ns = t0 / (double)n_events;
 	res->results = n_results;
 	win_state_free(st);

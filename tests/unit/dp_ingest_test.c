@@ -323,6 +323,27 @@ static int next_raw(struct sink_ring *r, const struct sink_topics *t, char *out,
 	return 0;
 }
 
+/* The rules rql on one lcore whose routed events go to the window stage (win_lc),
+ * results into the ring returned, ruleset version 3. */
+static struct sink_ring *stage_open(struct lone *lo, const char *rql, size_t len)
+{
+	struct sink_ring *ring = sink_ring_new(1 << 20);
+	struct pat_diags d = { 0 };
+
+	memset(lo, 0, sizeof(*lo));
+	win_wm = INT64_MIN;
+	lo->pl = calloc(1, sizeof(*lo->pl));
+	CU_ASSERT_FATAL(ring != NULL && lo->pl != NULL);
+	CU_ASSERT_FATAL(pat_compile("t", rql, len, &lo->rs, &d) == 0);
+	CU_ASSERT_FATAL(dp_pipeline_init(lo->pl, lo->rs, &lo->topics) == 0);
+	lo->pl->has_sink = true;
+	lo->pl->ruleset = 3;
+	CU_ASSERT_FATAL(dp_ingest_init(&lo->in, lo->pl, &lo->c, ring, &quit) == 0);
+	CU_ASSERT_FATAL(dp_win_lcore_init(&win_lc, lo->pl, &lo->in) == 0);
+	lo->in.route = win_route;
+	return ring;
+}
+
 static void test_aggregate_results(void)
 {
 	static const char rql[] =
@@ -333,23 +354,12 @@ static void test_aggregate_results(void)
 		"WINDOW TUMBLING (SIZE 10 MILLISECONDS) GROUP BY card, site HAVING SUM(amount) > 1;\n"
 		"CREATE AGGREGATE c WITH (emit_interval = '5 MILLISECONDS') AS SELECT card, "
 		"COUNT(*) AS n FROM p WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY card EMIT CHANGES;\n";
-	struct dp_origin o = { .src_addr = src4, .dst_port = 8, .now_ns = 100 * 1000000 };
-	struct sink_ring *ring = sink_ring_new(1 << 20);
-	struct pat_diags d = { 0 };
 	static struct lone l;
+	struct dp_origin o = { .src_addr = src4, .dst_port = 8, .now_ns = 100 * 1000000 };
+	struct sink_ring *ring = stage_open(&l, rql, sizeof(rql) - 1);
 	char msg[512];
 
-	memset(&l, 0, sizeof(l));
-	l.pl = calloc(1, sizeof(*l.pl));
-	CU_ASSERT_FATAL(ring != NULL && l.pl != NULL);
-	CU_ASSERT_FATAL(pat_compile("t", rql, sizeof(rql) - 1, &l.rs, &d) == 0);
-	CU_ASSERT_FATAL(dp_pipeline_init(l.pl, l.rs, &l.topics) == 0);
-	l.pl->has_sink = true;
-	l.pl->ruleset = 3;
-	CU_ASSERT_FATAL(dp_ingest_init(&l.in, l.pl, &l.c, ring, &quit) == 0);
-	CU_ASSERT_FATAL(dp_win_lcore_init(&win_lc, l.pl, &l.in) == 0);
 	CU_ASSERT_EQUAL(l.pl->streams[0].n_routes, 2); /* (card, site) and card */
-	l.in.route = win_route;
 	/* a|1: 2.5 + 1; b|NULL: 4; a|2: 0.5 (HAVING drops it); -1: not in g (WHERE) */
 	dp_ingest_datagram(&l.in, &o,
 			   (const uint8_t *)"1,a,1,2.5\n2,b,,4\n3,a,2,0.5\n4,a,1,1\n5,a,1,-1", 43);
@@ -418,24 +428,12 @@ static void test_pattern_results(void)
 		"CREATE PATTERN u WITH (topic = 'fraud') AS SELECT * FROM q MATCH_RECOGNIZE ("
 		"PARTITION BY card ORDER BY ts MEASURES FIRST(D.ts) AS d PATTERN (D B) "
 		"DEFINE D AS st = 'd', B AS st = 'a');\n";
-	struct dp_origin o = { .src_addr = src4, .dst_port = 8, .now_ns = 100 * 1000000 };
-	struct sink_ring *ring = sink_ring_new(1 << 20);
-	struct pat_diags d = { 0 };
 	static struct lone l;
+	struct dp_origin o = { .src_addr = src4, .dst_port = 8, .now_ns = 100 * 1000000 };
+	struct sink_ring *ring = stage_open(&l, rql, sizeof(rql) - 1);
 	char msg[512];
 
-	memset(&l, 0, sizeof(l));
-	win_wm = INT64_MIN;
-	l.pl = calloc(1, sizeof(*l.pl));
-	CU_ASSERT_FATAL(ring != NULL && l.pl != NULL);
-	CU_ASSERT_FATAL(pat_compile("t", rql, sizeof(rql) - 1, &l.rs, &d) == 0);
-	CU_ASSERT_FATAL(dp_pipeline_init(l.pl, l.rs, &l.topics) == 0);
-	l.pl->has_sink = true;
-	l.pl->ruleset = 3;
-	CU_ASSERT_FATAL(dp_ingest_init(&l.in, l.pl, &l.c, ring, &quit) == 0);
-	CU_ASSERT_FATAL(dp_win_lcore_init(&win_lc, l.pl, &l.in) == 0);
 	CU_ASSERT_TRUE(l.pl->streams[0].stateful);
-	l.in.route = win_route;
 	dp_ingest_datagram(&l.in, &o, (const uint8_t *)"1,x,d,0\n2,y,d,0\n3,x,d,0\n4,x,a,9", 31);
 	CU_ASSERT_EQUAL_FATAL(next_raw(ring, &l.topics, msg, sizeof(msg)), 0);
 	CU_ASSERT_STRING_EQUAL(msg, "fraud x {\"rule\":\"t\",\"match_start\":1,\"match_end\":4,"
