@@ -552,6 +552,8 @@ static void take_pending(struct dp_win_lcore *wl, uint8_t si, int64_t W)
 		memcpy(&ev_len, e.blk + 4, 4);
 		if (fmt_event_unpack(sc, e.blk + 8 + n * 4, ev_len, &wl->prow) == 0)
 			take_row(wl, si, &wl->prow, (const uint32_t *)(e.blk + 8), n);
+		else
+			wl->out->c->rule_errors++; /* cannot happen: packed here */
 		win_free(&wl->pend_arena, e.blk, 8 + (size_t)n * 4 + ev_len);
 	}
 }
