@@ -211,23 +211,22 @@ static void fmt_to_val(struct pat_val *v, uint8_t type, const struct fmt_row *ro
 	}
 }
 
-/* The Kafka key: the GROUP BY values joined with '|' (NULL: nothing), at most
- * DP_KEY_MAX bytes. */
+/* The Kafka key: the GROUP BY or PARTITION BY values joined with '|' (NULL: nothing),
+ * at most DP_KEY_MAX bytes. */
 #define DP_KEY_MAX 4096
 
-static size_t put_key(struct fmt_out *o, uint32_t n, const uint32_t *cols, const uint8_t *types,
-		      const struct fmt_row *key)
+static size_t put_key(struct fmt_out *o, const struct win_keyspec *ks, const struct fmt_row *key)
 {
 	size_t start = o->len;
 	uint32_t k;
 
-	for (k = 0; k < n; k++) {
-		uint32_t c = cols[k];
+	for (k = 0; k < ks->n; k++) {
+		uint32_t c = ks->cols[k];
 		struct pat_val v;
 
 		if (k > 0)
 			fmt_out_lit(o, "|");
-		fmt_to_val(&v, types[k], key, c);
+		fmt_to_val(&v, ks->type[k], key, c);
 		if (v.null)
 			continue;
 		if (v.type == PAT_T_STRING) {
@@ -274,7 +273,7 @@ static void on_result(void *ctx, const struct win_result *res)
 	out->c->results[a->rule]++;
 	if (!dp_ingest_begin(out, DP_KEY_MAX + dp_tpl_max(&a->tpl, out->vals), &o))
 		return;
-	key_len = put_key(&o, a->spec.n_group, a->spec.group_cols, a->spec.group_type, res->key);
+	key_len = put_key(&o, &a->spec.group, res->key);
 	dp_tpl_write(&o, &a->tpl, fields, out->vals, wl->pl->ruleset);
 	dp_ingest_commit_key(out, &o, a->topic, (uint16_t)key_len);
 }
@@ -337,7 +336,7 @@ static void on_match(void *ctx, const struct cep_match *m)
 	out->c->results[a->rule]++;
 	if (!dp_ingest_begin(out, DP_KEY_MAX + dp_tpl_max(&a->tpl, out->vals), &o))
 		return;
-	key_len = put_key(&o, p->ks.n, p->ks.cols, p->ks.type, m->key);
+	key_len = put_key(&o, &p->ks, m->key);
 	dp_tpl_write(&o, &a->tpl, fields, out->vals, wl->pl->ruleset);
 	dp_ingest_commit_key(out, &o, a->topic, (uint16_t)key_len);
 }

@@ -89,33 +89,6 @@ static void emit_re(struct emitter *e, const struct pat_re *re)
 	patch(e, splits, true, e->n);
 }
 
-/* The longest match in rows, saturated. */
-static uint64_t max_rows(const struct pat_re *re)
-{
-	uint64_t n = 0, m;
-	uint32_t k;
-
-	if (re->max == UINT32_MAX)
-		return UINT64_MAX;
-	switch (re->kind) {
-	case PAT_RE_VAR:
-		n = 1;
-		break;
-	case PAT_RE_SEQ:
-		for (k = 0; k < re->n_kids; k++) {
-			m = max_rows(re->kids[k]);
-			n = n + m < n ? UINT64_MAX : n + m;
-		}
-		break;
-	default:
-		for (k = 0; k < re->n_kids; k++)
-			if (max_rows(re->kids[k]) > n)
-				n = max_rows(re->kids[k]);
-		break;
-	}
-	return n != 0 && n > UINT64_MAX / re->max ? UINT64_MAX : n * re->max;
-}
-
 /* The variables that can take a match's first row. Sets *nullable when re can match
  * no row. */
 static uint8_t first_vars(const struct pat_re *re, bool *nullable)
@@ -171,12 +144,11 @@ int cep_prog_init(struct cep_prog *p, const struct pat_rule *r, const struct pat
 	memset(p, 0, sizeof(*p));
 	if (r->seq_db == NULL)
 		return -EINVAL;
-	p->r = r;
 	p->db = r->seq_db;
 	p->within = r->within_ms;
 	p->first = first_vars(r->pattern, &nullable);
 	p->min_rows = (uint32_t)pat_re_min_rows(r->pattern);
-	longest = max_rows(r->pattern);
+	longest = pat_re_max_rows(r->pattern);
 	p->max_rows = longest < PAT_MAX_MATCH_ROWS ? (uint32_t)longest : PAT_MAX_MATCH_ROWS;
 	p->unbounded = longest > PAT_MAX_MATCH_ROWS;
 	win_keyspec_init(&p->ks, r->partition_cols, r->n_partition, s);
@@ -194,8 +166,8 @@ int cep_prog_init(struct cep_prog *p, const struct pat_rule *r, const struct pat
 	}
 	p->n_slots = r->n_aggs;
 	p->row_size = 24 + 8 * (size_t)p->n_cols;
-	p->max_keys = r->max_keys > 0 ? r->max_keys : CEP_DEFAULT_MAX_KEYS;
-	p->max_bytes = (size_t)(r->max_state_mb > 0 ? r->max_state_mb : CEP_DEFAULT_MAX_STATE_MB)
+	p->max_keys = r->max_keys > 0 ? r->max_keys : PAT_DEFAULT_MAX_KEYS;
+	p->max_bytes = (size_t)(r->max_state_mb > 0 ? r->max_state_mb : PAT_DEFAULT_MAX_STATE_MB)
 		       << 20;
 	/* counted first, then written: the checker bounded the size */
 	e.cap = 0;

@@ -41,9 +41,6 @@
 #include "patterns/pat_rules.h"
 #include "windows/win_keys.h"
 
-#define CEP_DEFAULT_MAX_KEYS	 1000000
-#define CEP_DEFAULT_MAX_STATE_MB 1024
-
 /* The verifier's program: a row step, a choice (x preferred), a jump, the end. */
 enum cep_op { CEP_SYM, CEP_SPLIT, CEP_JMP, CEP_MATCH };
 
@@ -64,7 +61,6 @@ struct cep_slot {
 
 /* What a PATTERN rule runs on, built once per rule set; immutable. */
 struct cep_prog {
-	const struct pat_rule *r;
 	const hs_database_t *db;
 	uint32_t n_ins;
 	struct cep_ins *ins;

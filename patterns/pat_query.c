@@ -1648,6 +1648,30 @@ uint64_t pat_re_min_rows(const struct pat_re *re)
 	return sat_mul(n, re->min);
 }
 
+uint64_t pat_re_max_rows(const struct pat_re *re)
+{
+	uint64_t n = 0;
+	uint32_t k;
+
+	if (re->max == UINT32_MAX)
+		return UINT64_MAX;
+	switch (re->kind) {
+	case PAT_RE_VAR:
+		n = 1;
+		break;
+	case PAT_RE_SEQ:
+		for (k = 0; k < re->n_kids; k++)
+			n = sat_add(n, pat_re_max_rows(re->kids[k]));
+		break;
+	default:
+		for (k = 0; k < re->n_kids; k++)
+			if (pat_re_max_rows(re->kids[k]) > n)
+				n = pat_re_max_rows(re->kids[k]);
+		break;
+	}
+	return sat_mul(n, re->max);
+}
+
 /* Whether every match of re ends on a row that re itself requires: Flink refuses a
  * last element that is *, ?, + or {n,} (a match must end on a known row). */
 static int ends_known(const struct pat_re *re, const struct pat_re **bad)

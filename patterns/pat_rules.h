@@ -24,6 +24,9 @@
 /* Errors reported before the compiler gives up on a file. */
 #define PAT_MAX_ERRORS 100
 
+/* The state bounds of an AGGREGATE or PATTERN without WITH (max_keys, max_state_mb). */
+#define PAT_DEFAULT_MAX_KEYS	 1000000
+#define PAT_DEFAULT_MAX_STATE_MB 1024
 /* Rules (ALERT, AGGREGATE, PATTERN) of a rule set. */
 #define PAT_MAX_RULES 10000
 /* LIKE/REGEXP predicates of one stream, all rules together (distinct ones). */
@@ -194,7 +197,7 @@ struct pat_rule {
 	enum pat_window_kind window;
 	int64_t size_ms, advance_ms, grace_ms, emit_interval_ms;
 	/* AGGREGATE, PATTERN: bounds of its state on each state lcore (WITH max_keys,
-	 * max_state_mb); 0: the defaults */
+	 * max_state_mb); 0: the defaults, PAT_DEFAULT_MAX_KEYS and _MAX_STATE_MB */
 	uint32_t max_keys, max_state_mb;
 	bool emit_changes;
 	uint32_t n_group;
@@ -220,9 +223,11 @@ struct pat_rule {
 };
 
 /* A pattern's size once its quantifiers are unrolled (the verifier's program), and the
- * fewest rows a match takes; both saturate at UINT64_MAX. */
+ * fewest and the most rows a match takes; all saturate at UINT64_MAX (an unbounded
+ * quantifier: no most). */
 uint64_t pat_re_steps(const struct pat_re *re);
 uint64_t pat_re_min_rows(const struct pat_re *re);
+uint64_t pat_re_max_rows(const struct pat_re *re);
 
 /* One LIKE or REGEXP predicate: a bit of the per-event predicate set of its stream. */
 struct pat_pred {

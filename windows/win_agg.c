@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "win_agg.h"
-#include "win_keys.h"
 
 #include <errno.h>
 #include <math.h>
@@ -39,7 +38,6 @@ struct win_state {
 	const struct win_spec *sp;
 	win_emit_fn emit;
 	void *ctx;
-	struct win_keyspec ks;
 	struct win_keys keys;
 	struct win_pool wins;
 	struct heap_ent *heap;
@@ -71,12 +69,7 @@ void win_spec_init(struct win_spec *sp, const struct pat_rule *r, const struct p
 	sp->grace = r->grace_ms;
 	sp->emit_changes = r->emit_changes;
 	sp->emit_interval = r->emit_interval_ms > 0 ? r->emit_interval_ms : 1000;
-	sp->n_group = r->n_group;
-	for (k = 0; k < r->n_group; k++) {
-		sp->group_cols[k] = r->group_cols[k];
-		sp->group_type[k] = (uint8_t)s->cols[r->group_cols[k]].type;
-		sp->string_keys += sp->group_type[k] == PAT_T_STRING;
-	}
+	win_keyspec_init(&sp->group, r->group_cols, r->n_group, s);
 	sp->n_aggs = r->n_aggs;
 	for (k = 0; k < r->n_aggs; k++) {
 		const struct pat_expr *e = r->aggs[k];
@@ -88,8 +81,8 @@ void win_spec_init(struct win_spec *sp, const struct pat_rule *r, const struct p
 		sp->aggs[k].out_type = e->type;
 		sp->aggs[k].p = e->p;
 	}
-	sp->max_keys = r->max_keys > 0 ? r->max_keys : WIN_DEFAULT_MAX_KEYS;
-	sp->max_bytes = (size_t)(r->max_state_mb > 0 ? r->max_state_mb : WIN_DEFAULT_MAX_STATE_MB)
+	sp->max_keys = r->max_keys > 0 ? r->max_keys : PAT_DEFAULT_MAX_KEYS;
+	sp->max_bytes = (size_t)(r->max_state_mb > 0 ? r->max_state_mb : PAT_DEFAULT_MAX_STATE_MB)
 			<< 20;
 }
 
@@ -749,15 +742,11 @@ struct win_state *win_state_new(const struct win_spec *sp, win_emit_fn fn, void 
 	if (n_win > (UINT64_C(1) << 31))
 		n_win = UINT64_C(1) << 31;
 	st->n_win = n_win;
-	st->ks.n = sp->n_group;
-	memcpy(st->ks.cols, sp->group_cols, sizeof(st->ks.cols));
-	memcpy(st->ks.type, sp->group_type, sizeof(st->ks.type));
-	st->ks.strings = sp->string_keys;
 	st->heap = win_reserve(n_win * sizeof(*st->heap));
 	if (st->heap == NULL)
 		goto fail;
 	if ((rc = win_arena_init(&st->arena, sp->max_bytes)) != 0 ||
-	    (rc = win_keys_init(&st->keys, &st->ks, sizeof(struct win_kx) + stride, sp->max_keys,
+	    (rc = win_keys_init(&st->keys, &sp->group, sizeof(struct win_kx) + stride, sp->max_keys,
 				&st->arena)) != 0 ||
 	    (rc = win_pool_init(&st->wins, stride, (uint32_t)n_win)) != 0)
 		goto fail;

@@ -37,12 +37,10 @@
 #include "formats/fmt.h"
 #include "patterns/pat_expr.h"
 #include "patterns/pat_rules.h"
+#include "win_keys.h"
 #include "win_mem.h"
 #include "win_sketch.h"
 
-/* Default bounds of one rule on one state lcore (WITH max_keys, max_state_mb). */
-#define WIN_DEFAULT_MAX_KEYS	 1000000
-#define WIN_DEFAULT_MAX_STATE_MB 1024
 /* Event times beyond +-2^62 ms are not windowed (the arithmetic would overflow). */
 #define WIN_MAX_TIME (INT64_C(1) << 62)
 
@@ -60,14 +58,11 @@ struct win_spec {
 	int64_t size, advance, grace; /* SESSION: size is the gap, advance unused */
 	bool emit_changes;
 	int64_t emit_interval;
-	uint32_t n_group;
-	uint32_t group_cols[PAT_MAX_ITEMS];
-	uint8_t group_type[PAT_MAX_ITEMS];
+	struct win_keyspec group; /* GROUP BY */
 	uint32_t n_aggs;
 	struct win_agg_spec aggs[PAT_MAX_ITEMS * 2];
 	uint32_t max_keys;
 	size_t max_bytes;
-	uint32_t string_keys; /* GROUP BY columns of type STRING */
 };
 
 /* The spec of AGGREGATE rule r over stream s (r checked). */
