@@ -122,6 +122,16 @@ static uint8_t first_vars(const struct pat_re *re, bool *nullable)
 	return f;
 }
 
+/* A kept row: its time, its symbol, which kept columns have a value, and the values
+ * (numbers inline, a string as a pointer to an arena block of its length and bytes). */
+struct cep_row {
+	int64_t ts;
+	uint64_t present;
+	uint8_t sym;
+	uint8_t pad[7];
+	uint64_t v[];
+};
+
 static int kept_col(struct cep_prog *p, uint32_t c, uint8_t type)
 {
 	uint32_t k;
@@ -148,9 +158,6 @@ int cep_prog_init(struct cep_prog *p, const struct pat_rule *r, const struct pat
 	p->within = r->within_ms;
 	p->first = first_vars(r->pattern, &nullable);
 	p->min_rows = (uint32_t)pat_re_min_rows(r->pattern);
-	longest = pat_re_max_rows(r->pattern);
-	p->max_rows = longest < PAT_MAX_MATCH_ROWS ? (uint32_t)longest : PAT_MAX_MATCH_ROWS;
-	p->unbounded = longest > PAT_MAX_MATCH_ROWS;
 	win_keyspec_init(&p->ks, r->partition_cols, r->n_partition, s);
 	for (k = 0; k < r->n_aggs; k++) {
 		const struct pat_expr *m = r->aggs[k];
@@ -165,7 +172,16 @@ int cep_prog_init(struct cep_prog *p, const struct pat_rule *r, const struct pat
 		}
 	}
 	p->n_slots = r->n_aggs;
-	p->row_size = 24 + 8 * (size_t)p->n_cols;
+	p->row_size = sizeof(struct cep_row) + 8 * (size_t)p->n_cols;
+	/* the rows a partition keeps: the longest match, within PAT_MAX_MATCH_ROWS and
+	 * one arena block */
+	longest = pat_re_max_rows(r->pattern);
+	p->max_rows = (uint32_t)(WIN_ARENA_MAX / p->row_size);
+	if (p->max_rows > PAT_MAX_MATCH_ROWS)
+		p->max_rows = PAT_MAX_MATCH_ROWS;
+	if (longest < p->max_rows)
+		p->max_rows = (uint32_t)longest;
+	p->truncates = longest > p->max_rows;
 	p->max_keys = r->max_keys > 0 ? r->max_keys : PAT_DEFAULT_MAX_KEYS;
 	p->max_bytes = (size_t)(r->max_state_mb > 0 ? r->max_state_mb : PAT_DEFAULT_MAX_STATE_MB)
 		       << 20;
@@ -209,16 +225,6 @@ uint8_t cep_symbol(const struct pat_rule *r, struct pat_env *env)
 }
 
 /* ---- the operator ---- */
-
-/* A kept row: its time, its symbol, which kept columns have a value, and the values
- * (numbers inline, a string as a pointer to an arena block of its length and bytes). */
-struct cep_row {
-	int64_t ts;
-	uint64_t present;
-	uint8_t sym;
-	uint8_t pad[7];
-	uint64_t v[];
-};
 
 /* A partition's record, after its struct win_key. */
 struct cep_part {
@@ -411,10 +417,6 @@ static bool make_room(struct cep_state *st, struct cep_part *pt)
 	cap = pt->cap ? pt->cap * 2 : 4;
 	if (cap > st->p->max_rows)
 		cap = st->p->max_rows;
-	if ((size_t)cap * rs > WIN_ARENA_MAX)
-		cap = (uint32_t)(WIN_ARENA_MAX / rs);
-	if (cap <= pt->cap)
-		return false;
 	b = win_alloc(&st->arena, (size_t)cap * rs);
 	if (b == NULL)
 		return false;
@@ -761,7 +763,7 @@ enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint8
 			drop_front(st, pt);
 	if (pt->n == p->max_rows) {
 		drop_front(st, pt); /* a loss only when a match may be longer */
-		forgot |= p->unbounded;
+		forgot |= p->truncates;
 	}
 	if (!make_room(st, pt)) {
 		if (pt->n == 0) {

@@ -24,8 +24,9 @@
  * timestamp order for each rule (the data path sees to it: dp_window.h).
  *
  * Bounds: max_keys partitions (the one idle longest is forgotten to make room for a
- * new one) and max_bytes of rows and long keys; a partition keeps at most
- * PAT_MAX_MATCH_ROWS rows, or the longest match the pattern allows. Whatever a bound
+ * new one) and max_bytes of rows and long keys; a partition keeps the longest match
+ * the pattern allows, at most PAT_MAX_MATCH_ROWS rows and one arena block of them
+ * (WIN_ARENA_MAX bytes: fewer rows when a row keeps many measure columns). Whatever a bound
  * makes the operator forget is reported (CEP_FULL) for the caller to count.
  */
 #ifndef RIPTIDE_CEP_H
@@ -68,7 +69,7 @@ struct cep_prog {
 	int64_t within;	       /* ms, -1: none */
 	uint32_t min_rows;     /* the fewest rows of a match */
 	uint32_t max_rows;     /* the most rows a partition keeps */
-	bool unbounded;	       /* a match may be longer than PAT_MAX_MATCH_ROWS */
+	bool truncates;	       /* a match may be longer than that: forgetting is a loss */
 	struct win_keyspec ks; /* PARTITION BY */
 	/* the columns that rows keep for the measures, and their types */
 	uint32_t n_cols;

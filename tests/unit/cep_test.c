@@ -500,6 +500,22 @@ static void test_bounds(void)
 	CU_ASSERT_EQUAL(matches[0].start, i + 2 - PAT_MAX_MATCH_ROWS);
 	op_close(&o);
 
+	/* rows that keep two measure columns: one arena block holds fewer of them */
+	CU_ASSERT_FATAL(op_open(&o,
+				"CREATE PATTERN p AS SELECT * FROM s MATCH_RECOGNIZE ("
+				"PARTITION BY k ORDER BY ts MEASURES SUM(A.v) AS s, MAX(A.d) AS m "
+				"PATTERN (A+ B) " DEFINE_AB ");") == 0);
+	CU_ASSERT_EQUAL(o.prog.max_rows, WIN_ARENA_MAX / (24 + 2 * 8));
+	CU_ASSERT_TRUE(o.prog.truncates);
+	for (i = 0; i < (int)o.prog.max_rows; i++)
+		CU_ASSERT_EQUAL(take(&o, i, "a", 1), CEP_TAKEN);
+	CU_ASSERT_EQUAL(take(&o, i, "a", 1), CEP_FULL);
+	CU_ASSERT_EQUAL(take(&o, i + 1, "a", 2), CEP_FULL);
+	CU_ASSERT_EQUAL_FATAL(n_matches, 1);
+	CU_ASSERT_EQUAL(matches[0].rows, o.prog.max_rows);
+	CU_ASSERT_EQUAL(matches[0].slot[0], o.prog.max_rows - 1); /* every A row's v is 1 */
+	op_close(&o);
+
 	/* a bounded pattern keeps only what its longest match needs: no loss */
 	CU_ASSERT_FATAL(op_open(&o, "CREATE PATTERN p AS SELECT * FROM s MATCH_RECOGNIZE ("
 				    "PARTITION BY k ORDER BY ts PATTERN (A{1,3} B) " DEFINE_AB
@@ -508,6 +524,7 @@ static void test_bounds(void)
 		CU_ASSERT_EQUAL(take(&o, i, "a", 1), CEP_TAKEN);
 	cep_usage(o.st, &u);
 	CU_ASSERT_EQUAL(u.rows, 4);
+	CU_ASSERT_FALSE(o.prog.truncates);
 	CU_ASSERT_EQUAL(take(&o, 10, "a", 2), CEP_TAKEN);
 	CU_ASSERT_EQUAL_FATAL(n_matches, 1);
 	CU_ASSERT_STRING_EQUAL(matches[0].vars, "AAAB");
