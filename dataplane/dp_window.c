@@ -484,6 +484,17 @@ static void take_row(struct dp_win_lcore *wl, uint8_t si, const struct fmt_row *
 		t->taken = row->ts_ms;
 }
 
+/* A waiting row's block: the patterns it is for, then the row packed (fmt_event.h). */
+struct pend_blk {
+	uint32_t n, ev_len;
+	uint32_t refs[];
+};
+
+static inline size_t pend_size(uint32_t n, size_t ev_len)
+{
+	return sizeof(struct pend_blk) + n * sizeof(uint32_t) + ev_len;
+}
+
 static inline bool pend_less(const struct dp_pending *a, const struct dp_pending *b)
 {
 	return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
@@ -495,10 +506,10 @@ static void pend(struct dp_win_lcore *wl, uint8_t si, const struct fmt_row *row,
 {
 	const struct fmt_schema *sc = &wl->pl->streams[si].sc;
 	struct dp_stream_time *t = &wl->time[si];
-	size_t ev_len = fmt_event_size(sc, row), size = 8 + n * sizeof(*refs) + ev_len;
+	size_t ev_len = fmt_event_size(sc, row), size = pend_size(n, ev_len);
 	struct dp_pending e, *h;
+	struct pend_blk *blk;
 	uint32_t pos, k;
-	uint8_t *blk;
 
 	if (t->n_pend == t->cap_pend) {
 		uint32_t cap = t->cap_pend ? t->cap_pend * 2 : 1024;
@@ -512,10 +523,10 @@ static void pend(struct dp_win_lcore *wl, uint8_t si, const struct fmt_row *row,
 	blk = size <= WIN_ARENA_MAX ? win_alloc(&wl->pend_arena, size) : NULL;
 	if (blk == NULL)
 		goto full;
-	memcpy(blk, &n, 4);
-	memcpy(blk + 4, &ev_len, 4);
-	memcpy(blk + 8, refs, n * sizeof(*refs));
-	fmt_event_pack(sc, si, row, blk + 8 + n * sizeof(*refs), ev_len);
+	blk->n = n;
+	blk->ev_len = (uint32_t)ev_len;
+	memcpy(blk->refs, refs, n * sizeof(*refs));
+	fmt_event_pack(sc, si, row, blk->refs + n, ev_len);
 	e = (struct dp_pending){ row->ts_ms, wl->seq++, blk };
 	for (pos = t->n_pend++; pos > 0 && pend_less(&e, &t->pend[(pos - 1) / 2]);
 	     pos = (pos - 1) / 2)
@@ -535,7 +546,8 @@ static void take_pending(struct dp_win_lcore *wl, uint8_t si, int64_t W)
 
 	while (t->n_pend > 0 && t->pend[0].ts <= W) {
 		struct dp_pending e = t->pend[0], last = t->pend[--t->n_pend];
-		uint32_t pos = 0, kid, n, ev_len;
+		struct pend_blk *blk = e.blk;
+		uint32_t pos = 0, kid;
 
 		/* sift the last entry down from the root */
 		while ((kid = 2 * pos + 1) < t->n_pend) {
@@ -547,13 +559,11 @@ static void take_pending(struct dp_win_lcore *wl, uint8_t si, int64_t W)
 			pos = kid;
 		}
 		t->pend[pos] = last;
-		memcpy(&n, e.blk, 4);
-		memcpy(&ev_len, e.blk + 4, 4);
-		if (fmt_event_unpack(sc, e.blk + 8 + n * 4, ev_len, &wl->prow) == 0)
-			take_row(wl, si, &wl->prow, (const uint32_t *)(e.blk + 8), n);
+		if (fmt_event_unpack(sc, blk->refs + blk->n, blk->ev_len, &wl->prow) == 0)
+			take_row(wl, si, &wl->prow, blk->refs, blk->n);
 		else
 			wl->out->c->rule_errors++; /* cannot happen: packed here */
-		win_free(&wl->pend_arena, e.blk, 8 + (size_t)n * 4 + ev_len);
+		win_free(&wl->pend_arena, blk, pend_size(blk->n, blk->ev_len));
 	}
 }
 

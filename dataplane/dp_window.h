@@ -35,7 +35,7 @@
 struct dp_pending {
 	int64_t ts;
 	uint64_t seq;
-	uint8_t *blk;
+	void *blk;
 };
 
 struct dp_stream_time {
