@@ -454,7 +454,7 @@ static void test_partitions(void)
 	cep_usage(o.st, &u);
 	CU_ASSERT_EQUAL(u.keys, 0);
 	CU_ASSERT_EQUAL(u.rows, 0);
-	CU_ASSERT_EQUAL(u.bytes, 0); /* rows freed, streams back in the pool */
+	CU_ASSERT_EQUAL(u.bytes, 0);	 /* rows freed, streams back in the pool */
 	CU_ASSERT_EQUAL(u.peak_keys, 3); /* a, b and c at once above */
 	/* a row that begins nothing opens nothing */
 	take(&o, 30000, "z", 2);
