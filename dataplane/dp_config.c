@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sinks/sink_spool.h"
+
 const char dp_usage[] =
 	"usage: riptide --rules FILE --input SPEC [--input SPEC ...] [options] [-- EAL-ARGS...]\n"
 	"\n"
@@ -30,6 +32,21 @@ const char dp_usage[] =
 	"  --check-rules       only check --rules, print errors as FILE:LINE:COL, exit 0 or 2\n"
 	"  --stats-out FILE    write the final counters as JSON at exit\n"
 	"  --out DIR           file sink: each topic appends NDJSON to DIR/<topic>.ndjson\n"
+	"  --kafka BROKERS     Kafka sink: an idempotent producer (acks=all) to these\n"
+	"                      bootstrap servers (host:port,...)\n"
+	"  --kafka-config FILE more librdkafka properties, key=value lines (TLS, SASL,\n"
+	"                      compression.codec, linger.ms, batch.size, ...)\n"
+	"  --kafka-stall-ms MS no delivery report for MS while results wait counts as an\n"
+	"                      outage (default 5000)\n"
+	"  --spool DIR         while Kafka cannot take results, they wait in DIR (CRC32C\n"
+	"                      framed segments) and are replayed in order, also after a\n"
+	"                      restart\n"
+	"  --spool-max MB      bound of the spool (default 10240; 0: none)\n"
+	"  --spool-full P      when the spool is full: wait (default: the result rings fill\n"
+	"                      and --backpressure applies), drop-newest or drop-oldest\n"
+	"                      (counted in lost{spool_full})\n"
+	"  --drain-timeout S   at stop, how long to wait for Kafka to take what is left\n"
+	"                      (default 30); the rest is spooled or counted as lost\n"
 	"  --block PREFIX      drop datagrams from this source prefix (IPv4 or IPv6 CIDR;\n"
 	"                      repeatable): filtered{blocked_source}\n"
 	"  --rate-limit PPS    per-source packet rate limit (0 = off, the default):\n"
@@ -76,6 +93,9 @@ void dp_config_init(struct dp_config *cfg)
 	cfg->workers = -1;
 	cfg->log_level = DP_LOG_INFO;
 	cfg->result_ring_kib = 4096;
+	cfg->spool_max_mb = 10240;
+	cfg->kafka_stall_ms = 5000;
+	cfg->drain_s = 30;
 }
 
 void dp_config_free(struct dp_config *cfg)
@@ -262,7 +282,14 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 		OPT_BP,
 		OPT_RING,
 		OPT_STATE,
-		OPT_SHARE
+		OPT_SHARE,
+		OPT_KAFKA,
+		OPT_KAFKA_CONFIG,
+		OPT_KAFKA_STALL,
+		OPT_SPOOL,
+		OPT_SPOOL_MAX,
+		OPT_SPOOL_FULL,
+		OPT_DRAIN
 	};
 	static const struct option opts[] = {
 		{ "rules", required_argument, NULL, OPT_RULES },
@@ -279,6 +306,13 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 		{ "result-ring", required_argument, NULL, OPT_RING },
 		{ "state-lcores", required_argument, NULL, OPT_STATE },
 		{ "share-cores", no_argument, NULL, OPT_SHARE },
+		{ "kafka", required_argument, NULL, OPT_KAFKA },
+		{ "kafka-config", required_argument, NULL, OPT_KAFKA_CONFIG },
+		{ "kafka-stall-ms", required_argument, NULL, OPT_KAFKA_STALL },
+		{ "spool", required_argument, NULL, OPT_SPOOL },
+		{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
+		{ "spool-full", required_argument, NULL, OPT_SPOOL_FULL },
+		{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -375,6 +409,49 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 		case OPT_SHARE:
 			cfg->share_cores = 1;
 			break;
+		case OPT_KAFKA:
+			if (*optarg == '\0')
+				return fail(err, errlen,
+					    "--kafka: expected host:port[,host:port...]");
+			cfg->kafka = optarg;
+			break;
+		case OPT_KAFKA_CONFIG:
+			cfg->kafka_config = optarg;
+			break;
+		case OPT_KAFKA_STALL:
+			if (parse_u64(optarg, 100, 3600000, &u))
+				return fail(err, errlen,
+					    "--kafka-stall-ms '%s': expected 100 to 3600000",
+					    optarg);
+			cfg->kafka_stall_ms = (uint32_t)u;
+			break;
+		case OPT_SPOOL:
+			cfg->spool_dir = optarg;
+			break;
+		case OPT_SPOOL_MAX:
+			if (parse_u64(optarg, 0, UINT64_C(1) << 30, &cfg->spool_max_mb))
+				return fail(err, errlen, "--spool-max '%s': expected MB, 0 to %llu",
+					    optarg, 1ull << 30);
+			break;
+		case OPT_SPOOL_FULL:
+			if (strcmp(optarg, "wait") == 0)
+				cfg->spool_full = SPOOL_FULL_WAIT;
+			else if (strcmp(optarg, "drop-newest") == 0)
+				cfg->spool_full = SPOOL_FULL_DROP_NEWEST;
+			else if (strcmp(optarg, "drop-oldest") == 0)
+				cfg->spool_full = SPOOL_FULL_DROP_OLDEST;
+			else
+				return fail(err, errlen,
+					    "--spool-full '%s': expected wait, drop-newest or "
+					    "drop-oldest",
+					    optarg);
+			break;
+		case OPT_DRAIN:
+			if (parse_u64(optarg, 0, 86400, &u))
+				return fail(err, errlen,
+					    "--drain-timeout '%s': expected 0 to 86400 s", optarg);
+			cfg->drain_s = (uint32_t)u;
+			break;
 		case OPT_STATE:
 			if (parse_u64(optarg, 0, 64, &u))
 				return fail(err, errlen, "--state-lcores '%s': expected 0 to 64",
@@ -410,6 +487,10 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 		return fail(err, errlen, "--rules FILE is required (see riptide --help)");
 	if (!cfg->check_rules && cfg->n_inputs == 0)
 		return fail(err, errlen, "at least one --input SPEC is required");
+	if (cfg->kafka == NULL && (cfg->kafka_config != NULL || cfg->spool_dir != NULL))
+		return fail(err, errlen,
+			    "%s needs --kafka (the spool holds what Kafka cannot take)",
+			    cfg->spool_dir != NULL ? "--spool" : "--kafka-config");
 	if (cfg->state_lcores > 0 && cfg->workers >= 0 && cfg->state_lcores >= cfg->workers)
 		return fail(err, errlen,
 			    "--state-lcores %d leaves no worker to receive: give --workers at "

@@ -42,6 +42,13 @@ struct dp_config {
 	unsigned int n_inputs;
 	const char *stats_out;
 	const char *out_dir;	   /* --out: the file sink */
+	const char *kafka;	   /* --kafka: bootstrap servers */
+	const char *kafka_config;  /* --kafka-config FILE */
+	const char *spool_dir;	   /* --spool DIR */
+	uint64_t spool_max_mb;	   /* --spool-max */
+	int spool_full;		   /* --spool-full: enum spool_full */
+	uint32_t kafka_stall_ms;   /* --kafka-stall-ms */
+	uint32_t drain_s;	   /* --drain-timeout */
 	struct dp_prefix *blocked; /* --block, n_blocked of them */
 	unsigned int n_blocked;
 	uint64_t rate_pps;	  /* --rate-limit: per-source packets per second, 0: off */

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sinks/sink.h"
+
 static inline uint64_t load(const uint64_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
@@ -110,7 +112,6 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 {
 	const struct dp_counters *t = &r->total;
 	json_t *ports, *lcores, *streams, *results, *lost, *o, *late, *full, *state;
-	uint64_t lost_v[DP_LOST__COUNT];
 	unsigned int k;
 
 	ports = json_array();
@@ -180,9 +181,14 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 							   : 0))) != 0)
 			state = drop(state);
 	}
-	memcpy(lost_v, t->lost, sizeof(lost_v));
-	lost_v[DP_LOST_WRITE_ERROR] += r->lost_write;
-	lost = reasons(lost_v, DP_LOST__COUNT, dp_lost_name);
+	lost = reasons(t->lost, DP_LOST__COUNT, dp_lost_name);
+	if (lost != NULL && r->sink_lost != NULL) {
+		json_t *more = reasons(r->sink_lost, SINK_LOST__COUNT, sink_lost_name);
+
+		if (more == NULL || json_object_update(lost, more) != 0)
+			lost = drop(lost);
+		json_decref(more);
+	}
 	/* "o" (not "o*"): a member that could not be built fails the whole object,
 	 * so that the stats never come out with a key silently missing. */
 	o = json_pack(
@@ -194,18 +200,23 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 		reasons(t->filtered, DP_FILTER__COUNT, dp_filter_reason_name), "decode_errors",
 		reasons(t->decode_errors, DP_DERR__COUNT, dp_decode_error_name), "malformed",
 		reasons(t->malformed, FMT_M__COUNT, fmt_malformed_name),
-		/* xdp_dropped and spooled come with later parts of the pipeline:
-		 * nothing is counted there yet, so they are empty, not absent. */
+		/* xdp_dropped comes with the XDP pre-filter: nothing is counted
+		 * there yet, so it is empty, not absent. */
 		"xdp_dropped", json_object(), "late_events", late, "results", results, "delivered",
-		(json_int_t)r->delivered, "spooled", (json_int_t)0, "lost", lost, "ruleset",
-		(json_int_t)r->ruleset, "uptime_s", r->uptime_s, "ports", ports, "lcores", lcores,
-		"streams", streams, "produced", (json_int_t)t->produced, "empty_datagrams",
-		(json_int_t)t->empty_datagrams, "rule_errors", (json_int_t)t->rule_errors,
-		"sink_waits", (json_int_t)t->sink_waits, "shard", "routed",
-		(json_int_t)t->shard_routed, "local", (json_int_t)t->shard_local, "sent",
+		(json_int_t)r->delivered, "spooled", (json_int_t)r->spooled, "lost", lost,
+		"ruleset", (json_int_t)r->ruleset, "uptime_s", r->uptime_s, "ports", ports,
+		"lcores", lcores, "streams", streams, "produced", (json_int_t)t->produced,
+		"empty_datagrams", (json_int_t)t->empty_datagrams, "rule_errors",
+		(json_int_t)t->rule_errors, "sink_waits", (json_int_t)t->sink_waits, "shard",
+		"routed", (json_int_t)t->shard_routed, "local", (json_int_t)t->shard_local, "sent",
 		(json_int_t)t->shard_sent, "dropped", (json_int_t)t->shard_dropped, "waits",
 		(json_int_t)t->shard_waits, "received", (json_int_t)t->shard_received, "handled",
 		(json_int_t)t->shard_handled, "state_full", full, "state", state);
+	if (o != NULL && r->sink != NULL &&
+	    json_object_set_new(o, "sink", json_deep_copy(r->sink)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	return o;
 }
 

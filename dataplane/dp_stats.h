@@ -15,13 +15,13 @@
 #include "dp_decode.h"
 #include "formats/fmt.h"
 
-/* Why a produced message (result, dead letter) did not reach an output. */
-#define DP_LOST_REASONS(X)                                                           \
-	X(NO_SINK, "no_sink")		    /* no output configured */               \
-	X(SINK_RING_FULL, "sink_ring_full") /* --backpressure drop, ring full */     \
-	X(SHUTDOWN, "shutdown")		    /* stop while waiting for room */        \
-	X(TOO_LARGE, "too_large")	    /* larger than a result ring can hold */ \
-	X(WRITE_ERROR, "write_error")	    /* an output refused it (I/O error) */
+/* Why a message (result, dead letter) was not produced into a result ring. The sink
+ * thread's reasons for those it took are SINK_LOST_REASONS (sinks/sink.h). */
+#define DP_LOST_REASONS(X)                                                       \
+	X(NO_SINK, "no_sink")		    /* no output configured */           \
+	X(SINK_RING_FULL, "sink_ring_full") /* --backpressure drop, ring full */ \
+	X(SHUTDOWN, "shutdown")		    /* stop while waiting for room */    \
+	X(TOO_LARGE, "too_large")	    /* larger than a result ring can hold */
 
 enum dp_lost {
 #define X(e, s) DP_LOST_##e,
@@ -93,8 +93,10 @@ struct dp_lcore_report {
 
 struct dp_stats_report {
 	struct dp_counters total;
-	uint64_t delivered; /* the sink's */
-	uint64_t lost_write;
+	uint64_t delivered;	   /* the sink's */
+	uint64_t spooled;	   /* results written to the disk spool */
+	const uint64_t *sink_lost; /* SINK_LOST__COUNT reasons, NULL: none */
+	json_t *sink;		   /* the sink's figures (borrowed), NULL: none */
 	unsigned int n_streams;
 	const char *const *stream_names; /* by stream index */
 	unsigned int n_rules;

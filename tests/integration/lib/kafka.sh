@@ -5,6 +5,7 @@
 #   source tests/integration/lib/kafka.sh
 #   kafka_start DIR        # sets KAFKA_BOOTSTRAP (127.0.0.1:PORT) and KAFKA_PID
 #   kafka_stop             # SIGTERM, wait, SIGKILL after 30 s
+#   kafka_restart          # the same broker again (same ports, same log) after a stop
 #
 # The jars come from Maven Central through Maven (pinned in kafka/pom.xml) and are
 # cached in $RIPTIDE_CACHE (default ~/.cache/riptide) between runs.
@@ -36,7 +37,7 @@ _free_port() {
 
 # kafka_start DIR: format a fresh KRaft log in DIR and start the broker.
 kafka_start() {
-	local dir=$1 port cport i
+	local dir=$1 port cport
 	kafka_fetch || return 1
 	mkdir -p "$dir"
 	port=$(_free_port)
@@ -68,20 +69,33 @@ log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.server.KafkaServer=INFO
 log4j.logger.kafka.server.BrokerServer=INFO
 PROPS
-	local cp="$KAFKA_LIBS/*"
-	local jvm=(java -Xms256m -Xmx512m -XX:+UseG1GC
-		-Dkafka.logs.dir="$dir" -Dlog4j.configuration="file:$dir/log4j.properties"
-		-cp "$cp")
-	"${jvm[@]}" kafka.tools.StorageTool format -t "$(python3 -c 'import uuid,base64;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')" \
+	KAFKA_DIR=$dir
+	KAFKA_BOOTSTRAP=127.0.0.1:$port
+	export KAFKA_BOOTSTRAP KAFKA_DIR
+	_kafka_jvm "$dir"
+	"${_jvm[@]}" kafka.tools.StorageTool format -t "$(python3 -c 'import uuid,base64;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')" \
 		-c "$dir/server.properties" >"$dir/format.log" 2>&1 || {
 		echo "kafka: storage format failed:" >&2
 		tail -20 "$dir/format.log" >&2
 		return 1
 	}
-	"${jvm[@]}" kafka.Kafka "$dir/server.properties" >"$dir/stdout.log" 2>&1 &
+	_kafka_launch
+}
+
+# _kafka_jvm DIR: the java command line of the broker in DIR, in _jvm.
+_kafka_jvm() {
+	_jvm=(java -Xms256m -Xmx512m -XX:+UseG1GC
+		-Dkafka.logs.dir="$1" -Dlog4j.configuration="file:$1/log4j.properties"
+		-cp "$KAFKA_LIBS/*")
+}
+
+# _kafka_launch: start the broker of KAFKA_DIR and wait until it answers.
+_kafka_launch() {
+	local dir=$KAFKA_DIR i
+	_kafka_jvm "$dir"
+	"${_jvm[@]}" kafka.Kafka "$dir/server.properties" >>"$dir/stdout.log" 2>&1 &
 	KAFKA_PID=$!
-	KAFKA_BOOTSTRAP=127.0.0.1:$port
-	export KAFKA_BOOTSTRAP KAFKA_PID
+	export KAFKA_PID
 	# Ready when a metadata request through librdkafka (kcat) lists the broker.
 	for i in $(seq 1 120); do
 		if ! kill -0 "$KAFKA_PID" 2>/dev/null; then
@@ -97,6 +111,12 @@ PROPS
 	echo "kafka: broker not ready after 60 s" >&2
 	kafka_stop
 	return 1
+}
+
+kafka_restart() {
+	[ -n "${KAFKA_DIR:-}" ] || return 1
+	kafka_stop
+	_kafka_launch
 }
 
 kafka_stop() {
