@@ -232,8 +232,12 @@ static int topic_index(const struct sink_kafka *k, const char *name, size_t n)
 
 static rd_kafka_topic_t *topic_new(struct sink_kafka *k, const char *name, uintptr_t opaque)
 {
-	rd_kafka_topic_conf_t *tc = rd_kafka_topic_conf_new();
+	/* the producer's topic properties (message.timeout.ms, acks, compression...),
+	 * not librdkafka's defaults */
+	rd_kafka_topic_conf_t *tc = rd_kafka_default_topic_conf_dup(k->rk);
 
+	if (tc == NULL)
+		return NULL;
 	rd_kafka_topic_conf_set_opaque(tc, (void *)opaque);
 	return rd_kafka_topic_new(k->rk, name, tc);
 }

@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The Kafka sink against librdkafka's mock cluster, with faults injected: transient
+ * produce errors (retried by librdkafka, nothing spooled), a broker whose round trip
+ * is longer than message.timeout.ms (results spooled, replayed once it is fast again,
+ * none lost; without a spool counted as lost{kafka_timed_out}), a fatal idempotence
+ * error (results spooled, a new producer, none lost), and the configuration checks.
+ * A consumer on the same mock cluster reads back what arrived. The real broker is in
+ * tests/integration/kafka_delivery.sh.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "sinks/sink_kafka.h"
+#include "unit.h"
+
+/* The Kafka protocol's ApiKey of Produce requests (librdkafka keeps its table private). */
+#define KAFKA_API_PRODUCE 0
+
+static char dir[64];
+
+struct mock {
+	rd_kafka_t *owner;
+	rd_kafka_mock_cluster_t *mc;
+	char bootstraps[256];
+};
+
+static void mock_up(struct mock *m)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char err[256];
+
+	rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err));
+	m->owner = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	CU_ASSERT_FATAL(m->owner != NULL);
+	m->mc = rd_kafka_mock_cluster_new(m->owner, 1);
+	CU_ASSERT_FATAL(m->mc != NULL);
+	snprintf(m->bootstraps, sizeof(m->bootstraps), "%s",
+		 rd_kafka_mock_cluster_bootstraps(m->mc));
+	CU_ASSERT(rd_kafka_mock_topic_create(m->mc, "seq", 1, 1) == 0);
+}
+
+static void mock_down(struct mock *m)
+{
+	rd_kafka_mock_cluster_destroy(m->mc);
+	rd_kafka_destroy(m->owner);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A producer on the mock cluster with the given extra properties (key=value lines). */
+static struct sink_kafka *producer(const struct mock *m, const char *props,
+				   const struct sink_topics *t, struct spool *sp,
+				   struct sink_counters *c)
+{
+	char path[128], err[512];
+	rd_kafka_conf_t *conf;
+	struct sink_kafka *k;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s.conf", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fprintf(f, "log_level=0\n%s", props);
+	fclose(f);
+	conf = sink_kafka_conf(m->bootstraps, path, err, sizeof(err));
+	unlink(path);
+	CU_ASSERT_FATAL(conf != NULL);
+	k = sink_kafka_new(conf, t, sp, c, 1000, err, sizeof(err));
+	CU_ASSERT_FATAL(k != NULL);
+	return k;
+}
+
+static struct spool *spool_new(void)
+{
+	struct spool_opts o = { .dir = dir, .segment_bytes = 65536 };
+	char err[256], cmd[128];
+	struct spool *sp;
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CU_ASSERT(system(cmd) == 0);
+	sp = spool_open(&o, err, sizeof(err));
+	CU_ASSERT_FATAL(sp != NULL);
+	return sp;
+}
+
+/* Sends results "<n>" for n in [from, to), polling as the sink thread does. */
+static void send_range(struct sink_kafka *k, unsigned int from, unsigned int to)
+{
+	unsigned int n;
+
+	for (n = from; n < to; n++) {
+		char v[16], key[16];
+		int len = snprintf(v, sizeof(v), "%u", n);
+		int kl = snprintf(key, sizeof(key), "k%u", n % 7);
+
+		while (sink_kafka_send(k, 0, (const uint8_t *)key, (size_t)kl, (const uint8_t *)v,
+				       (size_t)len) == -EAGAIN)
+			sink_kafka_poll(k, now_ns());
+		if (n % 64 == 0) {
+			sink_kafka_flush(k);
+			sink_kafka_poll(k, now_ns());
+		}
+	}
+	sink_kafka_flush(k);
+}
+
+/* Polls until every result is delivered or lost (or seconds pass). */
+static int run_until_idle(struct sink_kafka *k, int seconds)
+{
+	uint64_t end = now_ns() + (uint64_t)seconds * 1000000000u;
+
+	while (now_ns() < end) {
+		sink_kafka_poll(k, now_ns());
+		if (sink_kafka_idle(k))
+			return 1;
+		usleep(2000);
+	}
+	return 0;
+}
+
+/* What arrived in topic seq: counts of each value below n, how many were out of order
+ * per key (a value below the key's last), and the total read. */
+struct got {
+	unsigned int *count;
+	unsigned int total, out_of_order, missing, twice;
+};
+
+static void consume(const struct mock *m, unsigned int n, struct got *g)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *parts;
+	unsigned int last[7] = { 0 }, seen[7] = { 0 }, k;
+	uint64_t end = now_ns() + 10000000000ull, idle_since = 0;
+	char err[256];
+	rd_kafka_t *c;
+
+	memset(g, 0, sizeof(*g));
+	g->count = calloc(n, sizeof(*g->count));
+	rd_kafka_conf_set(conf, "bootstrap.servers", m->bootstraps, err, sizeof(err));
+	rd_kafka_conf_set(conf, "group.id", "check", err, sizeof(err));
+	rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err));
+	c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+	CU_ASSERT_FATAL(c != NULL);
+	parts = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(parts, "seq", 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+	CU_ASSERT(rd_kafka_assign(c, parts) == 0);
+	rd_kafka_topic_partition_list_destroy(parts);
+	while (now_ns() < end) {
+		rd_kafka_message_t *msg = rd_kafka_consumer_poll(c, 100);
+		unsigned int v, key;
+
+		if (msg == NULL) {
+			/* everything read once nothing comes for a second after n */
+			if (g->total >= n && idle_since && now_ns() - idle_since > 1000000000ull)
+				break;
+			if (!idle_since)
+				idle_since = now_ns();
+			continue;
+		}
+		idle_since = 0;
+		if (msg->err == 0 && msg->len < 16 && msg->key_len == 2) {
+			char b[16];
+
+			memcpy(b, msg->payload, msg->len);
+			b[msg->len] = '\0';
+			v = (unsigned int)strtoul(b, NULL, 10);
+			key = (unsigned int)(((const char *)msg->key)[1] - '0');
+			if (v < n && key < 7 && key == v % 7) {
+				g->count[v]++;
+				g->total++;
+				if (seen[key] && v < last[key])
+					g->out_of_order++;
+				seen[key] = 1;
+				last[key] = v;
+			}
+		}
+		rd_kafka_message_destroy(msg);
+	}
+	rd_kafka_consumer_close(c);
+	rd_kafka_destroy(c);
+	for (k = 0; k < n; k++) {
+		g->missing += g->count[k] == 0;
+		g->twice += g->count[k] > 1;
+	}
+	free(g->count);
+}
+
+static void topics_one(struct sink_topics *t)
+{
+	memset(t, 0, sizeof(*t));
+	CU_ASSERT(sink_topics_add(t, "seq") == 0);
+}
+
+static uint64_t lost_total(const struct sink_counters *c)
+{
+	uint64_t n = 0;
+	unsigned int k;
+
+	for (k = 0; k < SINK_LOST__COUNT; k++)
+		n += c->lost[k];
+	return n;
+}
+
+static void test_transient_errors(void)
+{
+	static struct sink_counters c;
+	struct sink_kafka_final fin;
+	struct sink_topics t;
+	struct sink_kafka *k;
+	struct mock m;
+	struct got g;
+
+	memset(&c, 0, sizeof(c));
+	mock_up(&m);
+	topics_one(&t);
+	/* five produce requests fail with errors a broker gives while it is busy or
+	 * moving leaders: librdkafka retries them, idempotence keeps them once */
+	rd_kafka_mock_push_request_errors(
+		m.mc, KAFKA_API_PRODUCE, 5, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+		RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+		RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+		RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
+	k = producer(&m, "retry.backoff.ms=10\n", &t, spool_new(), &c);
+	send_range(k, 0, 2000);
+	CU_ASSERT(run_until_idle(k, 30));
+	sink_kafka_close(k, 1000, &fin);
+	CU_ASSERT_EQUAL(c.delivered, 2000);
+	CU_ASSERT_EQUAL(c.topic[0], 2000);
+	CU_ASSERT_EQUAL(c.spooled, 0);
+	CU_ASSERT_EQUAL(lost_total(&c), 0);
+	CU_ASSERT_EQUAL(fin.backlog, 0);
+	consume(&m, 2000, &g);
+	CU_ASSERT_EQUAL(g.total, 2000);
+	CU_ASSERT_EQUAL(g.missing, 0);
+	CU_ASSERT_EQUAL(g.twice, 0);
+	CU_ASSERT_EQUAL(g.out_of_order, 0);
+	sink_topics_free(&t);
+	mock_down(&m);
+}
+
+/* A round trip of 3 s against a message timeout of 1 s. */
+static void slow_broker(int with_spool)
+{
+	static struct sink_counters c;
+	struct sink_kafka_final fin;
+	struct sink_topics t;
+	struct sink_kafka *k;
+	struct mock m;
+	struct got g;
+	unsigned int n;
+	uint64_t t0;
+
+	memset(&c, 0, sizeof(c));
+	mock_up(&m);
+	topics_one(&t);
+	k = producer(&m, "message.timeout.ms=1000\nlinger.ms=1\n", &t,
+		     with_spool ? spool_new() : NULL, &c);
+	/* connected and fast first */
+	send_range(k, 0, 100);
+	CU_ASSERT(run_until_idle(k, 10));
+	CU_ASSERT_EQUAL(c.delivered, 100);
+	rd_kafka_mock_broker_set_rtt(m.mc, 1, 3000);
+	/* 3 s of a slow broker while results keep coming, 10 every 50 ms: requests
+	 * wait for their answers (5 in flight at most), results queue behind them */
+	t0 = now_ns();
+	for (n = 100; n < 700; n += 10) {
+		send_range(k, n, n + 10);
+		while (now_ns() - t0 < (uint64_t)(n - 100) * 5000000u) {
+			sink_kafka_poll(k, now_ns());
+			usleep(2000);
+		}
+	}
+	send_range(k, 700, 800);
+	rd_kafka_mock_broker_set_rtt(m.mc, 1, 0);
+	CU_ASSERT(run_until_idle(k, 30));
+	sink_kafka_close(k, 5000, &fin);
+	consume(&m, 800, &g);
+	if (with_spool) {
+		/* every result arrives; those that timed out in flight may twice */
+		CU_ASSERT(c.spooled > 0);
+		CU_ASSERT(fin.st.replayed > 0);
+		CU_ASSERT(fin.st.outages[SINK_OUTAGE_DELIVERY_FAILED] +
+				  fin.st.outages[SINK_OUTAGE_STALLED] >=
+			  1);
+		CU_ASSERT_EQUAL(c.delivered, 800 + fin.st.replayed - c.spooled);
+		CU_ASSERT_EQUAL(lost_total(&c), 0);
+		CU_ASSERT_EQUAL(fin.backlog, 0);
+		CU_ASSERT_EQUAL(g.missing, 0);
+		CU_ASSERT(g.total >= 800);
+	} else {
+		/* none silently: what timed out is counted, the rest arrived */
+		CU_ASSERT(c.lost[SINK_LOST_KAFKA_TIMED_OUT] > 0);
+		CU_ASSERT_EQUAL(c.delivered + c.lost[SINK_LOST_KAFKA_TIMED_OUT], 800);
+		CU_ASSERT_EQUAL(c.spooled, 0);
+		CU_ASSERT(g.total - g.twice >= c.delivered);
+	}
+	sink_topics_free(&t);
+	mock_down(&m);
+}
+
+static void test_slow_broker_spool(void)
+{
+	slow_broker(1);
+}
+
+static void test_slow_broker_no_spool(void)
+{
+	slow_broker(0);
+}
+
+static void test_fatal(void)
+{
+	static struct sink_counters c;
+	struct sink_kafka_final fin;
+	struct sink_topics t;
+	struct sink_kafka *k;
+	struct mock m;
+	struct got g;
+
+	memset(&c, 0, sizeof(c));
+	mock_up(&m);
+	topics_one(&t);
+	k = producer(&m, "linger.ms=1\n", &t, spool_new(), &c);
+	send_range(k, 0, 300);
+	CU_ASSERT(run_until_idle(k, 10));
+	/* the broker answers a produce request with a sequence number it did not
+	 * expect: the idempotent producer is out of sync with the broker, a fatal
+	 * error, and that producer can send nothing more */
+	rd_kafka_mock_push_request_errors(m.mc, KAFKA_API_PRODUCE, 1,
+					  RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+	send_range(k, 300, 1000);
+	CU_ASSERT(run_until_idle(k, 30));
+	sink_kafka_close(k, 5000, &fin);
+	CU_ASSERT(fin.st.outages[SINK_OUTAGE_FATAL] >= 1);
+	CU_ASSERT(fin.st.producer_restarts >= 1);
+	CU_ASSERT(c.spooled > 0);
+	CU_ASSERT_EQUAL(lost_total(&c), 0);
+	CU_ASSERT_EQUAL(fin.backlog, 0);
+	consume(&m, 1000, &g);
+	CU_ASSERT_EQUAL(g.missing, 0);
+	CU_ASSERT_EQUAL(g.out_of_order, 0);
+	sink_topics_free(&t);
+	mock_down(&m);
+}
+
+static void test_conf(void)
+{
+	char path[128], err[512];
+	rd_kafka_conf_t *conf;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s.props", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fprintf(f, "# comment\n\ncompression.codec = zstd\nlinger.ms=20\nno.such.property=1\n");
+	fclose(f);
+	CU_ASSERT(sink_kafka_conf("127.0.0.1:9", path, err, sizeof(err)) == NULL);
+	CU_ASSERT(strstr(err, ".props:5: ") != NULL && strstr(err, "no.such.property") != NULL);
+
+	f = fopen(path, "w");
+	fprintf(f, "acks=1\n");
+	fclose(f);
+	CU_ASSERT(sink_kafka_conf("127.0.0.1:9", path, err, sizeof(err)) == NULL);
+	CU_ASSERT(strstr(err, ":1: acks") != NULL);
+	f = fopen(path, "w");
+	fprintf(f, "enable.idempotence=false\n");
+	fclose(f);
+	CU_ASSERT(sink_kafka_conf("127.0.0.1:9", path, err, sizeof(err)) == NULL);
+	f = fopen(path, "w");
+	fprintf(f, "bootstrap.servers=elsewhere:9092\n");
+	fclose(f);
+	CU_ASSERT(sink_kafka_conf("127.0.0.1:9", path, err, sizeof(err)) == NULL);
+	CU_ASSERT(strstr(err, "--kafka") != NULL);
+	f = fopen(path, "w");
+	fprintf(f, "linger.ms\n");
+	fclose(f);
+	CU_ASSERT(sink_kafka_conf("127.0.0.1:9", path, err, sizeof(err)) == NULL);
+	CU_ASSERT(strstr(err, ":1: expected key=value") != NULL);
+
+	/* valid: the file's values, riptide's fixed ones */
+	f = fopen(path, "w");
+	fprintf(f, "compression.codec=zstd\nlinger.ms = 20\nacks=all\n");
+	fclose(f);
+	conf = sink_kafka_conf("127.0.0.1:9", path, err, sizeof(err));
+	CU_ASSERT_FATAL(conf != NULL);
+	{
+		char v[64];
+		size_t n = sizeof(v);
+
+		CU_ASSERT(rd_kafka_conf_get(conf, "compression.codec", v, &n) == RD_KAFKA_CONF_OK &&
+			  strcmp(v, "zstd") == 0);
+		n = sizeof(v);
+		CU_ASSERT(rd_kafka_conf_get(conf, "enable.idempotence", v, &n) ==
+				  RD_KAFKA_CONF_OK &&
+			  strcmp(v, "true") == 0);
+		n = sizeof(v);
+		CU_ASSERT(rd_kafka_conf_get(conf, "acks", v, &n) == RD_KAFKA_CONF_OK &&
+			  strcmp(v, "-1") == 0);
+		n = sizeof(v);
+		CU_ASSERT(rd_kafka_conf_get(conf, "bootstrap.servers", v, &n) == RD_KAFKA_CONF_OK &&
+			  strcmp(v, "127.0.0.1:9") == 0);
+	}
+	rd_kafka_conf_destroy(conf);
+	CU_ASSERT(sink_kafka_conf("127.0.0.1:9", "/nonexistent/k.props", err, sizeof(err)) == NULL);
+	CU_ASSERT(strstr(err, "/nonexistent/k.props") != NULL);
+	unlink(path);
+}
+
+int main(void)
+{
+	static const struct unit_test tests[] = {
+		{ "configuration: file, errors located, fixed properties", test_conf },
+		{ "mock cluster: transient produce errors", test_transient_errors },
+		{ "mock cluster: RTT above message.timeout.ms, spooled", test_slow_broker_spool },
+		{ "mock cluster: RTT above message.timeout.ms, no spool",
+		  test_slow_broker_no_spool },
+		{ "mock cluster: fatal idempotence error", test_fatal },
+		{ NULL, NULL },
+	};
+	char cmd[128];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "/tmp/riptide-kafka-test.%d", (int)getpid());
+	rc = unit_run("sink_kafka", tests);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		rc = 1;
+	return rc;
+}
