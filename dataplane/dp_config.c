@@ -47,6 +47,12 @@ const char dp_usage[] =
 	"                      (counted in lost{spool_full})\n"
 	"  --drain-timeout S   at stop, how long to wait for Kafka to take what is left\n"
 	"                      (default 30); the rest is spooled or counted as lost\n"
+	"  --archive DIR       every accepted record, raw, gzip'd (ISA-L igzip) in\n"
+	"                      DIR/stream=S/dt=YYYY-MM-DD/hour=HH/part-*.{json,csv,bin}.gz\n"
+	"                      (the hour riptide took it, UTC)\n"
+	"  --archive-max-mb MB a file closes at this compressed size (default 128)\n"
+	"  --archive-max-age S and after this many seconds (default 300)\n"
+	"  --archive-level N   igzip level, 0 (fastest) to 3 (default 1)\n"
 	"  --block PREFIX      drop datagrams from this source prefix (IPv4 or IPv6 CIDR;\n"
 	"                      repeatable): filtered{blocked_source}\n"
 	"  --rate-limit PPS    per-source packet rate limit (0 = off, the default):\n"
@@ -96,6 +102,9 @@ void dp_config_init(struct dp_config *cfg)
 	cfg->spool_max_mb = 10240;
 	cfg->kafka_stall_ms = 5000;
 	cfg->drain_s = 30;
+	cfg->archive_max_mb = 128;
+	cfg->archive_max_age = 300;
+	cfg->archive_level = 1;
 }
 
 void dp_config_free(struct dp_config *cfg)
@@ -289,7 +298,11 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 		OPT_SPOOL,
 		OPT_SPOOL_MAX,
 		OPT_SPOOL_FULL,
-		OPT_DRAIN
+		OPT_DRAIN,
+		OPT_ARCHIVE,
+		OPT_ARCHIVE_MB,
+		OPT_ARCHIVE_AGE,
+		OPT_ARCHIVE_LEVEL
 	};
 	static const struct option opts[] = {
 		{ "rules", required_argument, NULL, OPT_RULES },
@@ -313,6 +326,10 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 		{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
 		{ "spool-full", required_argument, NULL, OPT_SPOOL_FULL },
 		{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
+		{ "archive", required_argument, NULL, OPT_ARCHIVE },
+		{ "archive-max-mb", required_argument, NULL, OPT_ARCHIVE_MB },
+		{ "archive-max-age", required_argument, NULL, OPT_ARCHIVE_AGE },
+		{ "archive-level", required_argument, NULL, OPT_ARCHIVE_LEVEL },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -451,6 +468,27 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 				return fail(err, errlen,
 					    "--drain-timeout '%s': expected 0 to 86400 s", optarg);
 			cfg->drain_s = (uint32_t)u;
+			break;
+		case OPT_ARCHIVE:
+			cfg->archive_dir = optarg;
+			break;
+		case OPT_ARCHIVE_MB:
+			if (parse_u64(optarg, 1, 1 << 20, &cfg->archive_max_mb))
+				return fail(err, errlen, "--archive-max-mb '%s': expected 1 to %d",
+					    optarg, 1 << 20);
+			break;
+		case OPT_ARCHIVE_AGE:
+			if (parse_u64(optarg, 1, 86400, &u))
+				return fail(err, errlen,
+					    "--archive-max-age '%s': expected 1 to 86400 s",
+					    optarg);
+			cfg->archive_max_age = (uint32_t)u;
+			break;
+		case OPT_ARCHIVE_LEVEL:
+			if (parse_u64(optarg, 0, 3, &u))
+				return fail(err, errlen, "--archive-level '%s': expected 0 to 3",
+					    optarg);
+			cfg->archive_level = (int)u;
 			break;
 		case OPT_STATE:
 			if (parse_u64(optarg, 0, 64, &u))

@@ -49,6 +49,10 @@ struct dp_config {
 	int spool_full;		   /* --spool-full: enum spool_full */
 	uint32_t kafka_stall_ms;   /* --kafka-stall-ms */
 	uint32_t drain_s;	   /* --drain-timeout */
+	const char *archive_dir;   /* --archive DIR */
+	uint64_t archive_max_mb;   /* --archive-max-mb */
+	uint32_t archive_max_age;  /* --archive-max-age, seconds */
+	int archive_level;	   /* --archive-level */
 	struct dp_prefix *blocked; /* --block, n_blocked of them */
 	unsigned int n_blocked;
 	uint64_t rate_pps;	  /* --rate-limit: per-source packets per second, 0: off */

@@ -288,6 +288,28 @@ void dp_ingest_commit(struct dp_ingest *in, const struct fmt_out *out, uint16_t 
 	dp_ingest_commit_key(in, out, topic, 0);
 }
 
+/* An accepted record, raw, to the archive thread; its ring full, the back-pressure
+ * policy of the results applies. */
+static void archive(struct dp_ingest *in, uint8_t si, const uint8_t *rec, size_t len)
+{
+	uint8_t *p;
+
+	if (len > sink_ring_max_msg(in->archive)) {
+		in->c->archive_dropped++;
+		return;
+	}
+	while ((p = sink_ring_reserve(in->archive, len)) == NULL) {
+		if (in->pl->backpressure == DP_BP_DROP || *in->quit) {
+			in->c->archive_dropped++;
+			return;
+		}
+		cpu_relax();
+	}
+	memcpy(p, rec, len);
+	sink_ring_commit(in->archive, si, 0, len);
+	in->c->archived++;
+}
+
 /* The raw record and why it is malformed, to the stream's dead letter topic. */
 static void dead_letter(struct dp_ingest *in, const struct dp_stream_rt *st,
 			const struct dp_origin *o, const uint8_t *rec, size_t len, uint8_t reason)
@@ -365,6 +387,8 @@ void dp_ingest_datagram(struct dp_ingest *in, const struct dp_origin *o, const u
 			}
 			continue;
 		}
+		if (in->archive != NULL)
+			archive(in, si, rec, rl);
 		if (st->sc.ts_col < 0)
 			in->row.ts_ms = o->arrival_ms;
 		if (st->n_alerts > 0 || st->stateful)

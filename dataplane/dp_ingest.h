@@ -170,7 +170,8 @@ struct dp_ingest {
 	void *route_ctx;
 	struct dp_counters *c;
 	const struct dp_pipeline *pl;
-	struct sink_ring *ring; /* results out; NULL when !pl->has_sink */
+	struct sink_ring *ring;	   /* results out; NULL when !pl->has_sink */
+	struct sink_ring *archive; /* accepted records out (--archive); NULL: none */
 	const volatile bool *quit;
 	struct dp_ratelimit rl;
 	struct fmt_scratch scratch;

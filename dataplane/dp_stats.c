@@ -23,6 +23,8 @@ void dp_counters_accumulate(struct dp_counters *sum, const struct dp_counters *c
 	sum->records += load(&c->records);
 	sum->events += load(&c->events);
 	sum->empty_datagrams += load(&c->empty_datagrams);
+	sum->archived += load(&c->archived);
+	sum->archive_dropped += load(&c->archive_dropped);
 	sum->produced += load(&c->produced);
 	sum->sink_waits += load(&c->sink_waits);
 	sum->shard_routed += load(&c->shard_routed);
@@ -106,6 +108,20 @@ static json_t *drop(json_t *a)
 {
 	json_decref(a);
 	return NULL;
+}
+
+/* The archive thread's figures with the lcores': events handed over, and dropped. */
+static json_t *archive_json(const json_t *a, uint64_t taken, uint64_t dropped)
+{
+	json_t *o = json_deep_copy(a);
+
+	if (o != NULL &&
+	    (json_object_set_new(o, "taken", json_integer((json_int_t)taken)) != 0 ||
+	     json_object_set_new(o, "dropped", json_integer((json_int_t)dropped)) != 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 json_t *dp_stats_json(const struct dp_stats_report *r)
@@ -212,6 +228,12 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 		(json_int_t)t->shard_sent, "dropped", (json_int_t)t->shard_dropped, "waits",
 		(json_int_t)t->shard_waits, "received", (json_int_t)t->shard_received, "handled",
 		(json_int_t)t->shard_handled, "state_full", full, "state", state);
+	if (o != NULL && r->archive != NULL &&
+	    json_object_set_new(o, "archive",
+				archive_json(r->archive, t->archived, t->archive_dropped)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o != NULL && r->sink != NULL &&
 	    json_object_set_new(o, "sink", json_deep_copy(r->sink)) != 0) {
 		json_decref(o);

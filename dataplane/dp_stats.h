@@ -55,6 +55,8 @@ struct dp_counters {
 	uint64_t empty_datagrams; /* datagrams without a record (inside datagrams) */
 	uint64_t produced;	  /* messages made for the sinks */
 	uint64_t sink_waits;	  /* times an lcore waited for room in its result ring */
+	uint64_t archived;	  /* events handed to the archive (--archive) */
+	uint64_t archive_dropped; /* events the archive ring had no room for (drop policy) */
 	/* events of stateful streams bound for a state lcore (a copy per lcore that
 	 * runs rules on it): routed = local + sent + dropped on the RX lcores; received
 	 * on the state lcores (= sent once drained); handled = local + received */
@@ -97,6 +99,7 @@ struct dp_stats_report {
 	uint64_t spooled;	   /* results written to the disk spool */
 	const uint64_t *sink_lost; /* SINK_LOST__COUNT reasons, NULL: none */
 	json_t *sink;		   /* the sink's figures (borrowed), NULL: none */
+	json_t *archive;	   /* the archive's figures (borrowed), NULL: none */
 	unsigned int n_streams;
 	const char *const *stream_names; /* by stream index */
 	unsigned int n_rules;

@@ -28,6 +28,7 @@
 #include "dp_stats.h"
 #include "patterns/pat_rules.h"
 #include "sinks/sink.h"
+#include "sinks/sink_archive.h"
 #include "sinks/sink_kafka.h"
 
 RTE_LOG_REGISTER(dp_logtype, riptide.dataplane, INFO);
@@ -202,7 +203,9 @@ int main(int argc, char **argv)
 	char **eal_view = NULL;
 	char err[512], prefix[64];
 	int rc, status = EXIT_RUNTIME, eal_up = 0, ports_up = 0;
-	json_t *sink_json = NULL;
+	json_t *sink_json = NULL, *archive_json = NULL;
+	static struct sink_archiver archiver;
+	struct sink_archive_stream arch_streams[PAT_MAX_STREAMS];
 	uint64_t sink_lost = 0;
 	double t0;
 
@@ -377,6 +380,41 @@ int main(int argc, char **argv)
 		w->wall0_ns = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec;
 		w->ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
 	}
+	if (cfg.archive_dir != NULL) {
+		struct sink_archive_opts ao = {
+			.dir = cfg.archive_dir,
+			.max_bytes = cfg.archive_max_mb << 20,
+			.max_age_s = cfg.archive_max_age,
+			.level = cfg.archive_level,
+			.n_streams = rs->n_streams,
+			.streams = arch_streams,
+		};
+
+		for (i = 0; i < rs->n_streams; i++) {
+			enum pat_format f = rs->streams[i].format;
+
+			arch_streams[i].name = rs->streams[i].name;
+			arch_streams[i].ext = f == PAT_FMT_JSON	 ? "json"
+					      : f == PAT_FMT_CSV ? "csv"
+								 : "bin";
+			arch_streams[i].newline = f != PAT_FMT_BINARY;
+		}
+		for (i = 0; i < n_loops; i++) {
+			struct sink_ring *ring = sink_ring_new((size_t)cfg.result_ring_kib * 1024);
+
+			if (ring == NULL) {
+				fprintf(stderr, "riptide: out of memory for the archive rings\n");
+				goto out;
+			}
+			archiver.rings[archiver.n_rings++] = ring;
+			workers[i].in.archive = ring;
+		}
+		archiver.a = sink_archive_open(&ao, err, sizeof(err));
+		if (archiver.a == NULL || sink_archiver_start(&archiver, err, sizeof(err)) != 0) {
+			fprintf(stderr, "riptide: %s\n", err);
+			goto out;
+		}
+	}
 	sink.out_dir = cfg.out_dir;
 	sink.topics = &topics;
 	if (sink_start(&sink, err, sizeof(err)) != 0) {
@@ -425,6 +463,15 @@ int main(int argc, char **argv)
 
 	/* Every producer has stopped: the sink drains what is left and closes. */
 	sink_stop(&sink);
+	if (cfg.archive_dir != NULL) {
+		const struct sink_archive_stats *as = &archiver.final;
+
+		sink_archiver_stop(&archiver);
+		archive_json = json_pack("{sI sI sI sI sI}", "records", (json_int_t)as->records,
+					 "bytes_in", (json_int_t)as->bytes_in, "bytes_out",
+					 (json_int_t)as->bytes_out, "files", (json_int_t)as->files,
+					 "errors", (json_int_t)as->errors);
+	}
 	for (i = 0; i < n_loops; i++) {
 		dp_counters_accumulate(&report.total, &workers[i].c);
 		lcore_reports[i].lcore = workers[i].lcore_id;
@@ -447,6 +494,7 @@ int main(int argc, char **argv)
 	report.sink_lost = sink.c.lost;
 	sink_json = sink_stats_json(&sink);
 	report.sink = sink_json;
+	report.archive = archive_json;
 	report.ruleset = pipeline->ruleset;
 	report.uptime_s = now_s() - t0;
 	report.n_ports = cfg.n_inputs;
@@ -494,6 +542,10 @@ int main(int argc, char **argv)
 	}
 out:
 	sink_stop(&sink);
+	sink_archiver_stop(&archiver);
+	for (i = 0; i < archiver.n_rings; i++)
+		sink_ring_free(archiver.rings[i]);
+	json_decref(archive_json);
 	json_decref(sink_json);
 	json_decref(sink.stats);
 	if (sink.kafka.conf != NULL)

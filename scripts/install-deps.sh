@@ -16,6 +16,8 @@ packages=(
 	iproute2 tcpreplay kcat openjdk-17-jre-headless maven jq python3
 	# tests: PCRE2, the reference matcher that the REGEXP predicates are checked against
 	libpcre2-dev
+	# tests and benchmarks: zlib reads the archive back and is igzip's reference
+	zlib1g-dev
 )
 
 if [ "$(id -u)" -ne 0 ]; then

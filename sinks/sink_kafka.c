@@ -763,6 +763,15 @@ void sink_kafka_close(struct sink_kafka *k, uint32_t drain_ms, struct sink_kafka
 
 	if (k == NULL)
 		return;
+	if (!sink_kafka_idle(k) && drain_ms > 0)
+		fprintf(stderr,
+			"riptide: kafka: stopping: waiting up to %u s for the brokers to take "
+			"%llu result(s) (--drain-timeout)\n",
+			drain_ms / 1000,
+			(unsigned long long)(k->direct + k->replays +
+					     (k->spool != NULL ? spool_end_id(k->spool) -
+									 spool_read_id(k->spool)
+							       : 0)));
 	/* deliver and replay while there is something to and time left */
 	while (!sink_kafka_idle(k) && (now = mono_ns()) < deadline) {
 		sink_kafka_poll(k, now);

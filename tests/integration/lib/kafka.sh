@@ -7,6 +7,10 @@
 #   kafka_stop             # SIGTERM, wait, SIGKILL after 30 s
 #   kafka_restart          # the same broker again (same ports, same log) after a stop
 #
+# With KAFKA_NETNS set, the broker and the readiness probe run in that network
+# namespace (its loopback must be up): tests whose riptide runs in a namespace with
+# veth ports reach the broker there.
+#
 # The jars come from Maven Central through Maven (pinned in kafka/pom.xml) and are
 # cached in $RIPTIDE_CACHE (default ~/.cache/riptide) between runs.
 
@@ -30,9 +34,18 @@ kafka_fetch() {
 	touch "$KAFKA_LIBS/.complete"
 }
 
+# _kns CMD...: CMD in KAFKA_NETNS when it is set.
+_kns() {
+	if [ -n "${KAFKA_NETNS:-}" ]; then
+		ip netns exec "$KAFKA_NETNS" "$@"
+	else
+		"$@"
+	fi
+}
+
 # _free_port: a TCP port on 127.0.0.1 that nothing listens on now.
 _free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	_kns python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # kafka_start DIR: format a fresh KRaft log in DIR and start the broker.
@@ -93,7 +106,13 @@ _kafka_jvm() {
 _kafka_launch() {
 	local dir=$KAFKA_DIR i
 	_kafka_jvm "$dir"
-	"${_jvm[@]}" kafka.Kafka "$dir/server.properties" >>"$dir/stdout.log" 2>&1 &
+	# not through _kns: $! must be the JVM (ip netns exec execs it), not a subshell
+	if [ -n "${KAFKA_NETNS:-}" ]; then
+		ip netns exec "$KAFKA_NETNS" "${_jvm[@]}" kafka.Kafka "$dir/server.properties" \
+			>>"$dir/stdout.log" 2>&1 &
+	else
+		"${_jvm[@]}" kafka.Kafka "$dir/server.properties" >>"$dir/stdout.log" 2>&1 &
+	fi
 	KAFKA_PID=$!
 	export KAFKA_PID
 	# Ready when a metadata request through librdkafka (kcat) lists the broker.
@@ -102,7 +121,7 @@ _kafka_launch() {
 			echo "kafka: broker exited during start, see $dir/stdout.log" >&2
 			return 1
 		fi
-		if kcat -b "$KAFKA_BOOTSTRAP" -L -m 2 >/dev/null 2>&1; then
+		if _kns kcat -b "$KAFKA_BOOTSTRAP" -L -m 2 >/dev/null 2>&1; then
 			echo "kafka: broker $KAFKA_VERSION ready on $KAFKA_BOOTSTRAP" >&2
 			return 0
 		fi
