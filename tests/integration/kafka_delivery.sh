@@ -3,7 +3,7 @@
 # Delivery to a real Kafka broker (KRaft, one node, in a namespace of this test with a
 # veth pair), nothing lost:
 #   1. a pcap replay: every result arrives once, alerts in order, aggregates in order
-#      per key (their Kafka key);
+#      per key (their Kafka key); the archive holds every record, gzip'd, by hour;
 #   2. a live feed of 100,000 events (tcpreplay into an af_packet port) while the
 #      broker is stopped for 30 s and started again: every result arrives, none twice,
 #      in order, the outage went through the spool;
@@ -73,7 +73,7 @@ rules replay
 	--count 20000 --interval-us 1000 --keys 50 >/dev/null || { not_ok "riptide-gen"; finish; }
 inns "$RIPTIDE" --rules "$WORK/replay.rql" --input "pcap:$WORK/replay.pcap" --workers 1 \
 	--kafka "$B" --spool "$WORK/spool1" --stats-out "$WORK/replay-stats.json" \
-	>"$WORK/replay.log" 2>&1
+	--archive "$WORK/archive" >"$WORK/replay.log" 2>&1
 check_eq "replay: riptide exit status" "$?" 0
 s=$WORK/replay-stats.json
 produced=$(jq .produced "$s")
@@ -85,6 +85,16 @@ check_eq "replay: nothing lost" "$(jq -c .lost "$s")" "{}"
 check_eq "replay: delivered to replay_seq" "$(jq '.sink.kafka.delivered' "$s")" "$produced"
 check_seq replay replay_seq 20000
 check_agg replay replay_agg "$aggs"
+# the archive: the same 20,000 records, readable by zcat, in stream=/dt=/hour= folders
+check_eq "archive: records" "$(jq '.archive.records' "$s")" 20000
+check_eq "archive: none dropped" "$(jq '.archive.dropped' "$s")" 0
+check_eq "archive: no file left in progress" "$(find "$WORK/archive" -name '.*' -type f | wc -l)" 0
+check_eq "archive: partition folders" \
+	"$(find "$WORK/archive" -name 'part-*.json.gz' | sed "s|$WORK/archive/||; s|/part-.*||" | sort -u |
+		grep -cE '^stream=payments/dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/hour=[0-9]{2}$')" \
+	"$(find "$WORK/archive" -name 'part-*.json.gz' -printf '%h\n' | sort -u | wc -l)"
+zcat "$WORK"/archive/stream=payments/dt=*/hour=*/part-*.json.gz | jq -r .ts | sort -n >"$WORK/archived-ts.txt"
+check_eq "archive: the records of the events" "$(cmp -s "$WORK/archived-ts.txt" <(sort -n "$WORK/ts.txt") && echo same)" same
 
 # --- 2. the broker stopped for 30 s under a live feed --------------------------
 rules live
