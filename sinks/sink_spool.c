@@ -640,7 +640,8 @@ static int scan_dir(struct spool *sp)
 		sp->bytes += (uint64_t)stt.st_size;
 	}
 	closedir(d);
-	qsort(sp->segs, sp->n_segs, sizeof(sp->segs[0]), cmp_seg);
+	if (sp->n_segs > 1)
+		qsort(sp->segs, sp->n_segs, sizeof(sp->segs[0]), cmp_seg);
 	return rc;
 }
 

@@ -157,6 +157,15 @@ static void test_file_sink(void)
 	}
 	sink_stop(&s);
 	CU_ASSERT_EQUAL(s.c.delivered, 300);
+	CU_ASSERT_EQUAL(s.c.file_written, 300);
+	{
+		json_t *st = sink_stats_json(&s);
+
+		CU_ASSERT(json_integer_value(json_object_get(json_object_get(st, "file"),
+							     "written")) == 300);
+		json_decref(st);
+	}
+	json_decref(s.stats);
 	CU_ASSERT_EQUAL(s.c.topic[1], 100);
 	CU_ASSERT_EQUAL(s.c.topic[0], 200);
 	snprintf(path, sizeof(path), "%s/dead.ndjson", dir);
