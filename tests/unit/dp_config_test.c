@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dataplane/dp_config.h"
+#include "sinks/sink_spool.h"
 #include "unit.h"
 
 static char err[256];
@@ -271,6 +272,77 @@ static void test_eal_args(void)
 	}
 }
 
+/* The delivery options: Kafka, spool, archive; their defaults and errors. */
+static void test_delivery_options(void)
+{
+	struct dp_config cfg;
+	const char *ok[] = { "riptide",
+			     "--rules",
+			     "r",
+			     "--input",
+			     "null",
+			     "--kafka",
+			     "b1:9092,b2:9092",
+			     "--kafka-config",
+			     "k.props",
+			     "--kafka-stall-ms",
+			     "2500",
+			     "--spool",
+			     "/var/spool/rt",
+			     "--spool-max",
+			     "64",
+			     "--spool-full",
+			     "drop-oldest",
+			     "--drain-timeout",
+			     "0",
+			     "--archive",
+			     "/data",
+			     "--archive-max-mb",
+			     "16",
+			     "--archive-max-age",
+			     "60",
+			     "--archive-level",
+			     "3" };
+	const char *defaults[] = { "riptide", "--rules", "r", "--input", "null" };
+
+	CU_ASSERT_EQUAL_FATAL(parse(&cfg, (int)(sizeof(ok) / sizeof(ok[0])), ok), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.kafka, "b1:9092,b2:9092");
+	CU_ASSERT_STRING_EQUAL(cfg.kafka_config, "k.props");
+	CU_ASSERT_EQUAL(cfg.kafka_stall_ms, 2500);
+	CU_ASSERT_STRING_EQUAL(cfg.spool_dir, "/var/spool/rt");
+	CU_ASSERT_EQUAL(cfg.spool_max_mb, 64);
+	CU_ASSERT_EQUAL(cfg.spool_full, SPOOL_FULL_DROP_OLDEST);
+	CU_ASSERT_EQUAL(cfg.drain_s, 0);
+	CU_ASSERT_STRING_EQUAL(cfg.archive_dir, "/data");
+	CU_ASSERT_EQUAL(cfg.archive_max_mb, 16);
+	CU_ASSERT_EQUAL(cfg.archive_max_age, 60);
+	CU_ASSERT_EQUAL(cfg.archive_level, 3);
+	dp_config_free(&cfg);
+	CU_ASSERT_EQUAL_FATAL(parse(&cfg, 5, defaults), 0);
+	CU_ASSERT_PTR_NULL(cfg.kafka);
+	CU_ASSERT_EQUAL(cfg.spool_max_mb, 10240);
+	CU_ASSERT_EQUAL(cfg.spool_full, SPOOL_FULL_WAIT);
+	CU_ASSERT_EQUAL(cfg.kafka_stall_ms, 5000);
+	CU_ASSERT_EQUAL(cfg.drain_s, 30);
+	CU_ASSERT_EQUAL(cfg.archive_max_mb, 128);
+	CU_ASSERT_EQUAL(cfg.archive_max_age, 300);
+	CU_ASSERT_EQUAL(cfg.archive_level, 1);
+	dp_config_free(&cfg);
+
+	check_bad("--spool", "/s",
+		  "--spool needs --kafka (the spool holds what Kafka cannot take)");
+	check_bad("--kafka-config", "k",
+		  "--kafka-config needs --kafka (the spool holds what Kafka cannot take)");
+	check_bad("--kafka", "", "--kafka: expected host:port[,host:port...]");
+	check_bad("--kafka-stall-ms", "10", "--kafka-stall-ms '10': expected 100 to 3600000");
+	check_bad("--spool-full", "block",
+		  "--spool-full 'block': expected wait, drop-newest or drop-oldest");
+	check_bad("--drain-timeout", "-1", "--drain-timeout '-1': expected 0 to 86400 s");
+	check_bad("--archive-level", "4", "--archive-level '4': expected 0 to 3");
+	check_bad("--archive-max-age", "0", "--archive-max-age '0': expected 1 to 86400 s");
+	check_bad("--archive-max-mb", "0", "--archive-max-mb '0': expected 1 to 1048576");
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -281,6 +353,7 @@ int main(void)
 		{ "eal_args", test_eal_args },
 		{ "ingest options", test_ingest_options },
 		{ "ingest option errors", test_ingest_option_errors },
+		{ "delivery options", test_delivery_options },
 		{ NULL, NULL },
 	};
 
