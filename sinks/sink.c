@@ -321,6 +321,20 @@ void sink_stop(struct sink *s)
 						      (json_int_t)s->c.file_errors));
 	}
 	s->file = NULL;
+	if (s->topics != NULL && !s->topics_counted) {
+		json_t *t = json_object();
+		unsigned int k;
+
+		for (k = 0; t != NULL && k < s->topics->n; k++)
+			if (s->c.topic[k] > 0)
+				json_object_set_new(t, s->topics->names[k],
+						    json_integer((json_int_t)s->c.topic[k]));
+		if (s->stats == NULL)
+			s->stats = json_object();
+		if (s->stats != NULL && t != NULL)
+			json_object_set_new(s->stats, "delivered_by_topic", t);
+		s->topics_counted = 1;
+	}
 }
 
 json_t *sink_stats_json(const struct sink *s)

@@ -95,7 +95,8 @@ struct sink {
 	int running;
 	/* set by sink_stop */
 	uint64_t spool_backlog_start, spool_backlog_end;
-	json_t *stats; /* kafka and spool figures, taken before they close */
+	json_t *stats;	    /* kafka and spool figures, taken before they close */
+	int topics_counted; /* stats has delivered_by_topic */
 };
 
 /* Opens the outputs (the spool replays its backlog first) and starts the thread.
@@ -107,8 +108,8 @@ int sink_start(struct sink *s, char *err, size_t errlen);
 void sink_stop(struct sink *s);
 
 /* The sink's part of the stats JSON: an object with "file", "kafka" and "spool" for
- * the outputs there were, read after sink_stop. A new reference; NULL on allocation
- * failure. */
+ * the outputs there were and "delivered_by_topic", read after sink_stop. A new reference; NULL on
+ * allocation failure. */
 json_t *sink_stats_json(const struct sink *s);
 
 /* Drains what the rings hold now into the outputs, on the caller's thread (the tests,

@@ -82,7 +82,9 @@ check_eq "replay: results" "$(jq '.results.every' "$s")" 20000
 check_eq "replay: delivered = produced" "$(jq .delivered "$s")" "$produced"
 check_eq "replay: nothing spooled" "$(jq .spooled "$s")" 0
 check_eq "replay: nothing lost" "$(jq -c .lost "$s")" "{}"
-check_eq "replay: delivered to replay_seq" "$(jq '.sink.kafka.delivered' "$s")" "$produced"
+check_eq "replay: Kafka's delivery reports" "$(jq '.sink.kafka.delivered' "$s")" "$produced"
+check_eq "replay: delivered to replay_seq" "$(jq '.sink.delivered_by_topic.replay_seq' "$s")" 20000
+check_eq "replay: delivered to replay_agg" "$(jq '.sink.delivered_by_topic.replay_agg' "$s")" "$aggs"
 check_seq replay replay_seq 20000
 check_agg replay replay_agg "$aggs"
 # the archive: the same 20,000 records, readable by zcat, in stream=/dt=/hour= folders

@@ -161,8 +161,10 @@ static void test_file_sink(void)
 	{
 		json_t *st = sink_stats_json(&s);
 
-		CU_ASSERT(json_integer_value(json_object_get(json_object_get(st, "file"),
-							     "written")) == 300);
+		CU_ASSERT(json_integer_value(
+				  json_object_get(json_object_get(st, "file"), "written")) == 300);
+		CU_ASSERT(json_integer_value(json_object_get(
+				  json_object_get(st, "delivered_by_topic"), "dead")) == 100);
 		json_decref(st);
 	}
 	json_decref(s.stats);
