@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "sink_file.h"
+#include "sink_io.h"
 #include "sink_kafka.h"
 
 /* Messages taken from one ring before the next ring gets its turn. */
@@ -46,14 +47,6 @@ static const char *const lost_names[] = {
 const char *sink_lost_name(unsigned int reason)
 {
 	return reason < SINK_LOST__COUNT ? lost_names[reason] : "unknown";
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* One message to every output. Returns 0, or -EAGAIN when Kafka cannot take it now
@@ -116,7 +109,7 @@ static void *sink_main(void *arg)
 		bool stopping = atomic_load_explicit(&s->stop, memory_order_acquire);
 
 		if (s->k != NULL)
-			sink_kafka_poll(s->k, mono_ns());
+			sink_kafka_poll(s->k, sink_mono_ns());
 		if (sink_drain(s) > 0) {
 			dirty = 1;
 			continue;
@@ -263,7 +256,7 @@ static json_t *spool_json(const struct sink_kafka_final *f)
 void sink_stop(struct sink *s)
 {
 	const struct timespec nap = { .tv_nsec = 1000 * 1000 };
-	uint64_t t0 = mono_ns(), deadline = t0 + (uint64_t)s->kafka.drain_ms * 1000000u, now;
+	uint64_t t0 = sink_mono_ns(), deadline = t0 + (uint64_t)s->kafka.drain_ms * 1000000u, now;
 	const struct sink_msg *m;
 	struct sink_kafka_final fin;
 	unsigned int r;
@@ -274,7 +267,7 @@ void sink_stop(struct sink *s)
 		s->running = 0;
 	}
 	for (;;) {
-		now = mono_ns();
+		now = sink_mono_ns();
 		if (s->k != NULL)
 			sink_kafka_poll(s->k, now);
 		if (sink_drain(s) > 0)
@@ -291,7 +284,7 @@ void sink_stop(struct sink *s)
 		}
 	}
 	if (s->k != NULL) {
-		now = mono_ns();
+		now = sink_mono_ns();
 		sink_kafka_close(s->k, now < deadline ? (uint32_t)((deadline - now) / 1000000u) : 0,
 				 &fin);
 		s->k = NULL;

@@ -13,6 +13,8 @@
 
 #include <isa-l/igzip_lib.h>
 
+#include "sink_io.h"
+
 /* Records are compressed a buffer at a time, not one by one. */
 #define ARCH_IN	 (64u << 10)
 #define ARCH_OUT (256u << 10)
@@ -64,22 +66,6 @@ static int mkdirs(char *path)
 	return 0;
 }
 
-static int write_out(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Compresses what f->in holds (finishing the gzip member when last). */
 static int deflate_in(struct sink_archive *a, struct arch_file *f, bool last)
 {
@@ -95,7 +81,7 @@ static int deflate_in(struct sink_archive *a, struct arch_file *f, bool last)
 		zs->avail_out = ARCH_OUT;
 		if (isal_deflate(zs) != COMP_OK)
 			return -EIO;
-		rc = write_out(f->fd, f->out, ARCH_OUT - zs->avail_out);
+		rc = sink_write_all(f->fd, f->out, ARCH_OUT - zs->avail_out);
 		if (rc)
 			return rc;
 		f->written += ARCH_OUT - zs->avail_out;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "sink_io.h"
+
 /* Replayed records in flight at most (and the span of the delivered bitmap). */
 #define REPLAY_WINDOW (1u << 20)
 /* How often the spool is fsync'd while it is written. */
@@ -60,14 +62,6 @@ static const char *const outage_names[] = {
 const char *sink_outage_name(unsigned int reason)
 {
 	return reason < SINK_OUTAGE__COUNT ? outage_names[reason] : "unknown";
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* --- configuration --- */
@@ -735,7 +729,7 @@ struct sink_kafka *sink_kafka_new(rd_kafka_conf_t *conf, const struct sink_topic
 	rc = producer_new(k, err, errlen);
 	if (rc)
 		goto fail;
-	k->now_ns = k->progress_ns = k->synced_ns = mono_ns();
+	k->now_ns = k->progress_ns = k->synced_ns = sink_mono_ns();
 	if (spool != NULL) {
 		k->ack = spool_ack_id(spool);
 		if (spool_end_id(spool) > k->ack) {
@@ -759,7 +753,7 @@ fail:
 
 void sink_kafka_close(struct sink_kafka *k, uint32_t drain_ms, struct sink_kafka_final *fin)
 {
-	uint64_t t0 = mono_ns(), deadline = t0 + (uint64_t)drain_ms * 1000000u, now;
+	uint64_t t0 = sink_mono_ns(), deadline = t0 + (uint64_t)drain_ms * 1000000u, now;
 
 	if (k == NULL)
 		return;
@@ -773,7 +767,7 @@ void sink_kafka_close(struct sink_kafka *k, uint32_t drain_ms, struct sink_kafka
 									 spool_read_id(k->spool)
 							       : 0)));
 	/* deliver and replay while there is something to and time left */
-	while (!sink_kafka_idle(k) && (now = mono_ns()) < deadline) {
+	while (!sink_kafka_idle(k) && (now = sink_mono_ns()) < deadline) {
 		sink_kafka_poll(k, now);
 		if (!sink_kafka_idle(k))
 			rd_kafka_poll(k->rk, 10);
@@ -784,8 +778,8 @@ void sink_kafka_close(struct sink_kafka *k, uint32_t drain_ms, struct sink_kafka
 		if (k->spool != NULL)
 			k->state = K_SPOOLING;
 		rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		t0 = mono_ns();
-		while ((k->direct > 0 || k->replays > 0) && mono_ns() - t0 < 5000000000ull)
+		t0 = sink_mono_ns();
+		while ((k->direct > 0 || k->replays > 0) && sink_mono_ns() - t0 < 5000000000ull)
 			rd_kafka_poll(k->rk, 10);
 	}
 	if (k->direct > 0)

@@ -16,6 +16,8 @@
 
 #include <isa-l/crc.h>
 
+#include "sink_io.h"
+
 #define SPOOL_MAGIC "RTSPOOL1"
 /* Buffered appends are written out past this many bytes (and by spool_flush). */
 #define SPOOL_WBUF (1u << 20)
@@ -204,29 +206,13 @@ static int seg_push(struct spool *sp, uint64_t first, uint64_t bytes)
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int spool_flush(struct spool *sp)
 {
 	int rc;
 
 	if (sp->wlen == 0 || sp->wfd < 0)
 		return 0;
-	rc = write_all(sp->wfd, sp->wbuf, sp->wlen);
+	rc = sink_write_all(sp->wfd, sp->wbuf, sp->wlen);
 	if (rc)
 		return rc;
 	sp->wlen = 0;
@@ -300,7 +286,7 @@ static int writer_open(struct spool *sp)
 	put64(h + 8, sp->end);
 	put64(h + 16, (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
 	put32(h + 28, crc32c(h, 28, 0));
-	rc = write_all(fd, h, sizeof(h));
+	rc = sink_write_all(fd, h, sizeof(h));
 	if (rc == 0)
 		rc = seg_push(sp, sp->end, sizeof(h));
 	if (rc) {
@@ -410,7 +396,7 @@ int spool_append(struct spool *sp, const char *topic, size_t topic_len, const ui
 		if (tmp == NULL)
 			return -ENOMEM;
 		spool_frame_encode(tmp, topic, topic_len, key, key_len, value, value_len);
-		rc = write_all(sp->wfd, tmp, n);
+		rc = sink_write_all(sp->wfd, tmp, n);
 		free(tmp);
 		if (rc) {
 			sp->st.write_errors++;
