@@ -22,6 +22,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[64];
 
+/* The scratch directory goes when libFuzzer exits. */
+static void cleanup(void)
+{
+	char cmd[96];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "fuzz_spool: could not remove %s\n", dir);
+}
+
 static void write_segment(const uint8_t *data, size_t size)
 {
 	uint8_t h[SPOOL_HEADER] = { 0 };
@@ -66,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dir[0] == '\0') {
 		snprintf(dir, sizeof(dir), "/tmp/riptide-fuzz-spool.%d", (int)getpid());
 		mkdir(dir, 0700);
+		atexit(cleanup);
 	}
 	write_segment(data, size);
 	o.dir = dir;
