@@ -46,6 +46,7 @@ struct sink_kafka {
 	bool rewind;	  /* a replayed record failed: replay again from the ack */
 	bool probing;	  /* no replayed record delivered since the outage began */
 	bool closing;	  /* sink_kafka_close: failures are not outages any more */
+	bool full_logged; /* "spool: full" said since the last append that fitted */
 	uint64_t direct;  /* direct results librdkafka holds */
 	uint64_t replays; /* replayed records librdkafka holds */
 	uint64_t ack;	  /* every replayed record below is delivered */
@@ -355,13 +356,21 @@ static int spool_put(struct sink_kafka *k, const char *topic, size_t tl, const v
 	if (rc == 0) {
 		k->st.spooled++;
 		k->c->spooled++;
+		k->full_logged = false;
 		return 0;
 	}
 	if (rc == -ENOSPC) {
-		if (spool_stats(k->spool)->dropped_full == 0 &&
-		    k->c->lost[SINK_LOST_SPOOL_FULL] == 0)
-			fprintf(stderr, "riptide: spool: full\n");
-		return -EAGAIN;
+		bool wait = spool_full_policy(k->spool) == SPOOL_FULL_WAIT;
+
+		if (!k->full_logged)
+			fprintf(stderr, "riptide: spool: full, %s\n",
+				wait ? "results wait"
+				     : "new results are dropped (lost{spool_full})");
+		k->full_logged = true;
+		if (wait)
+			return -EAGAIN;
+		k->c->lost[SINK_LOST_SPOOL_FULL]++; /* SPOOL_FULL_DROP_NEWEST */
+		return 0;
 	}
 	k->c->lost[SINK_LOST_SPOOL_ERROR]++;
 	if (k->c->lost[SINK_LOST_SPOOL_ERROR] == 1)

@@ -353,6 +353,11 @@ static int drop_oldest(struct spool *sp)
 	return 0;
 }
 
+enum spool_full spool_full_policy(const struct spool *sp)
+{
+	return sp->o.full;
+}
+
 int spool_is_full(const struct spool *sp, size_t body)
 {
 	return sp->o.max_bytes > 0 &&

@@ -96,6 +96,9 @@ void spool_close(struct spool *sp);
 int spool_append(struct spool *sp, const char *topic, size_t topic_len, const uint8_t *key,
 		 size_t key_len, const uint8_t *value, size_t value_len);
 
+/* The policy the spool was opened with. */
+enum spool_full spool_full_policy(const struct spool *sp);
+
 /* 1 when an append of body bytes would be refused now (SPOOL_FULL_WAIT). */
 int spool_is_full(const struct spool *sp, size_t body);
 

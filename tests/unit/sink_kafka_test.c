@@ -26,16 +26,22 @@
 
 static char dir[64];
 
+/* A test's cluster, with the topic "seq" and the sink's topics and counters. */
 struct mock {
 	rd_kafka_t *owner;
 	rd_kafka_mock_cluster_t *mc;
 	char bootstraps[256];
+	struct sink_topics t;
+	struct sink_counters c;
 };
 
 static void mock_up(struct mock *m)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char err[256];
+
+	memset(m, 0, sizeof(*m));
+	CU_ASSERT(sink_topics_add(&m->t, "seq") == 0);
 
 	rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err));
 	m->owner = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
@@ -49,6 +55,7 @@ static void mock_up(struct mock *m)
 
 static void mock_down(struct mock *m)
 {
+	sink_topics_free(&m->t);
 	rd_kafka_mock_cluster_destroy(m->mc);
 	rd_kafka_destroy(m->owner);
 }
@@ -62,9 +69,7 @@ static uint64_t now_ns(void)
 }
 
 /* A producer on the mock cluster with the given extra properties (key=value lines). */
-static struct sink_kafka *producer(const struct mock *m, const char *props,
-				   const struct sink_topics *t, struct spool *sp,
-				   struct sink_counters *c)
+static struct sink_kafka *producer(struct mock *m, const char *props, struct spool *sp)
 {
 	char path[128], err[512];
 	rd_kafka_conf_t *conf;
@@ -79,14 +84,15 @@ static struct sink_kafka *producer(const struct mock *m, const char *props,
 	conf = sink_kafka_conf(m->bootstraps, path, err, sizeof(err));
 	unlink(path);
 	CU_ASSERT_FATAL(conf != NULL);
-	k = sink_kafka_new(conf, t, sp, c, 1000, err, sizeof(err));
+	k = sink_kafka_new(conf, &m->t, sp, &m->c, 1000, err, sizeof(err));
 	CU_ASSERT_FATAL(k != NULL);
 	return k;
 }
 
-static struct spool *spool_new(void)
+/* A fresh spool of max bytes (0: unbounded) in segments of seg bytes. */
+static struct spool *spool_bounded(uint64_t max, uint64_t seg, enum spool_full full)
 {
-	struct spool_opts o = { .dir = dir, .segment_bytes = 65536 };
+	struct spool_opts o = { .dir = dir, .max_bytes = max, .segment_bytes = seg, .full = full };
 	char err[256], cmd[128];
 	struct spool *sp;
 
@@ -97,18 +103,29 @@ static struct spool *spool_new(void)
 	return sp;
 }
 
+static struct spool *spool_new(void)
+{
+	return spool_bounded(0, 65536, SPOOL_FULL_WAIT);
+}
+
+/* Result "<n>", keyed k<n % 7>. Returns what sink_kafka_send does. */
+static int send_one(struct sink_kafka *k, unsigned int n)
+{
+	char v[16], key[16];
+	int len = snprintf(v, sizeof(v), "%u", n);
+	int kl = snprintf(key, sizeof(key), "k%u", n % 7);
+
+	return sink_kafka_send(k, 0, (const uint8_t *)key, (size_t)kl, (const uint8_t *)v,
+			       (size_t)len);
+}
+
 /* Sends results "<n>" for n in [from, to), polling as the sink thread does. */
 static void send_range(struct sink_kafka *k, unsigned int from, unsigned int to)
 {
 	unsigned int n;
 
 	for (n = from; n < to; n++) {
-		char v[16], key[16];
-		int len = snprintf(v, sizeof(v), "%u", n);
-		int kl = snprintf(key, sizeof(key), "k%u", n % 7);
-
-		while (sink_kafka_send(k, 0, (const uint8_t *)key, (size_t)kl, (const uint8_t *)v,
-				       (size_t)len) == -EAGAIN)
+		while (send_one(k, n) == -EAGAIN)
 			sink_kafka_poll(k, now_ns());
 		if (n % 64 == 0) {
 			sink_kafka_flush(k);
@@ -199,12 +216,6 @@ static void consume(const struct mock *m, unsigned int n, struct got *g)
 	free(g->count);
 }
 
-static void topics_one(struct sink_topics *t)
-{
-	memset(t, 0, sizeof(*t));
-	CU_ASSERT(sink_topics_add(t, "seq") == 0);
-}
-
 static uint64_t lost_total(const struct sink_counters *c)
 {
 	uint64_t n = 0;
@@ -217,16 +228,12 @@ static uint64_t lost_total(const struct sink_counters *c)
 
 static void test_transient_errors(void)
 {
-	static struct sink_counters c;
 	struct sink_kafka_final fin;
-	struct sink_topics t;
 	struct sink_kafka *k;
-	struct mock m;
+	static struct mock m;
 	struct got g;
 
-	memset(&c, 0, sizeof(c));
 	mock_up(&m);
-	topics_one(&t);
 	/* five produce requests fail with errors a broker gives while it is busy or
 	 * moving leaders: librdkafka retries them, idempotence keeps them once */
 	rd_kafka_mock_push_request_errors(
@@ -234,45 +241,39 @@ static void test_transient_errors(void)
 		RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
 		RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
 		RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
-	k = producer(&m, "retry.backoff.ms=10\n", &t, spool_new(), &c);
+	k = producer(&m, "retry.backoff.ms=10\n", spool_new());
 	send_range(k, 0, 2000);
 	CU_ASSERT(run_until_idle(k, 30));
 	sink_kafka_close(k, 1000, &fin);
-	CU_ASSERT_EQUAL(c.delivered, 2000);
-	CU_ASSERT_EQUAL(c.topic[0], 2000);
-	CU_ASSERT_EQUAL(c.spooled, 0);
-	CU_ASSERT_EQUAL(lost_total(&c), 0);
+	CU_ASSERT_EQUAL(m.c.delivered, 2000);
+	CU_ASSERT_EQUAL(m.c.topic[0], 2000);
+	CU_ASSERT_EQUAL(m.c.spooled, 0);
+	CU_ASSERT_EQUAL(lost_total(&m.c), 0);
 	CU_ASSERT_EQUAL(fin.backlog, 0);
 	consume(&m, 2000, &g);
 	CU_ASSERT_EQUAL(g.total, 2000);
 	CU_ASSERT_EQUAL(g.missing, 0);
 	CU_ASSERT_EQUAL(g.twice, 0);
 	CU_ASSERT_EQUAL(g.out_of_order, 0);
-	sink_topics_free(&t);
 	mock_down(&m);
 }
 
 /* A round trip of 3 s against a message timeout of 1 s. */
 static void slow_broker(int with_spool)
 {
-	static struct sink_counters c;
 	struct sink_kafka_final fin;
-	struct sink_topics t;
 	struct sink_kafka *k;
-	struct mock m;
+	static struct mock m;
 	struct got g;
 	unsigned int n;
 	uint64_t t0;
 
-	memset(&c, 0, sizeof(c));
 	mock_up(&m);
-	topics_one(&t);
-	k = producer(&m, "message.timeout.ms=1000\nlinger.ms=1\n", &t,
-		     with_spool ? spool_new() : NULL, &c);
+	k = producer(&m, "message.timeout.ms=1000\nlinger.ms=1\n", with_spool ? spool_new() : NULL);
 	/* connected and fast first */
 	send_range(k, 0, 100);
 	CU_ASSERT(run_until_idle(k, 10));
-	CU_ASSERT_EQUAL(c.delivered, 100);
+	CU_ASSERT_EQUAL(m.c.delivered, 100);
 	rd_kafka_mock_broker_set_rtt(m.mc, 1, 3000);
 	/* 3 s of a slow broker while results keep coming, 10 every 50 ms: requests
 	 * wait for their answers (5 in flight at most), results queue behind them */
@@ -291,24 +292,23 @@ static void slow_broker(int with_spool)
 	consume(&m, 800, &g);
 	if (with_spool) {
 		/* every result arrives; those that timed out in flight may twice */
-		CU_ASSERT(c.spooled > 0);
+		CU_ASSERT(m.c.spooled > 0);
 		CU_ASSERT(fin.st.replayed > 0);
 		CU_ASSERT(fin.st.outages[SINK_OUTAGE_DELIVERY_FAILED] +
 				  fin.st.outages[SINK_OUTAGE_STALLED] >=
 			  1);
-		CU_ASSERT_EQUAL(c.delivered, 800 + fin.st.replayed - c.spooled);
-		CU_ASSERT_EQUAL(lost_total(&c), 0);
+		CU_ASSERT_EQUAL(m.c.delivered, 800 + fin.st.replayed - m.c.spooled);
+		CU_ASSERT_EQUAL(lost_total(&m.c), 0);
 		CU_ASSERT_EQUAL(fin.backlog, 0);
 		CU_ASSERT_EQUAL(g.missing, 0);
 		CU_ASSERT(g.total >= 800);
 	} else {
 		/* none silently: what timed out is counted, the rest arrived */
-		CU_ASSERT(c.lost[SINK_LOST_KAFKA_TIMED_OUT] > 0);
-		CU_ASSERT_EQUAL(c.delivered + c.lost[SINK_LOST_KAFKA_TIMED_OUT], 800);
-		CU_ASSERT_EQUAL(c.spooled, 0);
-		CU_ASSERT(g.total - g.twice >= c.delivered);
+		CU_ASSERT(m.c.lost[SINK_LOST_KAFKA_TIMED_OUT] > 0);
+		CU_ASSERT_EQUAL(m.c.delivered + m.c.lost[SINK_LOST_KAFKA_TIMED_OUT], 800);
+		CU_ASSERT_EQUAL(m.c.spooled, 0);
+		CU_ASSERT(g.total - g.twice >= m.c.delivered);
 	}
-	sink_topics_free(&t);
 	mock_down(&m);
 }
 
@@ -324,17 +324,13 @@ static void test_slow_broker_no_spool(void)
 
 static void test_fatal(void)
 {
-	static struct sink_counters c;
 	struct sink_kafka_final fin;
-	struct sink_topics t;
 	struct sink_kafka *k;
-	struct mock m;
+	static struct mock m;
 	struct got g;
 
-	memset(&c, 0, sizeof(c));
 	mock_up(&m);
-	topics_one(&t);
-	k = producer(&m, "linger.ms=1\n", &t, spool_new(), &c);
+	k = producer(&m, "linger.ms=1\n", spool_new());
 	send_range(k, 0, 300);
 	CU_ASSERT(run_until_idle(k, 10));
 	/* the broker answers a produce request with a sequence number it did not
@@ -347,13 +343,73 @@ static void test_fatal(void)
 	sink_kafka_close(k, 5000, &fin);
 	CU_ASSERT(fin.st.outages[SINK_OUTAGE_FATAL] >= 1);
 	CU_ASSERT(fin.st.producer_restarts >= 1);
-	CU_ASSERT(c.spooled > 0);
-	CU_ASSERT_EQUAL(lost_total(&c), 0);
+	CU_ASSERT(m.c.spooled > 0);
+	CU_ASSERT_EQUAL(lost_total(&m.c), 0);
 	CU_ASSERT_EQUAL(fin.backlog, 0);
 	consume(&m, 1000, &g);
 	CU_ASSERT_EQUAL(g.missing, 0);
 	CU_ASSERT_EQUAL(g.out_of_order, 0);
-	sink_topics_free(&t);
+	mock_down(&m);
+}
+
+/* Polls for ms milliseconds, as the sink thread does while idle. */
+static void poll_for(struct sink_kafka *k, unsigned int ms)
+{
+	uint64_t end = now_ns() + (uint64_t)ms * 1000000u;
+
+	while (now_ns() < end) {
+		sink_kafka_poll(k, now_ns());
+		usleep(2000);
+	}
+}
+
+/* The broker down and a spool of 16 KiB: drop-newest drops (counted) and never holds
+ * the sink back; wait holds results back (-EAGAIN), loses none, and lets them through
+ * once the broker is back and the replay makes room. */
+static void test_spool_full(void)
+{
+	static struct mock m;
+	struct sink_kafka_final fin;
+	struct sink_kafka *k;
+	unsigned int n, refused = 0;
+	struct got g;
+
+	mock_up(&m);
+	rd_kafka_mock_broker_set_down(m.mc, 1);
+	k = producer(&m, "", spool_bounded(16384, 4096, SPOOL_FULL_DROP_NEWEST));
+	poll_for(k, 1500); /* librdkafka finds no broker: the sink turns to the spool */
+	for (n = 0; n < 2000; n++)
+		refused += send_one(k, n) == -EAGAIN;
+	sink_kafka_flush(k);
+	poll_for(k, 1500);
+	CU_ASSERT_EQUAL(refused, 0);
+	CU_ASSERT(m.c.lost[SINK_LOST_SPOOL_FULL] > 0);
+	CU_ASSERT(m.c.spooled > 0);
+	sink_kafka_close(k, 0, &fin);
+	/* everything sent is spooled (and still there) or counted */
+	CU_ASSERT_EQUAL(m.c.spooled + m.c.lost[SINK_LOST_SPOOL_FULL], 2000);
+	CU_ASSERT_EQUAL(fin.backlog, m.c.spooled);
+	CU_ASSERT(fin.spool_bytes <= 16384);
+	mock_down(&m);
+
+	mock_up(&m);
+	rd_kafka_mock_broker_set_down(m.mc, 1);
+	k = producer(&m, "linger.ms=1\n", spool_bounded(16384, 4096, SPOOL_FULL_WAIT));
+	poll_for(k, 1500);
+	for (n = 0; n < 2000 && send_one(k, n) == 0; n++)
+		;
+	CU_ASSERT(n < 2000); /* held back once the spool is full */
+	CU_ASSERT_EQUAL(send_one(k, n), -EAGAIN);
+	rd_kafka_mock_broker_set_up(m.mc, 1);
+	send_range(k, n, 2000); /* the replay makes room: the rest gets through */
+	CU_ASSERT(run_until_idle(k, 30));
+	sink_kafka_close(k, 1000, &fin);
+	CU_ASSERT_EQUAL(lost_total(&m.c), 0);
+	CU_ASSERT_EQUAL(fin.backlog, 0);
+	consume(&m, 2000, &g);
+	CU_ASSERT_EQUAL(g.missing, 0);
+	CU_ASSERT_EQUAL(g.twice, 0);
+	CU_ASSERT_EQUAL(g.out_of_order, 0);
 	mock_down(&m);
 }
 
@@ -429,6 +485,7 @@ int main(void)
 		{ "mock cluster: RTT above message.timeout.ms, no spool",
 		  test_slow_broker_no_spool },
 		{ "mock cluster: fatal idempotence error", test_fatal },
+		{ "mock cluster: broker down, spool full: drop-newest, wait", test_spool_full },
 		{ NULL, NULL },
 	};
 	char cmd[128];
