@@ -446,10 +446,17 @@ static int reader_open(struct spool *sp, uint64_t first)
 	return 0;
 }
 
-/* More bytes of the open segment into rbuf. Returns bytes read, 0 at its end. */
-static ssize_t reader_fill(struct spool *sp, size_t want)
+/* More bytes of the open segment into rbuf, room made for the whole frame the reader
+ * is at (its length was checked against SPOOL_MAX_BODY by spool_frame_parse). Returns
+ * bytes read, 0 at its end, or -errno. */
+static ssize_t reader_fill(struct spool *sp)
 {
+	size_t want = sp->rcap < SPOOL_RBUF ? SPOOL_RBUF : sp->rcap;
 	ssize_t n;
+
+	if (sp->rlen - sp->rpos >= SPOOL_FRAME_HEAD &&
+	    SPOOL_FRAME_HEAD + get32(sp->rbuf + sp->rpos) > want)
+		want = SPOOL_FRAME_HEAD + get32(sp->rbuf + sp->rpos);
 
 	if (sp->rpos > 0) {
 		memmove(sp->rbuf, sp->rbuf + sp->rpos, sp->rlen - sp->rpos);
@@ -522,16 +529,8 @@ int spool_read(struct spool *sp, struct spool_rec *rec)
 		}
 		got = spool_frame_parse(sp->rbuf + sp->rpos, sp->rlen - sp->rpos, &r);
 		if (got == 0 && sp->rcur < next) {
-			ssize_t n;
-			size_t want = sp->rcap < SPOOL_RBUF ? SPOOL_RBUF : sp->rcap;
+			ssize_t n = reader_fill(sp);
 
-			if (sp->rlen - sp->rpos >= SPOOL_FRAME_HEAD) {
-				size_t body = get32(sp->rbuf + sp->rpos);
-
-				if (SPOOL_FRAME_HEAD + body > want)
-					want = SPOOL_FRAME_HEAD + body;
-			}
-			n = reader_fill(sp, want);
 			if (n < 0)
 				return (int)n;
 			if (n > 0)
@@ -672,13 +671,8 @@ static int count_last(struct spool *sp)
 		int64_t got = spool_frame_parse(sp->rbuf + sp->rpos, sp->rlen - sp->rpos, &r);
 
 		if (got == 0) {
-			size_t want = sp->rcap < SPOOL_RBUF ? SPOOL_RBUF : sp->rcap;
-			ssize_t n;
+			ssize_t n = reader_fill(sp);
 
-			if (sp->rlen - sp->rpos >= SPOOL_FRAME_HEAD &&
-			    SPOOL_FRAME_HEAD + get32(sp->rbuf + sp->rpos) > want)
-				want = SPOOL_FRAME_HEAD + get32(sp->rbuf + sp->rpos);
-			n = reader_fill(sp, want);
 			if (n < 0)
 				return (int)n;
 			if (n > 0)

@@ -306,6 +306,36 @@ static void test_ack_file(void)
 	CU_ASSERT_EQUAL(ok, 50);
 }
 
+/* Records larger than the write and read buffers (1 MiB each), between small ones. */
+static void test_large_record(void)
+{
+	size_t big = (3u << 20) + 7;
+	uint8_t *v = malloc(big);
+	struct spool_rec r;
+	struct spool *sp;
+	size_t i;
+
+	CU_ASSERT_FATAL(v != NULL);
+	for (i = 0; i < big; i++)
+		v[i] = (uint8_t)(i * 31);
+	rm_dir();
+	sp = open_spool(0, 1 << 20, SPOOL_FULL_WAIT);
+	CU_ASSERT_EQUAL(append_k(sp, 0), 0);
+	CU_ASSERT_EQUAL(spool_append(sp, "big", 3, NULL, 0, v, big), 0);
+	CU_ASSERT_EQUAL(append_k(sp, 2), 0);
+	CU_ASSERT_EQUAL(spool_append(sp, "big", 3, NULL, 0, v, SPOOL_MAX_BODY), -EMSGSIZE);
+	spool_close(sp);
+	sp = open_spool(0, 1 << 20, SPOOL_FULL_WAIT); /* read back after a restart */
+	CU_ASSERT_EQUAL(spool_end_id(sp), 3);
+	CU_ASSERT(read_is(sp, 0, 0));
+	CU_ASSERT_EQUAL_FATAL(spool_read(sp, &r), 1);
+	CU_ASSERT(r.id == 1 && r.value_len == big && memcmp(r.value, v, big) == 0);
+	CU_ASSERT(read_is(sp, 2, 2));
+	CU_ASSERT_EQUAL(spool_stats(sp)->corrupt_tails, 0);
+	spool_close(sp);
+	free(v);
+}
+
 static void test_full(void)
 {
 	struct spool *sp;
@@ -345,6 +375,7 @@ int main(void)
 		{ "torn tail after kill -9", test_torn_tail },
 		{ "corrupt frame inside a closed segment", test_corrupt_middle },
 		{ "damaged ack file", test_ack_file },
+		{ "records larger than the buffers", test_large_record },
 		{ "size bound: drop-newest, drop-oldest", test_full },
 		{ NULL, NULL },
 	};
