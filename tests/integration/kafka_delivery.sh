@@ -83,6 +83,8 @@ check_eq "replay: delivered = produced" "$(jq .delivered "$s")" "$produced"
 check_eq "replay: nothing spooled" "$(jq .spooled "$s")" 0
 check_eq "replay: nothing lost" "$(jq -c .lost "$s")" "{}"
 check_eq "replay: Kafka's delivery reports" "$(jq '.sink.kafka.delivered' "$s")" "$produced"
+check_eq "replay: a latency for every delivery" "$(jq '.sink.kafka.delivery_latency_us | add' "$s")" "$produced"
+check_eq "replay: the producer's queue was seen" "$(jq '.sink.kafka.queue_peak > 0 and .sink.kafka.queue_at_stop == 0' "$s")" true
 check_eq "replay: delivered to replay_seq" "$(jq '.sink.delivered_by_topic.replay_seq' "$s")" 20000
 check_eq "replay: delivered to replay_agg" "$(jq '.sink.delivered_by_topic.replay_agg' "$s")" "$aggs"
 check_seq replay replay_seq 20000
