@@ -72,6 +72,12 @@ const char dp_usage[] =
 	"                      turn (for tests on small machines: lcores that share a core\n"
 	"                      slow each other down)\n"
 	"  --log-level LEVEL   error, warn, info (default) or debug\n"
+	"  --control PATH      control socket for riptidectl (default " DP_CONTROL_DEFAULT ";\n"
+	"                      none: no control plane), mode 0600, peers checked\n"
+	"  --control-group G   the socket is 0660 to group G, whose members may use it\n"
+	"  --metrics ADDR:PORT Prometheus text at http://ADDR:PORT/metrics (off by default)\n"
+	"  --user USER         after start-up, run as USER, keeping only the capabilities\n"
+	"                      the ports need (docs/operations.md)\n"
 	"  -h, --help          this text\n"
 	"  -V, --version       the version\n"
 	"\n"
@@ -105,6 +111,7 @@ void dp_config_init(struct dp_config *cfg)
 	cfg->archive_max_mb = 128;
 	cfg->archive_max_age = 300;
 	cfg->archive_level = 1;
+	cfg->control = DP_CONTROL_DEFAULT;
 }
 
 void dp_config_free(struct dp_config *cfg)
@@ -302,7 +309,11 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 		OPT_ARCHIVE,
 		OPT_ARCHIVE_MB,
 		OPT_ARCHIVE_AGE,
-		OPT_ARCHIVE_LEVEL
+		OPT_ARCHIVE_LEVEL,
+		OPT_CONTROL,
+		OPT_CONTROL_GROUP,
+		OPT_METRICS,
+		OPT_USER
 	};
 	static const struct option opts[] = {
 		{ "rules", required_argument, NULL, OPT_RULES },
@@ -328,6 +339,10 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 		{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
 		{ "archive", required_argument, NULL, OPT_ARCHIVE },
 		{ "archive-max-mb", required_argument, NULL, OPT_ARCHIVE_MB },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "control-group", required_argument, NULL, OPT_CONTROL_GROUP },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
+		{ "user", required_argument, NULL, OPT_USER },
 		{ "archive-max-age", required_argument, NULL, OPT_ARCHIVE_AGE },
 		{ "archive-level", required_argument, NULL, OPT_ARCHIVE_LEVEL },
 		{ "help", no_argument, NULL, 'h' },
@@ -444,6 +459,24 @@ int dp_config_parse(struct dp_config *cfg, int argc, char **argv, char *err, siz
 			break;
 		case OPT_SPOOL:
 			cfg->spool_dir = optarg;
+			break;
+		case OPT_CONTROL:
+			if (*optarg == '\0')
+				return fail(err, errlen,
+					    "--control: expected a socket path or none");
+			cfg->control = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			break;
+		case OPT_CONTROL_GROUP:
+			cfg->control_group = optarg;
+			break;
+		case OPT_METRICS:
+			if (strrchr(optarg, ':') == NULL)
+				return fail(err, errlen, "--metrics '%s': expected ADDR:PORT",
+					    optarg);
+			cfg->metrics = optarg;
+			break;
+		case OPT_USER:
+			cfg->user = optarg;
 			break;
 		case OPT_SPOOL_MAX:
 			if (parse_u64(optarg, 0, UINT64_C(1) << 30, &cfg->spool_max_mb))

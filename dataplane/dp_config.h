@@ -12,9 +12,10 @@
 
 #include "dp_filter.h"
 
-#define DP_MAX_INPUTS  16
-#define DP_MAX_BLOCKED 4096
-#define DP_MAX_QUEUES  64
+#define DP_MAX_INPUTS	   16
+#define DP_MAX_BLOCKED	   4096
+#define DP_MAX_QUEUES	   64
+#define DP_CONTROL_DEFAULT "/run/riptide/control.sock"
 
 enum dp_input_kind {
 	DP_IN_PCAP,
@@ -63,7 +64,11 @@ struct dp_config {
 	int state_lcores;	  /* --state-lcores: workers that own keys only (0: all do both) */
 	int share_cores;	  /* --share-cores: lcores may outnumber cores */
 	enum dp_log_level log_level;
-	int eal_argc; /* EAL arguments given after "--", passed through as they are */
+	const char *control;	   /* --control: the control socket; NULL: none */
+	const char *control_group; /* --control-group: the socket is 0660 to it */
+	const char *metrics;	   /* --metrics ADDR:PORT; NULL: off */
+	const char *user;	   /* --user: run as this user after start-up */
+	int eal_argc;		   /* EAL arguments given after "--", passed through as they are */
 	char **eal_argv;
 };
 

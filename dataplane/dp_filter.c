@@ -79,10 +79,15 @@ void dp_prefix_format(const struct dp_prefix *p, char *buf, size_t len)
 
 /* ---- block list: one hash set of masked addresses per prefix length ---- */
 
+struct dp_blockslot {
+	struct dp_prefix p; /* p.len 0xff: free */
+	uint32_t id;	    /* its index in the list given to dp_blocklist_new() */
+};
+
 struct dp_blocklevel {
 	uint8_t len;
-	uint32_t mask;		 /* slots - 1 */
-	struct dp_prefix *slots; /* len 0xff: free */
+	uint32_t mask; /* slots - 1 */
+	struct dp_blockslot *slots;
 };
 
 struct dp_blocklist {
@@ -148,24 +153,25 @@ struct dp_blocklist *dp_blocklist_new(const struct dp_prefix *v, size_t n)
 				continue;
 			for (h = (uint32_t)hash_addr(v[k].addr) & lv->mask;;
 			     h = (h + 1) & lv->mask) {
-				if (lv->slots[h].len == 0xff) {
-					lv->slots[h] = v[k];
+				if (lv->slots[h].p.len == 0xff) {
+					lv->slots[h].p = v[k];
+					lv->slots[h].id = (uint32_t)k;
 					break;
 				}
-				if (memcmp(lv->slots[h].addr, v[k].addr, 16) == 0)
-					break; /* listed twice */
+				if (memcmp(lv->slots[h].p.addr, v[k].addr, 16) == 0)
+					break; /* listed twice: the first counts */
 			}
 		}
 	}
 	return b;
 }
 
-bool dp_blocklist_match(const struct dp_blocklist *b, const uint8_t addr[16])
+int dp_blocklist_lookup(const struct dp_blocklist *b, const uint8_t addr[16])
 {
 	unsigned int k;
 
 	if (b == NULL)
-		return false;
+		return -1;
 	for (k = 0; k < b->n_levels; k++) {
 		const struct dp_blocklevel *lv = &b->levels[k];
 		uint8_t a[16];
@@ -173,12 +179,17 @@ bool dp_blocklist_match(const struct dp_blocklist *b, const uint8_t addr[16])
 
 		memcpy(a, addr, 16);
 		mask_addr(a, lv->len);
-		for (h = (uint32_t)hash_addr(a) & lv->mask; lv->slots[h].len != 0xff;
+		for (h = (uint32_t)hash_addr(a) & lv->mask; lv->slots[h].p.len != 0xff;
 		     h = (h + 1) & lv->mask)
-			if (memcmp(lv->slots[h].addr, a, 16) == 0)
-				return true;
+			if (memcmp(lv->slots[h].p.addr, a, 16) == 0)
+				return (int)lv->slots[h].id;
 	}
-	return false;
+	return -1;
+}
+
+bool dp_blocklist_match(const struct dp_blocklist *b, const uint8_t addr[16])
+{
+	return dp_blocklist_lookup(b, addr) >= 0;
 }
 
 /* ---- rate limit ---- */
@@ -186,17 +197,27 @@ bool dp_blocklist_match(const struct dp_blocklist *b, const uint8_t addr[16])
 int dp_ratelimit_init(struct dp_ratelimit *rl, uint64_t pps, uint64_t burst, uint32_t slots)
 {
 	memset(rl, 0, sizeof(*rl));
-	if (pps == 0)
-		return 0;
 	if (slots < DP_RL_WAYS || (slots & (slots - 1)) != 0)
 		return -EINVAL;
+	rl->mask = slots / DP_RL_WAYS - 1;
+	/* also without a limit: riptidectl filter rate may set one later */
+	rl->slots = calloc(slots, sizeof(*rl->slots));
+	if (rl->slots == NULL)
+		return -ENOMEM;
+	dp_ratelimit_set(rl, pps, burst);
+	return 0;
+}
+
+void dp_ratelimit_set(struct dp_ratelimit *rl, uint64_t pps, uint64_t burst)
+{
+	if (pps == 0) {
+		rl->interval_ns = rl->tolerance_ns = 0;
+		return;
+	}
 	if (burst == 0)
 		burst = pps;
 	rl->interval_ns = pps >= 1000000000 ? 1 : 1000000000 / pps;
 	rl->tolerance_ns = (burst - 1) * rl->interval_ns;
-	rl->mask = slots / DP_RL_WAYS - 1;
-	rl->slots = calloc(slots, sizeof(*rl->slots));
-	return rl->slots ? 0 : -ENOMEM;
 }
 
 void dp_ratelimit_fini(struct dp_ratelimit *rl)

@@ -33,6 +33,9 @@ struct dp_blocklist *dp_blocklist_new(const struct dp_prefix *v, size_t n);
 void dp_blocklist_free(struct dp_blocklist *b);
 /* true when addr lies in a blocked prefix. b may be NULL (nothing blocked). */
 bool dp_blocklist_match(const struct dp_blocklist *b, const uint8_t addr[16]);
+/* The same, saying which: the index (in the list given to dp_blocklist_new()) of the
+ * longest prefix that holds addr, or -1. */
+int dp_blocklist_lookup(const struct dp_blocklist *b, const uint8_t addr[16]);
 
 /*
  * Per-source rate limit: a token bucket per source address, kept as the generic cell
@@ -59,6 +62,8 @@ struct dp_ratelimit {
 /* pps 0: no limit. burst: packets a source may send at once (0: pps). slots: a power
  * of two, at least DP_RL_WAYS. Returns 0 or -errno. */
 int dp_ratelimit_init(struct dp_ratelimit *rl, uint64_t pps, uint64_t burst, uint32_t slots);
+/* A new limit (pps 0: off) for the sources that follow; the table stays. */
+void dp_ratelimit_set(struct dp_ratelimit *rl, uint64_t pps, uint64_t burst);
 void dp_ratelimit_fini(struct dp_ratelimit *rl);
 
 /* true when a packet from addr at time now_ns is within its source's rate. */

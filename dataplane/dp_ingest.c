@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "dp_ingest.h"
+#include "dp_gen.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -93,12 +94,48 @@ static int alerts_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 	return pat_hs_scratch(rs, &pl->hs_proto);
 }
 
+/* Counters by slot: each rule's and stream's (their indexes in rs without slots). */
+static int assign_slots(struct dp_pipeline *pl, const struct pat_ruleset *rs,
+			struct dp_slots *slots)
+{
+	uint32_t k;
+	int rc;
+
+	for (k = 0; k < rs->n_streams; k++) {
+		rc = slots ? dp_slot_stream(slots, rs->streams[k].name) : (int)k;
+		if (rc < 0)
+			return rc;
+		pl->streams[k].slot = (uint32_t)rc;
+	}
+	for (k = 0; k < pl->n_alerts; k++) {
+		const struct pat_rule *r = pl->alerts[k].r;
+
+		rc = slots ? dp_slot_rule(slots, r->name, false) : (int)(r - rs->rules);
+		if (rc < 0)
+			return rc;
+		pl->alerts[k].rule = (uint32_t)rc;
+	}
+	for (k = 0; k < pl->n_srules; k++) {
+		const struct pat_rule *r = pl->srules[k].r;
+
+		rc = slots ? dp_slot_rule(slots, r->name, true) : (int)(r - rs->rules);
+		if (rc < 0)
+			return rc;
+		pl->srules[k].rule = (uint32_t)rc;
+	}
+	return 0;
+}
+
 int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
-		     struct sink_topics *topics)
+		     struct sink_topics *topics, struct dp_slots *slots)
 {
 	uint32_t i;
 	int rc;
 
+	pl->prev = NULL;
+	pl->srule_from = pl->prev_srule_to = NULL;
+	for (i = 0; i < PAT_MAX_STREAMS; i++)
+		pl->stream_from[i] = pl->prev_stream_to[i] = -1;
 	memset(pl->stream_of_port, DP_NO_STREAM, sizeof(pl->stream_of_port));
 	pl->n_streams = rs->n_streams;
 	for (i = 0; i < rs->n_streams; i++) {
@@ -127,7 +164,125 @@ int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 	rc = alerts_init(pl, rs, topics);
 	if (rc != 0)
 		return rc;
-	return dp_srules_init(pl, rs, topics);
+	rc = dp_srules_init(pl, rs, topics);
+	if (rc != 0)
+		return rc;
+	return assign_slots(pl, rs, slots);
+}
+
+static bool same_sig(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* The partitions' Hyperscan streams of a surviving pattern belong to the old
+ * database: the new rule runs on it, and the old rule set frees the new one. The same
+ * call again puts them back. */
+static void swap_dbs(struct pat_ruleset *rs, struct pat_ruleset *prev_rs, const int32_t *rule_from)
+{
+	uint32_t i;
+
+	for (i = 0; i < rs->n_rules; i++) {
+		struct pat_rule *r = &rs->rules[i];
+		struct hs_database *db = r->seq_db;
+
+		if (rule_from[i] < 0 || r->kind != PAT_R_PATTERN)
+			continue;
+		r->seq_db = prev_rs->rules[rule_from[i]].seq_db;
+		prev_rs->rules[rule_from[i]].seq_db = db;
+	}
+}
+
+void dp_pipeline_undo(struct dp_pipeline *pl, struct pat_ruleset *rs, struct pat_ruleset *prev_rs)
+{
+	uint32_t k;
+
+	for (k = 0; k < pl->n_srules; k++) {
+		const struct dp_srule *a = &pl->srules[k];
+		struct pat_rule *r = &rs->rules[a->r - rs->rules], *o;
+		struct hs_database *db = r->seq_db;
+
+		if (pl->srule_from[k] < 0 || !a->pattern)
+			continue;
+		o = &prev_rs->rules[pl->prev->srules[pl->srule_from[k]].r - prev_rs->rules];
+		r->seq_db = o->seq_db;
+		o->seq_db = db;
+	}
+}
+
+int dp_pipeline_init_after(struct dp_pipeline *pl, struct pat_ruleset *rs,
+			   struct sink_topics *topics, struct dp_slots *slots,
+			   const struct dp_pipeline *prev, struct pat_ruleset *prev_rs)
+{
+	int16_t stream_from[PAT_MAX_STREAMS];
+	int32_t *rule_from = calloc(rs->n_rules + 1, sizeof(*rule_from));
+	int32_t *srule_of_rule = calloc(prev_rs->n_rules + 1, sizeof(*srule_of_rule));
+	uint32_t i, j;
+	int rc = -ENOMEM;
+
+	if (rule_from == NULL || srule_of_rule == NULL)
+		goto out;
+	for (i = 0; i < rs->n_streams; i++) {
+		stream_from[i] = -1;
+		for (j = 0; j < prev_rs->n_streams; j++)
+			if (strcmp(rs->streams[i].name, prev_rs->streams[j].name) == 0 &&
+			    same_sig(rs->streams[i].sig, prev_rs->streams[j].sig))
+				stream_from[i] = (int16_t)j;
+	}
+	for (i = 0; i < rs->n_rules; i++) {
+		struct pat_rule *r = &rs->rules[i];
+
+		rule_from[i] = -1;
+		if (r->kind == PAT_R_ALERT || stream_from[r->stream] < 0)
+			continue;
+		for (j = 0; j < prev_rs->n_rules; j++) {
+			struct pat_rule *o = &prev_rs->rules[j];
+
+			if (o->kind != r->kind || strcmp(o->name, r->name) != 0 ||
+			    !same_sig(o->sig, r->sig) ||
+			    o->stream != (uint32_t)stream_from[r->stream])
+				continue;
+			rule_from[i] = (int32_t)j;
+			break;
+		}
+	}
+	swap_dbs(rs, prev_rs, rule_from);
+	rc = dp_pipeline_init(pl, rs, topics, slots);
+	if (rc == 0) {
+		rc = -ENOMEM;
+		pl->srule_from = calloc(pl->n_srules + 1, sizeof(*pl->srule_from));
+		pl->prev_srule_to = calloc(prev->n_srules + 1, sizeof(*pl->prev_srule_to));
+		if (pl->srule_from != NULL && pl->prev_srule_to != NULL)
+			rc = 0;
+	}
+	if (rc != 0) {
+		swap_dbs(rs, prev_rs, rule_from); /* back: the old set runs on */
+		goto out;
+	}
+	pl->prev = prev;
+	for (i = 0; i < rs->n_streams; i++) {
+		pl->stream_from[i] = stream_from[i];
+		if (stream_from[i] >= 0)
+			pl->prev_stream_to[stream_from[i]] = (int16_t)i;
+	}
+	for (j = 0; j < prev_rs->n_rules; j++)
+		srule_of_rule[j] = -1;
+	for (j = 0; j < prev->n_srules; j++) {
+		srule_of_rule[prev->srules[j].r - prev_rs->rules] = (int32_t)j;
+		pl->prev_srule_to[j] = -1;
+	}
+	for (i = 0; i < pl->n_srules; i++) {
+		int32_t from = rule_from[pl->srules[i].r - rs->rules];
+
+		pl->srule_from[i] = from >= 0 ? srule_of_rule[from] : -1;
+		if (pl->srule_from[i] >= 0)
+			pl->prev_srule_to[pl->srule_from[i]] = (int32_t)i;
+	}
+	rc = 0;
+out:
+	free(rule_from);
+	free(srule_of_rule);
+	return rc;
 }
 
 void dp_pipeline_fini(struct dp_pipeline *pl)
@@ -148,6 +303,9 @@ void dp_pipeline_fini(struct dp_pipeline *pl)
 	dp_srules_fini(pl);
 	hs_free_scratch(pl->hs_proto);
 	pl->hs_proto = NULL;
+	free(pl->srule_from);
+	free(pl->prev_srule_to);
+	pl->srule_from = pl->prev_srule_to = NULL;
 }
 
 int dp_ingest_init(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp_counters *c,
@@ -160,6 +318,7 @@ int dp_ingest_init(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp
 	in->pl = pl;
 	in->ring = ring;
 	in->quit = quit;
+	in->blocked = pl->blocked;
 	in->scratch.buf = malloc(DP_SCRATCH);
 	in->scratch.cap = DP_SCRATCH;
 	if (in->scratch.buf == NULL)
@@ -186,6 +345,49 @@ int dp_ingest_init(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp
 fail:
 	dp_ingest_fini(in);
 	return rc;
+}
+
+int dp_ingest_kit(struct dp_kit *kit, const struct dp_pipeline *pl)
+{
+	if (pl->eval_bytes > 0) {
+		kit->env_buf = malloc(pl->eval_bytes);
+		if (kit->env_buf == NULL)
+			return -ENOMEM;
+		kit->env_cap = pl->eval_bytes;
+	}
+	kit->pass = calloc(pl->n_srules + 1, sizeof(*kit->pass));
+	if (kit->pass == NULL)
+		return -ENOMEM;
+	if (pl->hs_proto != NULL && hs_clone_scratch(pl->hs_proto, &kit->hs_scratch) != HS_SUCCESS)
+		return -ENOMEM;
+	return 0;
+}
+
+#define SWAP(a, b)                         \
+	do {                               \
+		__typeof__(a) swap_ = (a); \
+		(a) = (b);                 \
+		(b) = swap_;               \
+	} while (0)
+
+void dp_ingest_adopt(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp_kit *kit)
+{
+	void *buf = in->env.buf;
+
+	in->env.buf = kit->env_buf;
+	kit->env_buf = buf;
+	SWAP(in->env.cap, kit->env_cap);
+	SWAP(in->pass, kit->pass);
+	SWAP(in->hs_scratch, kit->hs_scratch);
+	in->pl = pl;
+}
+
+void dp_ingest_filter(struct dp_ingest *in, const struct dp_filter_set *fs, unsigned int row)
+{
+	in->fs = fs;
+	in->blocked = fs->blocked;
+	in->hits = fs->hits != NULL ? fs->hits + (size_t)row * fs->hits_stride : NULL;
+	dp_ratelimit_set(&in->rl, fs->rate_pps, fs->rate_burst);
 }
 
 void dp_ingest_fini(struct dp_ingest *in)
@@ -288,8 +490,8 @@ void dp_ingest_commit(struct dp_ingest *in, const struct fmt_out *out, uint16_t 
 	dp_ingest_commit_key(in, out, topic, 0);
 }
 
-/* An accepted record, raw, to the archive thread; its ring full, the back-pressure
- * policy of the results applies. */
+/* An accepted record, raw, to the archive thread (under its stream's slot); its ring
+ * full, the back-pressure policy of the results applies. */
 static void archive(struct dp_ingest *in, uint8_t si, const uint8_t *rec, size_t len)
 {
 	uint8_t *p;
@@ -364,16 +566,22 @@ void dp_ingest_datagram(struct dp_ingest *in, const struct dp_origin *o, const u
 		c->filtered[DP_FILTER_UNKNOWN_PORT]++;
 		return;
 	}
-	if (pl->blocked != NULL && dp_blocklist_match(pl->blocked, o->src_addr)) {
-		c->filtered[DP_FILTER_BLOCKED_SOURCE]++;
-		return;
+	if (in->blocked != NULL) {
+		int b = dp_blocklist_lookup(in->blocked, o->src_addr);
+
+		if (b >= 0) {
+			if (in->hits != NULL)
+				in->hits[b]++;
+			c->filtered[DP_FILTER_BLOCKED_SOURCE]++;
+			return;
+		}
 	}
 	if (!dp_ratelimit_allow(&in->rl, o->src_addr, o->now_ns)) {
 		c->filtered[DP_FILTER_RATE_LIMITED]++;
 		return;
 	}
 	st = &pl->streams[si];
-	sc = &c->streams[si];
+	sc = &c->streams[st->slot];
 	c->datagrams++;
 	sc->datagrams++;
 	while (fmt_next_record(&st->sc, payload, len, &pos, &rec, &rl)) {
@@ -388,7 +596,7 @@ void dp_ingest_datagram(struct dp_ingest *in, const struct dp_origin *o, const u
 			continue;
 		}
 		if (in->archive != NULL)
-			archive(in, si, rec, rl);
+			archive(in, (uint8_t)st->slot, rec, rl);
 		if (st->sc.ts_col < 0)
 			in->row.ts_ms = o->arrival_ms;
 		if (st->n_alerts > 0 || st->stateful)

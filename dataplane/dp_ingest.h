@@ -66,7 +66,7 @@ size_t dp_value_max(const struct pat_val *v);
 /* An ALERT rule as the data path runs it. */
 struct dp_alert_rt {
 	const struct pat_rule *r;
-	uint32_t rule;	/* index in the rule set: its results counter */
+	uint32_t rule;	/* its counters' slot (dp_gen.h) */
 	uint16_t topic; /* sink topic */
 	int32_t pred;	/* a predicate its WHERE needs, -1: none */
 	struct dp_tpl tpl;
@@ -76,7 +76,7 @@ struct dp_alert_rt {
  * (dp_window.c). */
 struct dp_srule {
 	const struct pat_rule *r;
-	uint32_t rule;	    /* index in the rule set: its counters */
+	uint32_t rule;	    /* its counters' slot (dp_gen.h) */
 	uint16_t topic;	    /* sink topic of its results */
 	int32_t late_topic; /* sink topic of its late events, -1: counted only */
 	uint8_t stream;
@@ -100,6 +100,7 @@ struct dp_stream_rt {
 	struct fmt_schema sc;
 	const struct pat_stream *s;
 	const char *name;
+	uint32_t slot;	 /* its counters: c->streams[slot] (dp_gen.h) */
 	int dl_topic;	 /* sink topic of dead letters, -1: counted only */
 	uint32_t n_keys; /* KEY columns: events go to the state lcore of their key */
 	uint32_t key_cols[PAT_MAX_COLUMNS];
@@ -139,16 +140,38 @@ struct dp_pipeline {
 	bool clock_from_packets;
 	hs_scratch_t *hs_proto; /* cloned by each lcore; NULL: no predicates */
 	size_t eval_bytes;	/* evaluation scratch an lcore needs */
+	/* Live reload (dp_gen.h): the pipeline before this one, alive until every lcore
+	 * has left it (NULL: the first), and where things went between the two. */
+	const struct dp_pipeline *prev;
+	int16_t stream_from[PAT_MAX_STREAMS];	 /* prev's stream it continues, -1: new */
+	int16_t prev_stream_to[PAT_MAX_STREAMS]; /* where prev's streams went, -1: gone */
+	int32_t *srule_from;			 /* n_srules: prev's srule it takes over, -1 */
+	int32_t *prev_srule_to;			 /* prev->n_srules: where they went, -1 */
 };
+
+struct dp_slots;
 
 /*
  * Fills pl from rule set rs (which must outlive it): streams, ports, alerts, and a
- * sink topic for each dead_letter_topic and alert topic (added to topics). Returns 0
- * or -errno. Free with
- * dp_pipeline_fini().
+ * sink topic for each dead_letter_topic and alert topic (added to topics). Counters
+ * go to the slots of the rules' and streams' names (slots NULL: their indexes in rs).
+ * Returns 0 or -errno (-ENOSPC: no slot left). Free with dp_pipeline_fini().
  */
 int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
-		     struct sink_topics *topics);
+		     struct sink_topics *topics, struct dp_slots *slots);
+
+/*
+ * The same for a reload: pl follows prev (built from prev_rs). Streams declared alike
+ * continue theirs, and aggregates and patterns with the same name and definition on
+ * such a stream take over their state (a surviving pattern keeps its Hyperscan
+ * database: rs and prev_rs exchange theirs). Returns 0 or -errno.
+ */
+int dp_pipeline_init_after(struct dp_pipeline *pl, struct pat_ruleset *rs,
+			   struct sink_topics *topics, struct dp_slots *slots,
+			   const struct dp_pipeline *prev, struct pat_ruleset *prev_rs);
+/* A pl of dp_pipeline_init_after() that will not run: the Hyperscan databases go back
+ * to the rule sets they came from. */
+void dp_pipeline_undo(struct dp_pipeline *pl, struct pat_ruleset *rs, struct pat_ruleset *prev_rs);
 void dp_pipeline_fini(struct dp_pipeline *pl);
 
 /* A stateful rule that an event goes to a state lcore for: its index in pl->srules,
@@ -174,6 +197,11 @@ struct dp_ingest {
 	struct sink_ring *archive; /* accepted records out (--archive); NULL: none */
 	const volatile bool *quit;
 	struct dp_ratelimit rl;
+	/* the pre-filter's source block list in force here (dp_gen.h's filter set, or
+	 * the pipeline's), and this lcore's hit counts by prefix (NULL: not counted) */
+	const struct dp_blocklist *blocked;
+	uint64_t *hits;
+	const struct dp_filter_set *fs;
 	struct fmt_scratch scratch;
 	struct fmt_row row;
 	/* the rules' working state */
@@ -188,6 +216,18 @@ struct dp_ingest {
 int dp_ingest_init(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp_counters *c,
 		   struct sink_ring *ring, const volatile bool *quit);
 void dp_ingest_fini(struct dp_ingest *in);
+
+struct dp_kit;
+struct dp_filter_set;
+
+/* Control thread: the ingest part of an lcore's kit for pl (dp_gen.h). Returns 0 or
+ * -ENOMEM. */
+int dp_ingest_kit(struct dp_kit *kit, const struct dp_pipeline *pl);
+/* On the lcore: in runs pl from now on, with the kit's buffers; the kit keeps the
+ * old ones. */
+void dp_ingest_adopt(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp_kit *kit);
+/* On the lcore: the filter set fs is in force, its hit counts in row `row`. */
+void dp_ingest_filter(struct dp_ingest *in, const struct dp_filter_set *fs, unsigned int row);
 
 /* The hash of row's columns of route rt (stream st): which state lcore owns the
  * event. Equal keys hash equal; a NULL key is a value of its own. CRC32C (ISA-L) of

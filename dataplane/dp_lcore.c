@@ -7,10 +7,13 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
 
 #include "dp_decode.h"
+#include "dp_gen.h"
 
 volatile bool dp_force_quit;
+struct rte_rcu_qsbr *dp_qsbr;
 int dp_rx_ts_offset = -1;
 unsigned int dp_rx_live;
 uint64_t dp_rx_ts_flag;
@@ -95,11 +98,47 @@ static inline uint64_t wall_ns(const struct dp_worker *w, uint64_t tsc)
 	return w->wall0_ns + (uint64_t)((double)(tsc - w->tsc0) * w->ns_per_tsc);
 }
 
-/* Every millisecond or so: idle streams' watermarks, markers to the state lcores,
- * EMIT CHANGES. The processing clock is packet time where ports stamp packets. */
+/* A new generation (dp_gen.h): the RX side first (its old events out, then the
+ * marker), then the rules' scratch, then the state side. */
+static void adopt(struct dp_worker *w, const struct dp_gen *g)
+{
+	struct dp_kit *kit = &g->kits[w->index];
+
+	if (w->sout != NULL)
+		dp_shard_out_adopt(w->sout, g->pl, kit);
+	dp_ingest_adopt(&w->in, g->pl, kit);
+	if (w->sin != NULL) {
+		dp_win_adopt(&w->sin->wl, g->pl, kit);
+		dp_shard_in_adopt(w->sin, g->pl);
+	}
+	w->gen = g;
+	__atomic_store_n(&kit->adopted, true, __ATOMIC_RELEASE);
+}
+
+/* What the control plane published: a generation, a filter set; then a quiescent
+ * state once nothing of an older generation can reach this lcore any more. */
+static void control_check(struct dp_worker *w)
+{
+	const struct dp_gen *g = __atomic_load_n(&dp_gen_current, __ATOMIC_ACQUIRE);
+	const struct dp_filter_set *fs = __atomic_load_n(&dp_filter_current, __ATOMIC_ACQUIRE);
+
+	if (unlikely(g != NULL && g != w->gen))
+		adopt(w, g);
+	if (unlikely(fs != NULL && fs != w->in.fs))
+		dp_ingest_filter(&w->in, fs, w->index);
+	if (dp_qsbr != NULL && (w->sin == NULL || dp_shard_in_current(w->sin)))
+		rte_rcu_qsbr_quiescent(dp_qsbr, w->index);
+}
+
+/* Every millisecond or so: the control plane's changes, idle streams' watermarks,
+ * markers to the state lcores, EMIT CHANGES. The processing clock is packet time
+ * where ports stamp packets. */
 static void housekeeping(struct dp_worker *w, uint64_t tsc)
 {
-	uint64_t now = w->in.pl->clock_from_packets ? w->clock_ns : wall_ns(w, tsc);
+	uint64_t now;
+
+	control_check(w);
+	now = w->in.pl->clock_from_packets ? w->clock_ns : wall_ns(w, tsc);
 
 	w->next_house = tsc + w->house_tsc;
 	if (w->sout != NULL) {
@@ -155,6 +194,7 @@ static void rx_loop(struct dp_worker *w)
 			dp_shard_end(w->sout);
 		else
 			dp_shard_flush(w->sout);
+		dp_shard_close(w->sout);
 	}
 }
 
@@ -165,6 +205,8 @@ int dp_worker_main(void *arg)
 
 	w->house_tsc = (uint64_t)(1e6 / w->ns_per_tsc); /* 1 ms */
 	w->next_house = 0;
+	if (dp_qsbr != NULL)
+		rte_rcu_qsbr_thread_online(dp_qsbr, w->index);
 	if (w->rx_role) {
 		rx_loop(w);
 		__atomic_fetch_sub(&dp_rx_live, 1, __ATOMIC_RELEASE);
@@ -181,5 +223,7 @@ int dp_worker_main(void *arg)
 		}
 		dp_win_finish(&w->sin->wl);
 	}
+	if (dp_qsbr != NULL)
+		rte_rcu_qsbr_thread_offline(dp_qsbr, w->index);
 	return 0;
 }

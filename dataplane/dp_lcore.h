@@ -37,9 +37,17 @@ struct dp_rxq {
 	uint16_t queue;
 };
 
+struct dp_gen;
+
+/* Quiescent states of the worker lcores (live reload, dp_gen.h), thread id = worker
+ * index; NULL: no reload. Set by main before the launch. */
+extern struct rte_rcu_qsbr *dp_qsbr;
+
 struct dp_worker {
 	struct dp_counters c; /* written by this lcore only */
 	unsigned int lcore_id;
+	unsigned int index;	  /* among the workers: its kit, its RCU thread id */
+	const struct dp_gen *gen; /* the generation it runs */
 	uint16_t n_rxq;
 	uint16_t n_live; /* queues not yet ended */
 	struct dp_rxq rxq[DP_MAX_RXQ_PER_LCORE];

@@ -12,6 +12,7 @@
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 
+#include "dp_gen.h"
 #include "dp_lcore.h"
 #include "formats/fmt_event.h"
 
@@ -28,6 +29,9 @@ struct dp_ev_hdr {
  * the stream in bits 1..8, the watermark (offset by 2^54, clamped) above. */
 #define MARK_OFF ((int64_t)1 << 54)
 #define MARK_INF (((uint64_t)1 << 55) - 1)
+/* The stream number of a generation marker (live reload): what follows on the ring is
+ * of the generation in its value (INT64_MAX: nothing follows). */
+#define MARK_GEN 0xff
 
 static inline void *mark_make(uint8_t si, int64_t wm)
 {
@@ -76,7 +80,7 @@ static void drop_staged(struct dp_shard_out *o, unsigned int d, void *const *v, 
 	uint16_t k;
 
 	for (k = 0; k < n; k++) {
-		if (is_mark(v[k])) {
+		if (is_mark(v[k])) { /* watermarks only: generation markers are not staged */
 			o->wm[mark_stream(v[k])].told[d] = INT64_MIN;
 			continue;
 		}
@@ -227,7 +231,7 @@ static void send_to(struct dp_shard_out *o, unsigned int d, uint8_t si, const st
 	if ((int)d == o->self) {
 		o->c->shard_local++;
 		o->c->shard_handled++;
-		o->c->streams[si].keyed_events++;
+		o->c->streams[st->slot].keyed_events++;
 		dp_win_event(&o->self_in->wl, o->rx_index, si, row, wm, now_ms, list, n);
 		return;
 	}
@@ -299,44 +303,109 @@ void dp_shard_route(void *ctx, uint8_t si, const struct fmt_row *row, uint64_t n
 	}
 }
 
+/* One item of ring r. Returns false at a generation marker newer than the pipeline
+ * this lcore runs: the caller keeps it and what follows for after the adoption. */
+static bool handle(struct dp_shard_in *in, unsigned int r, void *item)
+{
+	const struct dp_pipeline *pl = in->pl, *epl = pl;
+	const struct dp_ev_hdr *h = item;
+	const struct fmt_event_hdr *e;
+	const uint32_t *refs;
+	bool old = in->ch_gen[r] < pl->ruleset;
+	uint32_t n, k, m;
+	int si;
+
+	if (is_mark(item)) {
+		si = mark_stream(item);
+		if (si == MARK_GEN) {
+			int64_t g = mark_wm(item);
+
+			if (g != INT64_MAX && (uint64_t)g > pl->ruleset)
+				return false;
+			in->ch_gen[r] = g == INT64_MAX ? UINT64_MAX : (uint64_t)g;
+			return true;
+		}
+		if (old)
+			si = (uint32_t)si < pl->prev->n_streams ? pl->prev_stream_to[si] : -1;
+		if (si >= 0 && (uint32_t)si < pl->n_streams)
+			dp_win_watermark(&in->wl, in->ring_ch[r], (uint8_t)si, mark_wm(item));
+		return true;
+	}
+	in->c->shard_received++;
+	e = (const void *)(h + 1);
+	if (old)
+		epl = pl->prev;
+	if (unlikely(e->stream >= epl->n_streams ||
+		     fmt_event_unpack(&epl->streams[e->stream].sc, e, h->ev_len, &in->row) != 0)) {
+		in->c->shard_corrupt++; /* cannot happen: same process */
+		goto out;
+	}
+	in->c->shard_handled++;
+	in->c->streams[epl->streams[e->stream].slot].keyed_events++;
+	si = e->stream;
+	refs = (const uint32_t *)((const uint8_t *)e + h->ev_len);
+	n = h->n_rules;
+	if (unlikely(old)) {
+		/* sent before its RX lcore adopted the pipeline that this lcore runs */
+		si = pl->prev_stream_to[si];
+		if (si < 0)
+			goto out; /* its stream is gone, and its rules with it */
+		for (k = 0, m = 0; k < n; k++) {
+			int32_t to = pl->prev_srule_to[DP_REF_IDX(refs[k])];
+
+			if (to >= 0)
+				in->xrefs[m++] = DP_REF(to, DP_REF_SYM(refs[k]));
+		}
+		refs = in->xrefs;
+		n = m;
+	}
+	dp_win_event(&in->wl, in->ring_ch[r], (uint8_t)si, &in->row, h->wm, h->now_ms, refs, n);
+out:
+	rte_mempool_put(rte_mempool_from_obj(item), item);
+	return true;
+}
+
+/* What ring r left in its stash, once this lcore runs its generation. Returns the
+ * items handled, or -1 while they must still wait. */
+static int unstash(struct dp_shard_in *in, unsigned int r)
+{
+	int done = 0;
+
+	while (in->stash_at[r] < in->n_stash[r]) {
+		if (!handle(in, r, in->stash[r][in->stash_at[r]]))
+			return done ? done : -1;
+		in->stash_at[r]++;
+		done++;
+	}
+	in->n_stash[r] = in->stash_at[r] = 0;
+	return done;
+}
+
 unsigned int dp_shard_poll(struct dp_shard_in *in)
 {
 	void *ev[DP_SHARD_BURST];
 	unsigned int r, k, n, total = 0;
 
 	for (r = 0; r < in->n_src; r++) {
-		n = rte_ring_sc_dequeue_burst(in->ring[r], ev, DP_SHARD_BURST, NULL);
-		if (n == 0)
-			continue;
-		for (k = 0; k < n; k++) {
-			const struct dp_ev_hdr *h = ev[k];
-			const struct fmt_event_hdr *e;
+		if (unlikely(in->n_stash[r] > 0)) {
+			int done = unstash(in, r);
 
-			if (is_mark(ev[k])) {
-				if (mark_stream(ev[k]) < in->pl->n_streams)
-					dp_win_watermark(&in->wl, in->ring_ch[r],
-							 mark_stream(ev[k]), mark_wm(ev[k]));
+			if (done < 0 || in->n_stash[r] > 0)
 				continue;
-			}
+			total += (unsigned int)done;
+		}
+		n = rte_ring_sc_dequeue_burst(in->ring[r], ev, DP_SHARD_BURST, NULL);
+		for (k = 0; k < n; k++) {
 			if (k + 1 < n && !is_mark(ev[k + 1]))
 				rte_prefetch0(ev[k + 1]);
-			in->c->shard_received++;
-			e = (const void *)(h + 1);
-			if (likely(e->stream < in->pl->n_streams &&
-				   fmt_event_unpack(&in->pl->streams[e->stream].sc, e, h->ev_len,
-						    &in->row) == 0)) {
-				in->c->shard_handled++;
-				in->c->streams[e->stream].keyed_events++;
-				dp_win_event(&in->wl, in->ring_ch[r], e->stream, &in->row, h->wm,
-					     h->now_ms,
-					     (const uint32_t *)((const uint8_t *)e + h->ev_len),
-					     h->n_rules);
-			} else {
-				in->c->shard_corrupt++; /* cannot happen: same process */
+			if (unlikely(!handle(in, r, ev[k]))) {
+				memcpy(in->stash[r], &ev[k], (n - k) * sizeof(*ev));
+				in->n_stash[r] = (uint16_t)(n - k);
+				in->stash_at[r] = 0;
+				break;
 			}
-			rte_mempool_put(rte_mempool_from_obj(ev[k]), ev[k]);
 		}
-		total += n;
+		total += k;
 	}
 	return total;
 }
@@ -346,22 +415,90 @@ bool dp_shard_idle(const struct dp_shard_in *in)
 	unsigned int r;
 
 	for (r = 0; r < in->n_src; r++)
-		if (!rte_ring_empty(in->ring[r]))
+		if (in->n_stash[r] > 0 || !rte_ring_empty(in->ring[r]))
 			return false;
 	return true;
 }
 
-/* ---- set-up, on the main lcore before the launch ---- */
+/* ---- live reload (dp_gen.h) ---- */
 
-static bool has_stateful_stream(const struct dp_pipeline *pl)
+int dp_shard_kit(struct dp_kit *kit, const struct dp_pipeline *pl)
 {
-	uint32_t s;
-
-	for (s = 0; s < pl->n_streams; s++)
-		if (pl->streams[s].stateful)
-			return true;
-	return false;
+	kit->list = calloc(pl->n_srules + 1, sizeof(*kit->list));
+	return kit->list != NULL ? 0 : -ENOMEM;
 }
+
+size_t dp_shard_tmp_size(void)
+{
+	return sizeof(((struct dp_shard_out *)0)->wm);
+}
+
+/* A generation marker to every other state lcore, waiting for room whatever the
+ * policy: a state lcore needs it to let go of the old pipeline. */
+static void tell_generation(struct dp_shard_out *o, int64_t gen)
+{
+	unsigned int d;
+
+	dp_shard_flush(o);
+	for (d = 0; d < o->n_dest; d++) {
+		if ((int)d == o->self)
+			continue;
+		while (rte_ring_sp_enqueue(o->ring[d], mark_make(MARK_GEN, gen)) != 0) {
+			if (*o->quit)
+				return; /* the state lcores stop too */
+			wait_a_little(o);
+		}
+	}
+}
+
+void dp_shard_out_adopt(struct dp_shard_out *o, const struct dp_pipeline *pl, struct dp_kit *kit)
+{
+	struct dp_wm_out *tmp = kit->tmp;
+	uint32_t *list = o->list;
+	uint64_t seen = 0;
+	uint32_t si;
+
+	if (!o->closed)
+		tell_generation(o, (int64_t)pl->ruleset);
+	memcpy(tmp, o->wm, sizeof(o->wm));
+	for (si = 0; si < pl->n_streams; si++) {
+		int16_t from = pl->stream_from[si];
+
+		if (from >= 0 && (o->seen >> from & 1)) {
+			o->wm[si] = tmp[from];
+			seen |= UINT64_C(1) << si;
+		}
+	}
+	o->seen = seen;
+	o->list = kit->list;
+	kit->list = list;
+	o->pl = pl;
+}
+
+void dp_shard_in_adopt(struct dp_shard_in *in, const struct dp_pipeline *pl)
+{
+	in->pl = pl;
+}
+
+bool dp_shard_in_current(const struct dp_shard_in *in)
+{
+	unsigned int r;
+
+	for (r = 0; r < in->n_src; r++)
+		if (in->ch_gen[r] < in->pl->ruleset)
+			return false;
+	return true;
+}
+
+void dp_shard_close(struct dp_shard_out *o)
+{
+	if (o->closed)
+		return;
+	tell_generation(o, INT64_MAX);
+	o->closed = true;
+}
+
+/* ---- set-up, on the main lcore before the launch ---- */
 
 int dp_shard_setup(struct dp_worker *w, unsigned int n, unsigned int n_rx, unsigned int first_state,
 		   const struct dp_pipeline *pl, char *err, size_t errlen)
@@ -373,8 +510,8 @@ int dp_shard_setup(struct dp_worker *w, unsigned int n, unsigned int n_rx, unsig
 	for (r = 0; r < n; r++)
 		w[r].rx_role = r < n_rx;
 	dp_rx_live = n_rx;
-	if (!has_stateful_stream(pl))
-		return 0; /* nothing is routed: no rings, no state role */
+	/* Without a stateful stream nothing is routed, but a reload may bring one: the
+	 * rings and roles are there all the same (idle rings cost a poll). */
 	if (n_state > DP_MAX_STATE || n_rx > DP_MAX_RX) {
 		snprintf(err, errlen, "at most %d state and %d RX lcores", DP_MAX_STATE, DP_MAX_RX);
 		return -EINVAL;
@@ -428,6 +565,7 @@ int dp_shard_setup(struct dp_worker *w, unsigned int n, unsigned int n_rx, unsig
 			if (o->ring[s] == NULL)
 				goto nomem;
 			in->ring_ch[in->n_src] = r;
+			in->ch_gen[in->n_src] = pl->ruleset;
 			in->ring[in->n_src++] = o->ring[s];
 		}
 	}

@@ -50,6 +50,7 @@ struct dp_wm_out {
 
 struct dp_shard_out {
 	const struct dp_pipeline *pl;
+	bool closed; /* its RX role has ended: it sends nothing more */
 	struct dp_counters *c;
 	const volatile bool *quit;
 	unsigned int n_dest; /* state lcores */
@@ -72,6 +73,15 @@ struct dp_shard_in {
 	struct rte_ring *ring[DP_MAX_RX];
 	unsigned int ring_ch[DP_MAX_RX]; /* the RX index of each ring's producer */
 	struct fmt_row row;
+	/* Live reload (dp_gen.h): the generation of what each ring carries now (the
+	 * version of its producer's pipeline; UINT64_MAX: it has ended); events of the
+	 * generation before are translated into xrefs. A ring whose producer has adopted
+	 * a generation that this lcore has not yet: what was dequeued from its marker on
+	 * waits in stash, and the ring is not polled until this lcore adopts it. */
+	uint64_t ch_gen[DP_MAX_RX];
+	uint16_t n_stash[DP_MAX_RX], stash_at[DP_MAX_RX];
+	void *stash[DP_MAX_RX][DP_SHARD_BURST];
+	uint32_t xrefs[PAT_MAX_RULES];
 	struct dp_win_lcore wl; /* its windows */
 };
 
@@ -107,5 +117,23 @@ unsigned int dp_shard_poll(struct dp_shard_in *in);
 
 /* true when every inbound ring is empty. */
 bool dp_shard_idle(const struct dp_shard_in *in);
+
+struct dp_kit;
+
+/* Control thread: the shard part of an RX lcore's kit for pl. Returns 0 or -ENOMEM. */
+int dp_shard_kit(struct dp_kit *kit, const struct dp_pipeline *pl);
+/* Bytes of kit->tmp that dp_shard_out_adopt() needs. */
+size_t dp_shard_tmp_size(void);
+/* On an RX lcore: what it staged under the old pipeline goes out, then a marker of
+ * the new generation to each state lcore; its events follow pl from now on. */
+void dp_shard_out_adopt(struct dp_shard_out *o, const struct dp_pipeline *pl, struct dp_kit *kit);
+/* On a state lcore, after dp_win_adopt(): it runs pl; events still in flight from RX
+ * lcores on the old one are translated until each ring's marker comes. */
+void dp_shard_in_adopt(struct dp_shard_in *in, const struct dp_pipeline *pl);
+/* true when every inbound ring carries the generation in runs (or has ended): the
+ * pipeline before it is no longer needed here. */
+bool dp_shard_in_current(const struct dp_shard_in *in);
+/* The RX role has ended: each state lcore is told that nothing more comes. */
+void dp_shard_close(struct dp_shard_out *o);
 
 #endif

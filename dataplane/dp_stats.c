@@ -245,11 +245,20 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 int dp_stats_write(const char *path, const struct dp_stats_report *r)
 {
 	json_t *o = dp_stats_json(r);
-	char *tmp = NULL;
-	int rc = 0;
+	int rc;
 
 	if (o == NULL)
 		return -ENOMEM;
+	rc = dp_stats_write_json(path, o);
+	json_decref(o);
+	return rc;
+}
+
+int dp_stats_write_json(const char *path, json_t *o)
+{
+	char *tmp = NULL;
+	int rc = 0;
+
 	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
 		tmp = NULL;
 		rc = -ENOMEM;
@@ -266,6 +275,5 @@ int dp_stats_write(const char *path, const struct dp_stats_report *r)
 	}
 out:
 	free(tmp);
-	json_decref(o);
 	return rc;
 }

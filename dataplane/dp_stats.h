@@ -127,5 +127,7 @@ json_t *dp_stats_json(const struct dp_stats_report *r);
 /* Writes the stats JSON to path atomically (a temporary file renamed over it).
  * Returns 0 or -errno. */
 int dp_stats_write(const char *path, const struct dp_stats_report *r);
+/* The same for a stats object already built (o is borrowed). */
+int dp_stats_write_json(const char *path, json_t *o);
 
 #endif

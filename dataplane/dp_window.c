@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dp_gen.h"
 #include "formats/fmt_event.h"
 
 /* Rows waiting for the watermark (patterns of streams with a watermark_delay), on one
@@ -343,19 +344,35 @@ static void on_match(void *ctx, const struct cep_match *m)
 
 /* ---- on a state lcore ---- */
 
+static void time_init(struct dp_stream_time *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->W = INT64_MIN;
+	t->next_close = INT64_MAX;
+	t->taken = INT64_MIN;
+}
+
+/* Rows wait for the watermark in pl: some pattern's stream has a delay. */
+static bool needs_pending(const struct dp_pipeline *pl)
+{
+	uint32_t k;
+
+	for (k = 0; k < pl->n_srules; k++)
+		if (pl->srules[k].pattern && pl->streams[pl->srules[k].stream].wm_delay_ms > 0)
+			return true;
+	return false;
+}
+
 int dp_win_lcore_init(struct dp_win_lcore *wl, const struct dp_pipeline *pl, struct dp_ingest *out)
 {
-	bool pending = false;
+	bool pending = needs_pending(pl);
 	uint32_t k, s;
 
 	memset(wl, 0, sizeof(*wl));
 	wl->pl = pl;
 	wl->out = out;
-	for (s = 0; s < PAT_MAX_STREAMS; s++) {
-		wl->time[s].W = INT64_MIN;
-		wl->time[s].next_close = INT64_MAX;
-		wl->time[s].taken = INT64_MIN;
-	}
+	for (s = 0; s < PAT_MAX_STREAMS; s++)
+		time_init(&wl->time[s]);
 	if (pl->n_srules == 0)
 		return 0;
 	wl->win = calloc(pl->n_srules, sizeof(*wl->win));
@@ -371,7 +388,6 @@ int dp_win_lcore_init(struct dp_win_lcore *wl, const struct dp_pipeline *pl, str
 		wl->ectx[k].agg = k;
 		if (a->pattern) {
 			wl->cep[k] = cep_state_new(a->cep, out->hs_scratch, on_match, &wl->ectx[k]);
-			pending |= pl->streams[a->stream].wm_delay_ms > 0;
 			if (wl->cep[k] == NULL)
 				goto nomem;
 		} else {
@@ -465,8 +481,11 @@ static void take_row(struct dp_win_lcore *wl, uint8_t si, const struct fmt_row *
 
 	for (k = 0; k < n; k++) {
 		uint32_t idx = DP_REF_IDX(refs[k]);
-		struct cep_state *cs = wl->cep[idx];
+		struct cep_state *cs;
 
+		if (idx == DP_REF_DEAD)
+			continue; /* a row that waited for a rule that a reload removed */
+		cs = wl->cep[idx];
 		switch (cep_take(cs, row, DP_REF_SYM(refs[k]))) {
 		case CEP_TAKEN:
 			break;
@@ -711,4 +730,132 @@ void dp_win_finish(struct dp_win_lcore *wl)
 			cep_clear(wl->cep[k]); /* no row will come: nothing more can match */
 		}
 	}
+}
+
+/* ---- live reload (dp_gen.h) ---- */
+
+int dp_win_kit(struct dp_kit *kit, struct dp_win_lcore *wl, const struct dp_pipeline *pl)
+{
+	uint32_t k, n = pl->n_srules;
+
+	kit->n_srules = n;
+	kit->win = calloc(n + 1, sizeof(*kit->win));
+	kit->cep = calloc(n + 1, sizeof(*kit->cep));
+	kit->ectx = calloc(n + 1, sizeof(*kit->ectx));
+	kit->prefs = calloc(n + 1, sizeof(*kit->prefs));
+	if (kit->win == NULL || kit->cep == NULL || kit->ectx == NULL || kit->prefs == NULL)
+		return -ENOMEM;
+	/* The lcore has not needed it yet, so it does not touch it until it adopts
+	 * this generation (published after this, with release). */
+	if (wl->pend_arena.base == NULL && needs_pending(pl) &&
+	    win_arena_init(&wl->pend_arena, DP_PENDING_BYTES) != 0)
+		return -ENOMEM;
+	for (k = 0; k < n; k++) {
+		const struct dp_srule *a = &pl->srules[k];
+
+		kit->ectx[k].wl = wl;
+		kit->ectx[k].agg = k;
+		if (pl->srule_from != NULL && pl->srule_from[k] >= 0)
+			continue; /* its operator comes from the lcore's */
+		if (a->pattern)
+			kit->cep[k] =
+				cep_state_new(a->cep, kit->hs_scratch, on_match, &kit->ectx[k]);
+		else
+			kit->win[k] = win_state_new(&a->spec, on_result, &kit->ectx[k]);
+		if (kit->win[k] == NULL && kit->cep[k] == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+size_t dp_win_tmp_size(void)
+{
+	return sizeof(((struct dp_win_lcore *)0)->time);
+}
+
+/* The waiting rows of a surviving stream refer to the rules by their new indexes;
+ * those of removed rules are skipped when the rows are taken. */
+static void pend_translate(const struct dp_pipeline *pl, struct dp_stream_time *t)
+{
+	uint32_t e, k;
+
+	for (e = 0; e < t->n_pend; e++) {
+		struct pend_blk *blk = t->pend[e].blk;
+
+		for (k = 0; k < blk->n; k++) {
+			uint32_t idx = DP_REF_IDX(blk->refs[k]);
+			int32_t to = idx == DP_REF_DEAD ? -1 : pl->prev_srule_to[idx];
+
+			blk->refs[k] = to >= 0 ? DP_REF(to, DP_REF_SYM(blk->refs[k]))
+					       : DP_REF(DP_REF_DEAD, 0);
+		}
+	}
+}
+
+static void pend_drop(struct dp_win_lcore *wl, struct dp_stream_time *t)
+{
+	uint32_t e;
+
+	for (e = 0; e < t->n_pend; e++) {
+		struct pend_blk *blk = t->pend[e].blk;
+
+		win_free(&wl->pend_arena, blk, pend_size(blk->n, blk->ev_len));
+	}
+	/* a reload is rare: the one free() an lcore does outside start and stop */
+	free(t->pend);
+	t->pend = NULL;
+	t->n_pend = t->cap_pend = 0;
+}
+
+#define SWAP(a, b)                         \
+	do {                               \
+		__typeof__(a) swap_ = (a); \
+		(a) = (b);                 \
+		(b) = swap_;               \
+	} while (0)
+
+void dp_win_adopt(struct dp_win_lcore *wl, const struct dp_pipeline *pl, struct dp_kit *kit)
+{
+	const struct dp_pipeline *old = wl->pl;
+	struct dp_stream_time *tmp = kit->tmp;
+	uint32_t k, si;
+
+	for (k = 0; k < pl->n_srules; k++) {
+		const struct dp_srule *a = &pl->srules[k];
+		int32_t f = pl->srule_from[k];
+
+		if (f < 0)
+			continue;
+		if (a->pattern) {
+			kit->cep[k] = wl->cep[f];
+			wl->cep[f] = NULL;
+			cep_state_rebind(kit->cep[k], a->cep, wl->out->hs_scratch, on_match,
+					 &kit->ectx[k]);
+		} else {
+			kit->win[k] = wl->win[f];
+			wl->win[f] = NULL;
+			win_state_rebind(kit->win[k], &a->spec, on_result, &kit->ectx[k]);
+		}
+	}
+	SWAP(wl->win, kit->win);
+	SWAP(wl->cep, kit->cep);
+	SWAP(wl->ectx, kit->ectx);
+	SWAP(wl->prefs, kit->prefs);
+	kit->n_srules = old->n_srules; /* the operators of removed rules stay there */
+	memcpy(tmp, wl->time, sizeof(wl->time));
+	for (si = 0; si < PAT_MAX_STREAMS; si++) {
+		int16_t from = si < pl->n_streams ? pl->stream_from[si] : -1;
+
+		if (from < 0) {
+			time_init(&wl->time[si]);
+			continue;
+		}
+		wl->time[si] = tmp[from];
+		tmp[from].pend = NULL;
+		pend_translate(pl, &wl->time[si]);
+	}
+	for (si = 0; si < PAT_MAX_STREAMS; si++)
+		if (tmp[si].pend != NULL)
+			pend_drop(wl, &tmp[si]);
+	wl->pl = pl;
 }

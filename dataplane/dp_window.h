@@ -79,6 +79,18 @@ void dp_win_event(struct dp_win_lcore *wl, unsigned int ch, uint8_t si, const st
 /* EMIT CHANGES on the processing clock; the state gauges sampled. */
 void dp_win_tick(struct dp_win_lcore *wl, int64_t now_ms);
 
+struct dp_kit;
+
+/* Control thread: the window part of the kit of the lcore of wl for pl (dp_gen.h):
+ * the operators of its new rules. kit->hs_scratch must be set. Returns 0 or -ENOMEM. */
+int dp_win_kit(struct dp_kit *kit, struct dp_win_lcore *wl, const struct dp_pipeline *pl);
+/* Bytes of kit->tmp that dp_win_adopt() needs. */
+size_t dp_win_tmp_size(void);
+/* On the lcore, after dp_ingest_adopt(): wl runs pl, whose rules that survive take
+ * their operators and streams their watermarks and waiting rows from the old ones;
+ * the kit keeps what is left (the operators of removed rules). */
+void dp_win_adopt(struct dp_win_lcore *wl, const struct dp_pipeline *pl, struct dp_kit *kit);
+
 /* The end: every stream's watermark is +infinity, every window closes, every waiting
  * row is taken, every partition closes. */
 void dp_win_finish(struct dp_win_lcore *wl);

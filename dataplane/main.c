@@ -20,11 +20,17 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_rcu_qsbr.h>
+
+#include "control/ctl_metrics.h"
+#include "control/ctl_server.h"
 
 #include "dp_config.h"
 #include "dp_lcore.h"
 #include "dp_log.h"
 #include "dp_port.h"
+#include "dp_privs.h"
+#include "dp_runtime.h"
 #include "dp_stats.h"
 #include "patterns/pat_rules.h"
 #include "sinks/sink.h"
@@ -90,6 +96,35 @@ static void wait_workers(void)
 	rte_eal_mp_wait_lcore(); /* collects the return values; returns at once */
 }
 
+/* The rule file's text, for `rules show` (NULL when it cannot be read again). */
+static char *read_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *m;
+	char chunk[65536];
+	size_t got;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	m = open_memstream(&buf, &n);
+	if (m == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, got, m);
+	fclose(f);
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -117,15 +152,6 @@ static int assign_queues(struct dp_worker *workers, unsigned int n_workers,
 		}
 	}
 	return 0;
-}
-
-/* What a worker did: received, owned keys, or both. Without a keyed stream every
- * receiving worker keeps its own events. */
-static const char *worker_role(const struct dp_worker *w)
-{
-	if (!w->rx_role)
-		return "state";
-	return w->sout == NULL || w->sout->self >= 0 ? "rx+state" : "rx";
 }
 
 /* Every event of a keyed stream went to its owner (in place or over a ring) or was
@@ -186,26 +212,25 @@ static void print_summary(const struct dp_stats_report *r)
 int main(int argc, char **argv)
 {
 	static struct dp_config cfg;
+	static struct dp_runtime rt = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct pat_ruleset *rs = NULL;
 	struct dp_port ports[DP_MAX_INPUTS] = { 0 };
-	struct dp_port_report port_reports[DP_MAX_INPUTS];
-	struct dp_lcore_report *lcore_reports = NULL;
 	struct dp_stats_report report = { 0 };
+	struct ctl_metrics *metrics = NULL;
+	struct rte_rcu_qsbr *qsbr = NULL;
 	struct dp_worker *workers = NULL;
 	struct dp_pipeline *pipeline = NULL;
 	struct dp_blocklist *blocked = NULL;
 	struct sink_topics topics = { 0 };
 	static struct sink sink;
-	const char *stream_names[PAT_MAX_STREAMS], **rule_names = NULL;
-	uint8_t *rule_stateful = NULL;
 	unsigned int cores[RTE_MAX_LCORE], n_cores, n_workers, n_loops, n_rx, i;
 	struct dp_argv eal = { 0 };
 	char **eal_view = NULL;
 	char err[512], prefix[64];
 	int rc, status = EXIT_RUNTIME, eal_up = 0, ports_up = 0;
-	json_t *sink_json = NULL, *archive_json = NULL;
+	json_t *sink_json = NULL, *archive_json = NULL, *stats = NULL;
 	static struct sink_archiver archiver;
-	struct sink_archive_stream arch_streams[PAT_MAX_STREAMS];
+	static struct sink_archive_stream arch_streams[PAT_MAX_STREAMS];
 	uint64_t sink_lost = 0;
 	double t0;
 
@@ -237,23 +262,11 @@ int main(int argc, char **argv)
 		sink.kafka.stall_ms = cfg.kafka_stall_ms;
 		sink.kafka.drain_ms = cfg.drain_s * 1000u;
 	}
-	rule_names = calloc(rs->n_rules + 1, sizeof(*rule_names));
-	if (rule_names == NULL) {
-		fprintf(stderr, "riptide: out of memory\n");
-		status = EXIT_RUNTIME;
-		goto out;
-	}
-	rule_stateful = calloc(rs->n_rules + 1, 1);
-	if (rule_stateful == NULL) {
-		fprintf(stderr, "riptide: out of memory\n");
-		status = EXIT_RUNTIME;
-		goto out;
-	}
-	for (i = 0; i < rs->n_rules; i++) {
-		rule_names[i] = rs->rules[i].name;
-		rule_stateful[i] = rs->rules[i].kind != PAT_R_ALERT;
-	}
 	status = EXIT_USAGE;
+	if (cfg.user != NULL && dp_privs_check(cfg.user, err, sizeof(err)) != 0) {
+		fprintf(stderr, "riptide: %s\n", err);
+		goto out;
+	}
 	for (i = 0; i < cfg.n_inputs; i++) {
 		if (cfg.inputs[i].kind != DP_IN_PCAP)
 			continue;
@@ -335,12 +348,11 @@ int main(int argc, char **argv)
 
 	pipeline = calloc(1, sizeof(*pipeline));
 	workers = rte_zmalloc("workers", n_loops * sizeof(*workers), RTE_CACHE_LINE_SIZE);
-	lcore_reports = calloc(n_loops, sizeof(*lcore_reports));
-	if (pipeline == NULL || workers == NULL || lcore_reports == NULL) {
+	if (pipeline == NULL || workers == NULL) {
 		fprintf(stderr, "riptide: out of memory for the lcores\n");
 		goto out;
 	}
-	rc = dp_pipeline_init(pipeline, rs, &topics);
+	rc = dp_pipeline_init(pipeline, rs, &topics, &rt.slots);
 	if (rc != 0) {
 		fprintf(stderr, "riptide: cannot set up the streams: %s\n", strerror(-rc));
 		goto out;
@@ -364,6 +376,7 @@ int main(int argc, char **argv)
 		struct timespec wall;
 		struct sink_ring *ring = NULL;
 
+		w->index = i;
 		w->linear = rte_malloc("linear", DP_MAX_FRAME, RTE_CACHE_LINE_SIZE);
 		if (pipeline->has_sink) {
 			ring = sink_ring_new((size_t)cfg.result_ring_kib * 1024);
@@ -386,19 +399,14 @@ int main(int argc, char **argv)
 			.max_bytes = cfg.archive_max_mb << 20,
 			.max_age_s = cfg.archive_max_age,
 			.level = cfg.archive_level,
-			.n_streams = rs->n_streams,
+			/* by stream slot: streams that a reload adds are named there
+			 * before any record of theirs comes */
+			.n_streams = PAT_MAX_STREAMS,
 			.streams = arch_streams,
 		};
 
-		for (i = 0; i < rs->n_streams; i++) {
-			enum pat_format f = rs->streams[i].format;
-
-			arch_streams[i].name = rs->streams[i].name;
-			arch_streams[i].ext = f == PAT_FMT_JSON	 ? "json"
-					      : f == PAT_FMT_CSV ? "csv"
-								 : "bin";
-			arch_streams[i].newline = f != PAT_FMT_BINARY;
-		}
+		rt.arch_streams = arch_streams;
+		rt.archiver = &archiver;
 		for (i = 0; i < n_loops; i++) {
 			struct sink_ring *ring = sink_ring_new((size_t)cfg.result_ring_kib * 1024);
 
@@ -434,9 +442,67 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	/* the control plane: the runtime it reaches, the generation and filter set the
+	 * lcores start with, their quiescent states, the socket and the metrics */
+	rt.cfg = &cfg;
+	rt.topics = &topics;
+	rt.workers = workers;
+	rt.n_workers = n_loops;
+	rt.ports = ports;
+	rt.n_ports = cfg.n_inputs;
+	rt.sink = &sink;
+	if (dp_rt_begin(&rt, pipeline, rs, cfg.rules_path) != 0) {
+		fprintf(stderr, "riptide: out of memory for the control plane\n");
+		goto out;
+	}
+	pipeline = NULL; /* the runtime's now, with rs */
+	rs = NULL;
+	rt.rules_text = read_text(cfg.rules_path, &rt.rules_len);
+	qsbr = rte_zmalloc("qsbr", rte_rcu_qsbr_get_memsize(n_loops), RTE_CACHE_LINE_SIZE);
+	if (qsbr == NULL || rte_rcu_qsbr_init(qsbr, n_loops) != 0) {
+		fprintf(stderr, "riptide: out of memory for the control plane\n");
+		goto out;
+	}
+	for (i = 0; i < n_loops; i++)
+		rte_rcu_qsbr_thread_register(qsbr, i);
+	rt.qsbr = qsbr;
+	dp_qsbr = qsbr;
+	if (cfg.control != NULL) {
+		struct ctl_server_opts co = {
+			.path = cfg.control,
+			.group = cfg.control_group,
+			.fn = dp_rt_handle,
+			.ctx = &rt,
+		};
+
+		rt.ctl = ctl_server_start(&co, err, sizeof(err));
+		if (rt.ctl == NULL) {
+			fprintf(stderr, "riptide: %s\n", err);
+			status = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (cfg.metrics != NULL) {
+		metrics = ctl_metrics_start(cfg.metrics, dp_rt_metrics, &rt, err, sizeof(err));
+		if (metrics == NULL) {
+			fprintf(stderr, "riptide: %s\n", err);
+			status = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (cfg.user != NULL) {
+		rc = dp_privs_drop(cfg.user, &cfg, rt.ctl, err, sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr, "riptide: %s\n", err);
+			goto out;
+		}
+		DP_LOG(INFO, "running as %s", cfg.user);
+	}
+
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	t0 = now_s();
+	rt.t0 = t0;
 	if (n_workers == 0) {
 		workers[0].lcore_id = rte_lcore_id();
 		DP_LOG(INFO, "main lcore polling %u port(s), run to completion", cfg.n_inputs);
@@ -461,7 +527,11 @@ int main(int argc, char **argv)
 		wait_workers();
 	}
 
-	/* Every producer has stopped: the sink drains what is left and closes. */
+	/* Every producer has stopped. The control plane goes first (it reads the sink),
+	 * then the sink drains what is left and closes. */
+	dp_rt_control_stop(&rt);
+	ctl_metrics_stop(metrics);
+	metrics = NULL;
 	sink_stop(&sink);
 	if (cfg.archive_dir != NULL) {
 		const struct sink_archive_stats *as = &archiver.final;
@@ -472,35 +542,14 @@ int main(int argc, char **argv)
 					 (json_int_t)as->bytes_out, "files", (json_int_t)as->files,
 					 "errors", (json_int_t)as->errors);
 	}
-	for (i = 0; i < n_loops; i++) {
-		dp_counters_accumulate(&report.total, &workers[i].c);
-		lcore_reports[i].lcore = workers[i].lcore_id;
-		lcore_reports[i].n_rxq = workers[i].n_rxq;
-		lcore_reports[i].rx_packets = workers[i].c.rx_packets;
-		lcore_reports[i].keyed_events = workers[i].c.shard_handled;
-		lcore_reports[i].role = worker_role(&workers[i]);
-	}
-	for (i = 0; i < cfg.n_inputs; i++)
-		dp_port_report(&ports[i], &port_reports[i]);
-	for (i = 0; i < rs->n_streams; i++)
-		stream_names[i] = rs->streams[i].name;
-	report.n_streams = rs->n_streams;
-	report.stream_names = stream_names;
-	report.n_rules = rs->n_rules;
-	report.rule_names = rule_names;
-	report.rule_stateful = rule_stateful;
-	report.delivered = sink.c.delivered;
-	report.spooled = sink.c.spooled;
-	report.sink_lost = sink.c.lost;
 	sink_json = sink_stats_json(&sink);
+	if (dp_rt_report(&rt, &report) != 0) {
+		fprintf(stderr, "riptide: out of memory for the stats\n");
+		goto out;
+	}
 	report.sink = sink_json;
 	report.archive = archive_json;
-	report.ruleset = pipeline->ruleset;
 	report.uptime_s = now_s() - t0;
-	report.n_ports = cfg.n_inputs;
-	report.ports = port_reports;
-	report.n_lcores = n_loops;
-	report.lcores = lcore_reports;
 	print_summary(&report);
 	status = EXIT_OK;
 	if (!dp_counters_balanced(&report.total)) {
@@ -533,7 +582,8 @@ int main(int argc, char **argv)
 		status = EXIT_RUNTIME;
 	}
 	if (cfg.stats_out != NULL) {
-		rc = dp_stats_write(cfg.stats_out, &report);
+		stats = dp_rt_stats(&rt, sink_json, archive_json);
+		rc = stats != NULL ? dp_stats_write_json(cfg.stats_out, stats) : -ENOMEM;
 		if (rc) {
 			fprintf(stderr, "riptide: --stats-out %s: %s\n", cfg.stats_out,
 				strerror(-rc));
@@ -541,10 +591,14 @@ int main(int argc, char **argv)
 		}
 	}
 out:
+	dp_rt_control_stop(&rt);
+	ctl_metrics_stop(metrics);
 	sink_stop(&sink);
 	sink_archiver_stop(&archiver);
 	for (i = 0; i < archiver.n_rings; i++)
 		sink_ring_free(archiver.rings[i]);
+	dp_rt_report_free(&report);
+	json_decref(stats);
 	json_decref(archive_json);
 	json_decref(sink_json);
 	json_decref(sink.stats);
@@ -561,15 +615,15 @@ out:
 		}
 	for (i = 0; i < sink.n_rings; i++)
 		sink_ring_free(sink.rings[i]);
+	dp_rt_end(&rt);
+	dp_qsbr = NULL;
+	rte_free(qsbr);
 	sink_topics_free(&topics);
 	dp_blocklist_free(blocked);
 	rte_free(workers);
 	if (pipeline != NULL)
 		dp_pipeline_fini(pipeline);
 	free(pipeline);
-	free(rule_names);
-	free(rule_stateful);
-	free(lcore_reports);
 	if (eal_up)
 		rte_eal_cleanup();
 	free(eal_view);

@@ -876,6 +876,16 @@ fail:
 	return NULL;
 }
 
+void cep_state_rebind(struct cep_state *st, const struct cep_prog *p, hs_scratch_t *scratch,
+		      cep_emit_fn fn, void *ctx)
+{
+	st->p = p;
+	st->keys.ks = &p->ks;
+	st->scratch = scratch;
+	st->emit = fn;
+	st->ctx = ctx;
+}
+
 void cep_state_free(struct cep_state *st)
 {
 	uint32_t k;

@@ -119,6 +119,11 @@ struct cep_state *cep_state_new(const struct cep_prog *p, hs_scratch_t *scratch,
 				void *ctx);
 void cep_state_free(struct cep_state *st);
 
+/* st goes on under p, a program equal to its own on the same database (a rule that
+ * survived a reload), with the lcore's scratch, emitting through fn. */
+void cep_state_rebind(struct cep_state *st, const struct cep_prog *p, hs_scratch_t *scratch,
+		      cep_emit_fn fn, void *ctx);
+
 /* Takes row (its time row->ts_ms, its symbol sym): a match that it completes is
  * emitted before the call returns. Rows come in nondecreasing time. */
 enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint8_t sym);

@@ -1141,6 +1141,7 @@ void pat_rule_free(struct pat_rule *r)
 	uint32_t k;
 
 	free(r->name);
+	free(r->sig);
 	free(r->topic);
 	free(r->late_topic);
 	pat_expr_free(r->where);

@@ -424,6 +424,7 @@ static void stream_free(struct pat_stream *s)
 	uint32_t c;
 
 	free(s->name);
+	free(s->sig);
 	free(s->dead_letter_topic);
 	for (c = 0; c < s->n_cols; c++)
 		free(s->cols[c].name);
@@ -565,9 +566,39 @@ fail_synced:
 	return -1;
 }
 
+/* The tokens [from, to) as a canonical text: what a statement says, whatever its
+ * layout and comments. NULL when memory runs out (then nothing compares equal). */
+static char *tokens_sig(const struct pat_tokens *t, size_t from, size_t to)
+{
+	char *buf = NULL;
+	size_t len = 0, k;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	for (k = from; k < to && k < t->n; k++) {
+		const struct pat_token *x = &t->v[k];
+
+		fprintf(f, "%d%d %zu:", (int)x->kind, x->quoted, x->len);
+		fwrite(x->text, 1, x->len, f);
+		if (x->kind == PAT_TOK_INT)
+			fprintf(f, "=%lld", (long long)x->ival);
+		else if (x->kind == PAT_TOK_FLOAT)
+			fprintf(f, "=%a", x->dval);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 static void parse_statement(struct pat_parser *p)
 {
 	const struct pat_token *t = pat_peek(p), *kind;
+	uint32_t n_streams, n_rules;
+	size_t first;
 	char buf[64];
 
 	if (pat_is_punct(t, ";")) { /* an empty statement */
@@ -581,6 +612,9 @@ static void parse_statement(struct pat_parser *p)
 	}
 	pat_next(p);
 	kind = pat_peek(p);
+	first = p->i - 1;
+	n_streams = p->rs->n_streams;
+	n_rules = p->rs->n_rules;
 	if (pat_is_kw(kind, "STREAM")) {
 		pat_next(p);
 		parse_stream(p);
@@ -599,6 +633,10 @@ static void parse_statement(struct pat_parser *p)
 			 pat_what(kind, buf, sizeof(buf)));
 		pat_sync(p);
 	}
+	if (p->rs->n_streams > n_streams)
+		p->rs->streams[n_streams].sig = tokens_sig(&p->toks, first, p->i);
+	else if (p->rs->n_rules > n_rules)
+		p->rs->rules[n_rules].sig = tokens_sig(&p->toks, first, p->i);
 }
 
 /* "FILE:LINE:COL: ..." of a diagnostic: its position, for sorting. */

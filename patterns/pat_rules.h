@@ -68,6 +68,9 @@ struct pat_column {
 
 struct pat_stream {
 	char *name;
+	/* the statement's tokens as a canonical text: equal when two rule files declare
+	 * the stream alike, whatever their layout (NULL: out of memory) */
+	char *sig;
 	enum pat_format format;
 	uint16_t port;
 	int ts_col; /* index into cols, -1: arrival time is event time */
@@ -184,6 +187,7 @@ struct pat_re {
 
 struct pat_rule {
 	char *name;
+	char *sig; /* as pat_stream's: the same definition, the same text */
 	enum pat_rule_kind kind;
 	uint32_t line, col;
 	uint32_t stream; /* index in the rule set */

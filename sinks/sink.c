@@ -330,6 +330,26 @@ void sink_stop(struct sink *s)
 	}
 }
 
+json_t *sink_live_json(const struct sink *s)
+{
+	struct sink_kafka_final f;
+
+	if (s->k == NULL || !s->running)
+		return json_object();
+	memset(&f, 0, sizeof(f));
+	/* counters the sink thread writes as this reads them: each one is whole
+	 * (aligned 8 bytes), the set is not a snapshot */
+	memcpy(&f.st, sink_kafka_stats(s->k), sizeof(f.st));
+	return json_pack("{s:o}", "kafka", kafka_json(&f));
+}
+
+uint64_t sink_kafka_queue(const struct sink *s)
+{
+	if (s->k == NULL || !s->running)
+		return 0;
+	return __atomic_load_n(&sink_kafka_stats(s->k)->outq, __ATOMIC_RELAXED);
+}
+
 json_t *sink_stats_json(const struct sink *s)
 {
 	return s->stats != NULL ? json_deep_copy(s->stats) : json_object();

@@ -112,6 +112,11 @@ void sink_stop(struct sink *s);
  * allocation failure. */
 json_t *sink_stats_json(const struct sink *s);
 
+/* While the sink runs: its Kafka figures so far ({"kafka": ...}, or {} without Kafka),
+ * a new reference; and the messages librdkafka holds now. Read from any thread. */
+json_t *sink_live_json(const struct sink *s);
+uint64_t sink_kafka_queue(const struct sink *s);
+
 /* Drains what the rings hold now into the outputs, on the caller's thread (the tests,
  * and sink_stop after the join). Returns the number of messages taken. */
 uint64_t sink_drain(struct sink *s);

@@ -757,6 +757,14 @@ fail:
 	return NULL;
 }
 
+void win_state_rebind(struct win_state *st, const struct win_spec *sp, win_emit_fn fn, void *ctx)
+{
+	st->sp = sp;
+	st->keys.ks = &sp->group;
+	st->emit = fn;
+	st->ctx = ctx;
+}
+
 void win_state_free(struct win_state *st)
 {
 	if (st == NULL)

@@ -95,6 +95,10 @@ struct win_state;
 struct win_state *win_state_new(const struct win_spec *sp, win_emit_fn fn, void *ctx);
 void win_state_free(struct win_state *st);
 
+/* st goes on under sp, equal to the spec it was made for (a rule that survived a
+ * reload), emitting through fn. */
+void win_state_rebind(struct win_state *st, const struct win_spec *sp, win_emit_fn fn, void *ctx);
+
 /*
  * Adds the event row (its time row->ts_ms) under watermark W; now is the processing
  * clock (ms) that paces EMIT CHANGES. The caller has applied WHERE.

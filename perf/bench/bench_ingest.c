@@ -267,7 +267,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s\n", d.msgs[k]);
 		return 2;
 	}
-	if (load(pcap) != 0 || dp_pipeline_init(&pl, rs, &topics) != 0 ||
+	if (load(pcap) != 0 || dp_pipeline_init(&pl, rs, &topics, NULL) != 0 ||
 	    dp_ingest_init(&in, &pl, &c, NULL, &quit) != 0)
 		return 1;
 	st = frame_records(&pl);

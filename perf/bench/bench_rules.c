@@ -120,7 +120,8 @@ static int run(uint32_t n_rules, double avg_bytes)
 			fprintf(stderr, "%s\n", d.msgs[k]);
 		return -1;
 	}
-	if (dp_pipeline_init(pl, rs, &topics) != 0 || dp_ingest_init(&in, pl, c, ring, &quit) != 0)
+	if (dp_pipeline_init(pl, rs, &topics, NULL) != 0 ||
+	    dp_ingest_init(&in, pl, c, ring, &quit) != 0)
 		return -1;
 	/* the reference: the same patterns, flags and ids, straight to Hyperscan */
 	for (k = 0; k < n_rules; k++) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataplane/dp_gen.h"
 #include "dataplane/dp_ingest.h"
 #include "dataplane/dp_window.h"
 #include "unit.h"
@@ -34,7 +35,7 @@ static void setup(struct sink_ring *ring)
 
 	if (rs == NULL) {
 		CU_ASSERT_FATAL(pat_compile("t.rql", rules, strlen(rules), &rs, &d) == 0);
-		CU_ASSERT_FATAL(dp_pipeline_init(&pl, rs, &topics) == 0);
+		CU_ASSERT_FATAL(dp_pipeline_init(&pl, rs, &topics, NULL) == 0);
 	}
 	pl.ruleset = 7;
 	memset(&c, 0, sizeof(c));
@@ -185,6 +186,8 @@ static void test_dead_letters(void)
 
 static void test_prefilter_order(void)
 {
+	struct dp_filter_set fs = { .version = 2 };
+	uint64_t hits[16] = { 0 };
 	struct dp_prefix p;
 	struct dp_blocklist *b;
 	char err[64];
@@ -203,9 +206,32 @@ static void test_prefilter_order(void)
 	CU_ASSERT_EQUAL(c.filtered[DP_FILTER_BLOCKED_SOURCE], 1);
 	CU_ASSERT_EQUAL(c.filtered[DP_FILTER_RATE_LIMITED], 0);
 	pl.blocked = NULL;
+	/* the control plane's filter set replaces the pipeline's (riptidectl filter):
+	 * the same prefix, counted in this lcore's row of hits */
+	fs.blocked = b;
+	fs.hits = hits;
+	fs.n_prefixes = 1;
+	fs.hits_stride = 8;
+	dp_ingest_filter(&in, &fs, 1);
+	FEED(9000, "{}");
+	CU_ASSERT_EQUAL(c.filtered[DP_FILTER_BLOCKED_SOURCE], 2);
+	CU_ASSERT_EQUAL(hits[8], 1);
+	CU_ASSERT_EQUAL(hits[0], 0);
+	/* then one without a block list, the rate limit of the command line on */
+	memset(&fs, 0, sizeof(fs));
+	fs.rate_pps = 1;
+	fs.rate_burst = 2;
+	dp_ingest_filter(&in, &fs, 0);
 	for (k = 0; k < 5; k++)
 		FEED(9000, "{\"ts\":1}");
 	CU_ASSERT_EQUAL(c.datagrams, 2);
+	CU_ASSERT_EQUAL(c.filtered[DP_FILTER_RATE_LIMITED], 3);
+	/* a rate of 0 turns the limit off */
+	fs.rate_pps = 0;
+	dp_ingest_filter(&in, &fs, 0);
+	for (k = 0; k < 5; k++)
+		FEED(9000, "{\"ts\":1}");
+	CU_ASSERT_EQUAL(c.datagrams, 7);
 	CU_ASSERT_EQUAL(c.filtered[DP_FILTER_RATE_LIMITED], 3);
 	dp_blocklist_free(b);
 	pl.rate_pps = 0;
@@ -245,7 +271,7 @@ static void lone_init(struct lone *l, const char *rql)
 	l->pl = calloc(1, sizeof(*l->pl));
 	CU_ASSERT_FATAL(l->pl != NULL);
 	CU_ASSERT_FATAL(pat_compile("t", rql, strlen(rql), &l->rs, &d) == 0);
-	CU_ASSERT_FATAL(dp_pipeline_init(l->pl, l->rs, &l->topics) == 0);
+	CU_ASSERT_FATAL(dp_pipeline_init(l->pl, l->rs, &l->topics, NULL) == 0);
 	CU_ASSERT_FATAL(dp_ingest_init(&l->in, l->pl, &l->c, NULL, &quit) == 0);
 }
 
@@ -335,7 +361,7 @@ static struct sink_ring *stage_open(struct lone *lo, const char *rql, size_t len
 	lo->pl = calloc(1, sizeof(*lo->pl));
 	CU_ASSERT_FATAL(ring != NULL && lo->pl != NULL);
 	CU_ASSERT_FATAL(pat_compile("t", rql, len, &lo->rs, &d) == 0);
-	CU_ASSERT_FATAL(dp_pipeline_init(lo->pl, lo->rs, &lo->topics) == 0);
+	CU_ASSERT_FATAL(dp_pipeline_init(lo->pl, lo->rs, &lo->topics, NULL) == 0);
 	lo->pl->has_sink = true;
 	lo->pl->ruleset = 3;
 	CU_ASSERT_FATAL(dp_ingest_init(&lo->in, lo->pl, &lo->c, ring, &quit) == 0);
