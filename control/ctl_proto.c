@@ -210,7 +210,11 @@ int ctl_read_frame(int fd, char **buf, size_t *len, size_t max, int timeout_ms)
 
 	*buf = NULL;
 	*len = 0;
-	rc = read_all(fd, hdr, sizeof(hdr), deadline);
+	rc = read_all(fd, hdr, 1, deadline);
+	if (rc == -EPIPE)
+		return -ENODATA; /* closed before a byte: a probe, not a request */
+	if (rc == 0)
+		rc = read_all(fd, hdr + 1, sizeof(hdr) - 1, deadline);
 	if (rc != 0)
 		return rc;
 	n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];

@@ -64,7 +64,8 @@ int ctl_write_frame(int fd, const char *buf, size_t len);
 /*
  * Reads one frame of at most max bytes into *buf (malloc'd, NUL-terminated), waiting
  * at most timeout_ms for all of it. Returns 0, -EMSGSIZE (longer than max),
- * -ETIMEDOUT, -EPIPE (the peer closed before the end: a truncated frame) or -errno.
+ * -ETIMEDOUT, -ENODATA (the peer closed without sending a byte), -EPIPE (it closed
+ * before the end: a truncated frame) or -errno.
  */
 int ctl_read_frame(int fd, char **buf, size_t *len, size_t max, int timeout_ms);
 

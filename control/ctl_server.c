@@ -93,7 +93,7 @@ static void serve(struct ctl_server *s, int fd)
 		} else if (rc == -ETIMEDOUT) {
 			bump(&s->c.timeouts);
 			reply(fd, ctl_error("request incomplete after %d ms", s->o.timeout_ms));
-		} else {
+		} else if (rc != -ENODATA) {
 			bump(&s->c.bad_requests); /* truncated: the peer is gone */
 		}
 		return;

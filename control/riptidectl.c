@@ -100,7 +100,7 @@ static int call(const struct ctl *c, json_t *req, json_t **reply)
 	rc = ctl_write_frame(fd, text, strlen(text));
 	if (rc == 0)
 		rc = ctl_read_frame(fd, &buf, &len, CTL_MAX_REPLY, c->timeout_ms);
-	if (rc == -EPIPE || rc == -ECONNRESET) {
+	if (rc == -EPIPE || rc == -ENODATA || rc == -ECONNRESET) {
 		fprintf(stderr, "riptidectl: riptide on %s closed the connection without a reply\n",
 			c->socket);
 		status = EXIT_NO_DAEMON;
@@ -552,8 +552,17 @@ int main(int argc, char **argv)
 		return run(&c, json_pack("{s:s}", "cmd", "status"), print_status);
 	if (strcmp(cmd, "stats") == 0 && n == 1)
 		return run(&c, json_pack("{s:s}", "cmd", "stats"), print_stats);
-	if (strcmp(cmd, "top") == 0 && n == 1)
+	if (strcmp(cmd, "top") == 0) {
+		if (n == 3 && strcmp(sub, "--count") == 0) {
+			if (!parse_u64(argv[optind + 2], &v) || v == 0)
+				return usage_error("--count '%s': expected a positive number",
+						   argv[optind + 2]);
+			count = (int)v;
+		} else if (n != 1) {
+			return usage_error("%s", "expected top [--count N]");
+		}
 		return cmd_top(&c, count);
+	}
 	if (strcmp(cmd, "rules") == 0) {
 		if (strcmp(sub, "check") == 0 && n == 3)
 			return rules_file(&c, "rules.check", argv[optind + 2], print_ok);
