@@ -124,7 +124,7 @@ check_eq "bad usage: exit status 2" "$("$CTL" --socket "$sock" filter >/dev/null
 # top, once, and status
 "$CTL" --socket "$sock" top --count 1 >"$WORK/top.txt"
 check_eq "top shows the stream's rate" "$(grep -A1 '^streams (events)' "$WORK/top.txt" | grep -c '^  payments .* /s')" 1
-check_eq "top shows its watermark lag" "$(grep -A1 '^watermark lag' "$WORK/top.txt" | grep -c '^  payments')" 1
+check_eq "top shows its watermark lag" "$(grep -A3 '^watermark lag' "$WORK/top.txt" | grep -c '^  payments')" 1
 check_eq "status: ruleset 51" "$("$CTL" --socket "$sock" --json status | jq .result.ruleset)" 51
 
 # the sender stops; riptide takes what is left, then /metrics and stats agree
@@ -168,4 +168,17 @@ check_eq "results of every counted = written" "$(jq .results.every "$st")" "$(wc
 # the aggregate ran through every reload: its counts add up to the events in windows
 # that closed (the last one closes at the end)
 check_eq "per_card counted every event" "$(jq -s 'map(.n) | add' "$WORK/out/per_card.ndjson")" "$(jq .events "$st")"
+
+# --user: riptide runs on as nobody after start-up, and what it writes then is nobody's
+mkdir -m 0777 "$WORK/nobody"
+"$RIPTIDE" --rules "$WORK/a.rql" --input "pcap:$WORK/feed.pcap" --workers 1 --control "$WORK/ctl2.sock" \
+	--user nobody --stats-out "$WORK/nobody/stats.json" >"$WORK/nobody.log" 2>&1
+check_eq "--user nobody: exit status" "$?" 0
+check_eq "--user nobody: said so" "$(grep -c 'running as nobody' "$WORK/nobody.log")" 1
+check_eq "--user nobody: the stats file is nobody's" "$(stat -c %u "$WORK/nobody/stats.json")" 65534
+check_eq "--user nobody: counters" "$(jq .rx_packets "$WORK/nobody/stats.json")" "$(jq .rx_packets "$WORK/feed.json")"
+"$RIPTIDE" --rules "$WORK/a.rql" --input "pcap:$WORK/feed.pcap" --control "$WORK/ctl3.sock" \
+	--user no-such-user-here >/dev/null 2>"$WORK/nouser.err"
+check_eq "--user unknown: exit status 2" "$?" 2
+check_eq "--user unknown: said so" "$(cat "$WORK/nouser.err")" "riptide: --user no-such-user-here: no such user"
 finish
