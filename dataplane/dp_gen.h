@@ -64,7 +64,7 @@ void dp_slots_free(struct dp_slots *s);
 /* What one lcore needs to run a generation; after adoption, what it left behind. */
 struct dp_kit {
 	/* dp_ingest */
-	void *env_buf;
+	uint8_t *env_buf;
 	size_t env_cap;
 	uint32_t *pass;
 	hs_scratch_t *hs_scratch;
@@ -79,9 +79,15 @@ struct dp_kit {
 	uint32_t *prefs;
 	/* room to permute per-stream state without allocating on the lcore */
 	void *tmp;
-	size_t tmp_size;
-	bool adopted; /* set by the lcore (release) once it has swapped */
 };
+
+/* Exchanges two lvalues of one type (a kit's pointers with an lcore's). */
+#define DP_SWAP(a, b)                      \
+	do {                               \
+		__typeof__(a) swap_ = (a); \
+		(a) = (b);                 \
+		(b) = swap_;               \
+	} while (0)
 
 /* Frees what kit holds; n_srules says how many operators its arrays have. */
 void dp_kit_free(struct dp_kit *kit);

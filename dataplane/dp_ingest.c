@@ -363,22 +363,12 @@ int dp_ingest_kit(struct dp_kit *kit, const struct dp_pipeline *pl)
 	return 0;
 }
 
-#define SWAP(a, b)                         \
-	do {                               \
-		__typeof__(a) swap_ = (a); \
-		(a) = (b);                 \
-		(b) = swap_;               \
-	} while (0)
-
 void dp_ingest_adopt(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp_kit *kit)
 {
-	void *buf = in->env.buf;
-
-	in->env.buf = kit->env_buf;
-	kit->env_buf = buf;
-	SWAP(in->env.cap, kit->env_cap);
-	SWAP(in->pass, kit->pass);
-	SWAP(in->hs_scratch, kit->hs_scratch);
+	DP_SWAP(in->env.buf, kit->env_buf);
+	DP_SWAP(in->env.cap, kit->env_cap);
+	DP_SWAP(in->pass, kit->pass);
+	DP_SWAP(in->hs_scratch, kit->hs_scratch);
 	in->pl = pl;
 }
 

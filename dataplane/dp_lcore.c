@@ -112,7 +112,6 @@ static void adopt(struct dp_worker *w, const struct dp_gen *g)
 		dp_shard_in_adopt(w->sin, g->pl);
 	}
 	w->gen = g;
-	__atomic_store_n(&kit->adopted, true, __ATOMIC_RELEASE);
 }
 
 /* What the control plane published: a generation, a filter set; then a quiescent

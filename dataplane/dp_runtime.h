@@ -24,7 +24,6 @@
 struct dp_worker;
 struct dp_port;
 struct sink;
-struct sink_archiver;
 struct sink_archive_stream;
 struct sink_topics;
 struct rte_rcu_qsbr;
@@ -46,7 +45,6 @@ struct dp_runtime {
 	struct dp_port *ports;
 	unsigned int n_ports;
 	struct sink *sink;
-	struct sink_archiver *archiver;		  /* NULL: no --archive */
 	struct sink_archive_stream *arch_streams; /* by stream slot */
 	struct rte_rcu_qsbr *qsbr;
 	struct dp_filter_set *filter; /* in force */

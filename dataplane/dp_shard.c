@@ -454,7 +454,6 @@ static void tell_generation(struct dp_shard_out *o, int64_t gen)
 void dp_shard_out_adopt(struct dp_shard_out *o, const struct dp_pipeline *pl, struct dp_kit *kit)
 {
 	struct dp_wm_out *tmp = kit->tmp;
-	uint32_t *list = o->list;
 	uint64_t seen = 0;
 	uint32_t si;
 
@@ -470,8 +469,7 @@ void dp_shard_out_adopt(struct dp_shard_out *o, const struct dp_pipeline *pl, st
 		}
 	}
 	o->seen = seen;
-	o->list = kit->list;
-	kit->list = list;
+	DP_SWAP(o->list, kit->list);
 	o->pl = pl;
 }
 

@@ -807,13 +807,6 @@ static void pend_drop(struct dp_win_lcore *wl, struct dp_stream_time *t)
 	t->n_pend = t->cap_pend = 0;
 }
 
-#define SWAP(a, b)                         \
-	do {                               \
-		__typeof__(a) swap_ = (a); \
-		(a) = (b);                 \
-		(b) = swap_;               \
-	} while (0)
-
 void dp_win_adopt(struct dp_win_lcore *wl, const struct dp_pipeline *pl, struct dp_kit *kit)
 {
 	const struct dp_pipeline *old = wl->pl;
@@ -837,10 +830,10 @@ void dp_win_adopt(struct dp_win_lcore *wl, const struct dp_pipeline *pl, struct 
 			win_state_rebind(kit->win[k], &a->spec, on_result, &kit->ectx[k]);
 		}
 	}
-	SWAP(wl->win, kit->win);
-	SWAP(wl->cep, kit->cep);
-	SWAP(wl->ectx, kit->ectx);
-	SWAP(wl->prefs, kit->prefs);
+	DP_SWAP(wl->win, kit->win);
+	DP_SWAP(wl->cep, kit->cep);
+	DP_SWAP(wl->ectx, kit->ectx);
+	DP_SWAP(wl->prefs, kit->prefs);
 	kit->n_srules = old->n_srules; /* the operators of removed rules stay there */
 	memcpy(tmp, wl->time, sizeof(wl->time));
 	for (si = 0; si < PAT_MAX_STREAMS; si++) {
