@@ -85,7 +85,6 @@ static int kits_prepare(struct dp_runtime *rt, struct dp_gen *g)
 		struct dp_kit *kit = &g->kits[k];
 
 		kit->tmp = malloc(tmp);
-		kit->tmp_size = tmp;
 		if (kit->tmp == NULL || dp_ingest_kit(kit, g->pl) != 0 ||
 		    (w->sout != NULL && dp_shard_kit(kit, g->pl) != 0) ||
 		    (w->sin != NULL && dp_win_kit(kit, &w->sin->wl, g->pl) != 0))
@@ -115,39 +114,70 @@ static void archive_streams(struct dp_runtime *rt, const struct dp_pipeline *pl)
 	}
 }
 
+static void filter_free(struct dp_filter_set *fs)
+{
+	if (fs == NULL)
+		return;
+	dp_blocklist_free((struct dp_blocklist *)(uintptr_t)fs->blocked);
+	free(fs->hits);
+	free(fs);
+}
+
+/* A filter set of version `version` blocking v[0..n), with its hit rows; NULL when
+ * out of memory. */
+static struct dp_filter_set *filter_new(const struct dp_runtime *rt, uint64_t version,
+					const struct dp_prefix *v, uint32_t n, uint64_t pps,
+					uint64_t burst)
+{
+	struct dp_filter_set *fs = calloc(1, sizeof(*fs));
+
+	if (fs == NULL)
+		return NULL;
+	fs->version = version;
+	fs->rate_pps = pps;
+	fs->rate_burst = burst;
+	fs->n_prefixes = n;
+	fs->hits_stride = (n + 7) / 8 * 8; /* a row: whole cache lines */
+	if (n > 0) {
+		fs->blocked = dp_blocklist_new(v, n);
+		fs->hits = calloc((size_t)rt->n_workers * fs->hits_stride, sizeof(*fs->hits));
+		if (fs->blocked == NULL || fs->hits == NULL) {
+			filter_free(fs);
+			return NULL;
+		}
+	}
+	return fs;
+}
+
 int dp_rt_begin(struct dp_runtime *rt, struct dp_pipeline *pl, struct pat_ruleset *rs,
 		const char *rules_file)
 {
+	uint32_t n = rt->cfg->n_blocked;
 	struct dp_gen *g = calloc(1, sizeof(*g));
-	struct dp_filter_set *fs = calloc(1, sizeof(*fs));
+	struct dp_filter_set *fs;
 	unsigned int k;
 
-	if (g == NULL || fs == NULL)
-		goto nomem;
+	rt->prefixes = calloc(n + 1, sizeof(*rt->prefixes));
+	rt->hits_base = calloc(n + 1, sizeof(*rt->hits_base));
+	rt->rules_file = strdup(rules_file);
+	if (g == NULL || rt->prefixes == NULL || rt->hits_base == NULL || rt->rules_file == NULL) {
+		free(g);
+		return -ENOMEM;
+	}
+	if (n > 0)
+	memcpy(rt->prefixes, rt->cfg->blocked, n * sizeof(*rt->prefixes));
+	fs = filter_new(rt, 1, rt->prefixes, n, rt->cfg->rate_pps, rt->cfg->rate_burst);
+	if (fs == NULL) {
+		free(g);
+		return -ENOMEM;
+	}
 	g->version = pl->ruleset;
 	g->pl = pl;
 	g->rs = rs;
 	rt->gen = g;
-	rt->loaded_at = time(NULL);
-	rt->rules_file = strdup(rules_file);
-	if (rt->rules_file == NULL)
-		goto nomem;
-	archive_streams(rt, pl);
-	fs->version = 1;
-	fs->rate_pps = rt->cfg->rate_pps;
-	fs->rate_burst = rt->cfg->rate_burst;
-	fs->blocked = pl->blocked;
-	fs->n_prefixes = rt->cfg->n_blocked;
-	fs->hits_stride = (fs->n_prefixes + 7) / 8 * 8; /* a row: whole cache lines */
-	if (fs->n_prefixes > 0) {
-		fs->hits = calloc((size_t)rt->n_workers * fs->hits_stride, sizeof(*fs->hits));
-		rt->prefixes = calloc(fs->n_prefixes, sizeof(*rt->prefixes));
-		rt->hits_base = calloc(fs->n_prefixes, sizeof(*rt->hits_base));
-		if (fs->hits == NULL || rt->prefixes == NULL || rt->hits_base == NULL)
-			goto nomem;
-		memcpy(rt->prefixes, rt->cfg->blocked, fs->n_prefixes * sizeof(*rt->prefixes));
-	}
 	rt->filter = fs;
+	rt->loaded_at = time(NULL);
+	archive_streams(rt, pl);
 	for (k = 0; k < rt->n_workers; k++) {
 		rt->workers[k].gen = g;
 		dp_ingest_filter(&rt->workers[k].in, fs, k);
@@ -155,30 +185,15 @@ int dp_rt_begin(struct dp_runtime *rt, struct dp_pipeline *pl, struct pat_rulese
 	dp_gen_current = g;
 	dp_filter_current = fs;
 	return 0;
-nomem:
-	free(g);
-	free(fs);
-	rt->gen = NULL;
-	return -ENOMEM;
 }
 
-static void filter_free(struct dp_filter_set *fs, const struct dp_blocklist *keep)
-{
-	if (fs == NULL)
-		return;
-	if (fs->blocked != keep)
-		dp_blocklist_free((struct dp_blocklist *)(uintptr_t)fs->blocked);
-	free(fs->hits);
-	free(fs);
-}
 
 void dp_rt_end(struct dp_runtime *rt)
 {
 	gen_free(rt->retired);
 	gen_free(rt->gen);
 	rt->gen = rt->retired = NULL;
-	if (rt->filter != NULL)
-		filter_free(rt->filter, rt->filter->version == 1 ? rt->filter->blocked : NULL);
+	filter_free(rt->filter);
 	rt->filter = NULL;
 	free(rt->prefixes);
 	free(rt->hits_base);
@@ -219,13 +234,12 @@ static json_t *compile(const struct ctl_request *req, struct pat_ruleset **rs)
 	return r;
 }
 
-static json_t *rules_check(struct dp_runtime *rt, const struct ctl_request *req)
+static json_t *rules_check(const struct ctl_request *req)
 {
 	struct pat_ruleset *rs;
 	json_t *r = compile(req, &rs);
 	char msg[512];
 
-	(void)rt;
 	if (r != NULL)
 		return r;
 	snprintf(msg, sizeof(msg), "%s: %u stream(s), %u rule(s), no errors", req->file,
@@ -275,7 +289,9 @@ static json_t *rules_load(struct dp_runtime *rt, const struct ctl_request *req)
 
 	r = compile(req, &rs);
 	if (r != NULL) {
+		pthread_mutex_lock(&rt->lock);
 		rt->reload_failures++;
+		pthread_mutex_unlock(&rt->lock);
 		return r;
 	}
 	t1 = mono_s();
@@ -299,15 +315,13 @@ static json_t *rules_load(struct dp_runtime *rt, const struct ctl_request *req)
 		pl->ruleset = old->pl->ruleset + 1;
 		pl->has_sink = old->pl->has_sink;
 		pl->backpressure = old->pl->backpressure;
-		pl->rate_pps = old->pl->rate_pps;
-		pl->rate_burst = old->pl->rate_burst;
 		pl->clock_from_packets = old->pl->clock_from_packets;
 		g->version = pl->ruleset;
 		rc = kits_prepare(rt, g);
 	}
 	if (rc != 0) {
-		pthread_mutex_unlock(&rt->lock);
 		rt->reload_failures++;
+		pthread_mutex_unlock(&rt->lock);
 		if (set_up)
 			dp_pipeline_undo(pl, rs, old->rs);
 		gen_free(g);
@@ -405,20 +419,13 @@ static uint64_t prefix_hits(const struct dp_runtime *rt, uint32_t i)
 static int filter_publish(struct dp_runtime *rt, struct dp_prefix *v, uint64_t *base, uint32_t n,
 			  uint64_t pps, uint64_t burst)
 {
-	struct dp_filter_set *fs = calloc(1, sizeof(*fs)), *old = rt->filter;
+	struct dp_filter_set *old = rt->filter;
+	struct dp_filter_set *fs = filter_new(rt, old->version + 1, v, n, pps, burst);
 
-	if (fs == NULL)
-		goto nomem;
-	fs->version = old->version + 1;
-	fs->rate_pps = pps;
-	fs->rate_burst = burst;
-	fs->n_prefixes = n;
-	fs->hits_stride = (n + 7) / 8 * 8;
-	if (n > 0) {
-		fs->blocked = dp_blocklist_new(v, n);
-		fs->hits = calloc((size_t)rt->n_workers * fs->hits_stride, sizeof(*fs->hits));
-		if (fs->blocked == NULL || fs->hits == NULL)
-			goto nomem;
+	if (fs == NULL) {
+		free(v);
+		free(base);
+		return -ENOMEM;
 	}
 	__atomic_store_n(&dp_filter_current, fs, __ATOMIC_RELEASE);
 	rt->filter = fs;
@@ -428,14 +435,8 @@ static int filter_publish(struct dp_runtime *rt, struct dp_prefix *v, uint64_t *
 	rt->hits_base = base;
 	if (!grace(rt))
 		return -EINTR; /* the old set is forgotten: riptide exits */
-	/* the first set's block list is main's (the pipeline's) */
-	filter_free(old, old->version == 1 ? old->blocked : NULL);
+	filter_free(old);
 	return 0;
-nomem:
-	filter_free(fs, NULL);
-	free(v);
-	free(base);
-	return -ENOMEM;
 }
 
 static json_t *filter_change(struct dp_runtime *rt, const struct ctl_request *req)
@@ -719,7 +720,7 @@ json_t *dp_rt_handle(void *ctx, const struct ctl_request *req)
 	case CTL_STATS:
 		return ok(dp_rt_stats(rt, NULL, NULL));
 	case CTL_RULES_CHECK:
-		return rules_check(rt, req);
+		return rules_check(req);
 	case CTL_RULES_LOAD:
 		return rules_load(rt, req);
 	case CTL_RULES_SHOW:

@@ -220,7 +220,6 @@ int main(int argc, char **argv)
 	struct rte_rcu_qsbr *qsbr = NULL;
 	struct dp_worker *workers = NULL;
 	struct dp_pipeline *pipeline = NULL;
-	struct dp_blocklist *blocked = NULL;
 	struct sink_topics topics = { 0 };
 	static struct sink sink;
 	unsigned int cores[RTE_MAX_LCORE], n_cores, n_workers, n_loops, n_rx, i;
@@ -357,16 +356,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "riptide: cannot set up the streams: %s\n", strerror(-rc));
 		goto out;
 	}
-	if (cfg.n_blocked > 0) {
-		blocked = dp_blocklist_new(cfg.blocked, cfg.n_blocked);
-		if (blocked == NULL) {
-			fprintf(stderr, "riptide: out of memory for the block list\n");
-			goto out;
-		}
-	}
-	pipeline->blocked = blocked;
-	pipeline->rate_pps = cfg.rate_pps;
-	pipeline->rate_burst = cfg.rate_burst;
+	/* the block list and rate limit come with the control plane's filter set
+	 * (dp_rt_begin), which riptidectl filter replaces */
 	pipeline->backpressure = cfg.backpressure_drop ? DP_BP_DROP : DP_BP_WAIT;
 	pipeline->has_sink = cfg.out_dir != NULL || cfg.kafka != NULL;
 	pipeline->ruleset = 1; /* the set loaded at start; each reload will count up */
@@ -406,7 +397,6 @@ int main(int argc, char **argv)
 		};
 
 		rt.arch_streams = arch_streams;
-		rt.archiver = &archiver;
 		for (i = 0; i < n_loops; i++) {
 			struct sink_ring *ring = sink_ring_new((size_t)cfg.result_ring_kib * 1024);
 
@@ -619,7 +609,6 @@ out:
 	dp_qsbr = NULL;
 	rte_free(qsbr);
 	sink_topics_free(&topics);
-	dp_blocklist_free(blocked);
 	rte_free(workers);
 	if (pipeline != NULL)
 		dp_pipeline_fini(pipeline);
