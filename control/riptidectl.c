@@ -311,7 +311,8 @@ static void drops(const char *group, json_t *cur, json_t *prev, double dt)
 static void top_frame(json_t *cur, json_t *prev, double dt)
 {
 	json_t *a = json_object_get(cur, "ports"), *pa = json_object_get(prev, "ports"), *x;
-	json_t *live = json_object_get(cur, "live");
+	json_t *live = json_object_get(cur, "live"), *lag;
+	const char *key;
 	size_t k;
 
 	printf("riptide: ruleset %" JSON_INTEGER_FORMAT ", up %.0f s, %.0f packets/s, %.0f "
@@ -360,7 +361,8 @@ static void top_frame(json_t *cur, json_t *prev, double dt)
 	       " record(s)\n",
 	       num(live, "kafka_queue"), num(live, "spool_records"));
 	printf("watermark lag (ms)\n");
-	rates_of("", json_object_get(live, "watermark_lag_ms"), NULL, NULL, 1e300, 20);
+	json_object_foreach(json_object_get(live, "watermark_lag_ms"), key, lag)
+		printf("  %-32s %12" JSON_INTEGER_FORMAT "\n", key, json_integer_value(lag));
 }
 
 static int cmd_top(const struct ctl *c, int count)
