@@ -4,7 +4,8 @@
 #   build        release build with -Werror
 #   format       every C file as .clang-format says (fix with `make format`)
 #   unit         CUnit suites (meson test --suite unit)
-#   asan         the unit suites again, built with ASan + UBSan (clang)
+#   asan         the unit suites and the live-reload integration test (control_reload)
+#                again, built with ASan + UBSan (clang)
 #   integration  riptide on real DPDK ports, veth pairs in namespaces, Kafka broker
 #   fuzz         each libFuzzer target for FUZZ_SECONDS (default 60) on its corpus
 # Ends with "tests: N passed, N failed"; exit status 0 only when nothing failed.
@@ -74,7 +75,12 @@ stage_asan() {
 		-Db_lundef=false -Dc_args=-fno-sanitize-recover=undefined -Dfuzz=disabled &&
 		ninja -C build-asan $(targets tests/unit '*_test.c') || return 1
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		meson_suite build-asan unit --no-rebuild
+		meson_suite build-asan unit --no-rebuild || return 1
+	# live reload under traffic with riptide itself built with ASan and UBSan: a
+	# report aborts riptide, and the test checks its exit status
+	ninja -C build-asan dataplane/riptide control/riptidectl perf/riptide-gen || return 1
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		RIPTIDE_BUILD=$PWD/build-asan bash tests/integration/control_reload.sh
 }
 stage_integration() {
 	meson_suite build integration
