@@ -165,7 +165,7 @@ int dp_rt_begin(struct dp_runtime *rt, struct dp_pipeline *pl, struct pat_rulese
 		return -ENOMEM;
 	}
 	if (n > 0)
-	memcpy(rt->prefixes, rt->cfg->blocked, n * sizeof(*rt->prefixes));
+		memcpy(rt->prefixes, rt->cfg->blocked, n * sizeof(*rt->prefixes));
 	fs = filter_new(rt, 1, rt->prefixes, n, rt->cfg->rate_pps, rt->cfg->rate_burst);
 	if (fs == NULL) {
 		free(g);
@@ -186,7 +186,6 @@ int dp_rt_begin(struct dp_runtime *rt, struct dp_pipeline *pl, struct pat_rulese
 	dp_filter_current = fs;
 	return 0;
 }
-
 
 void dp_rt_end(struct dp_runtime *rt)
 {
