@@ -140,11 +140,15 @@ static struct dp_filter_set *filter_new(const struct dp_runtime *rt, uint64_t ve
 	fs->hits_stride = (n + 7) / 8 * 8; /* a row: whole cache lines */
 	if (n > 0) {
 		fs->blocked = dp_blocklist_new(v, n);
-		fs->hits = calloc((size_t)rt->n_workers * fs->hits_stride, sizeof(*fs->hits));
+		size_t bytes = (size_t)rt->n_workers * fs->hits_stride * sizeof(*fs->hits);
+
+		/* each lcore's row on cache lines of its own: aligned, whole lines */
+		fs->hits = aligned_alloc(64, bytes);
 		if (fs->blocked == NULL || fs->hits == NULL) {
 			filter_free(fs);
 			return NULL;
 		}
+		memset(fs->hits, 0, bytes);
 	}
 	return fs;
 }
