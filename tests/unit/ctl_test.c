@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -135,6 +137,8 @@ static void test_server(void)
 	int calls = 0, fd;
 	struct ctl_server_opts o = { .fn = echo, .ctx = &calls, .timeout_ms = 200 };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct group *gr;
+	struct stat sb;
 
 	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/run/ctl.sock", dir); /* its directory is made */
@@ -182,6 +186,24 @@ static void test_server(void)
 	CU_ASSERT_STRING_EQUAL(r, "{\"ok\":true,\"result\":\"status\"}");
 	free(r);
 	ctl_server_stop(s);
+	/* 0600 alone; 0660 to the group given, which owns the file */
+	s = ctl_server_start(&o, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+	ctl_server_stop(s);
+	gr = getgrnam("daemon");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gr);
+	o.group = "daemon";
+	s = ctl_server_start(&o, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0660);
+	CU_ASSERT_EQUAL(sb.st_gid, gr->gr_gid);
+	ctl_server_stop(s);
+	o.group = "no-such-group-here";
+	CU_ASSERT_PTR_NULL(ctl_server_start(&o, err, sizeof(err)));
+	CU_ASSERT_STRING_EQUAL(err, "--control-group no-such-group-here: no such group");
 	snprintf(path, sizeof(path), "%s/run", dir);
 	rmdir(path);
 	rmdir(dir);
