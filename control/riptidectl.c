@@ -308,10 +308,62 @@ static void drops(const char *group, json_t *cur, json_t *prev, double dt)
 	}
 }
 
+/* The q-quantile of what histogram cur (stats' *_latency_us: {"LE": count}) counted
+ * since prev: the upper bound of its bucket in microseconds, -1 for +Inf; 0 when
+ * nothing was counted. *n gets the count. */
+static double quantile(json_t *cur, json_t *prev, double q, int64_t *n)
+{
+	double le[64], cnt[64], total = 0, acc = 0;
+	const char *key;
+	json_t *v;
+	int k = 0, i, j;
+
+	json_object_foreach(cur, key, v)
+	{
+		if (k == 64)
+			break;
+		le[k] = strcmp(key, "+Inf") == 0 ? -1 : strtod(key, NULL);
+		cnt[k] = json_number_value(v) - json_number_value(json_object_get(prev, key));
+		total += cnt[k++];
+	}
+	for (i = 1; i < k; i++) /* by bound, +Inf last */
+		for (j = i; j > 0 && (le[j - 1] < 0 || (le[j] >= 0 && le[j] < le[j - 1])); j--) {
+			double t = le[j];
+
+			le[j] = le[j - 1];
+			le[j - 1] = t;
+			t = cnt[j];
+			cnt[j] = cnt[j - 1];
+			cnt[j - 1] = t;
+		}
+	*n = (int64_t)total;
+	for (i = 0; i < k && total > 0; i++) {
+		acc += cnt[i];
+		if (acc >= q * total)
+			return le[i];
+	}
+	return 0;
+}
+
+static void latency_line(const char *what, json_t *cur, json_t *prev)
+{
+	int64_t n;
+	double p50 = quantile(cur, prev, 0.5, &n), p99 = quantile(cur, prev, 0.99, &n);
+	char a[24], b[24];
+
+	if (n == 0) {
+		printf("  %-20s none this interval\n", what);
+		return;
+	}
+	snprintf(a, sizeof(a), p50 < 0 ? "+Inf" : "%.0f", p50);
+	snprintf(b, sizeof(b), p99 < 0 ? "+Inf" : "%.0f", p99);
+	printf("  %-20s p50 < %8s us  p99 < %8s us  (%" PRId64 " timed)\n", what, a, b, n);
+}
+
 static void top_frame(json_t *cur, json_t *prev, double dt)
 {
 	json_t *a = json_object_get(cur, "ports"), *pa = json_object_get(prev, "ports"), *x;
-	json_t *live = json_object_get(cur, "live"), *lag;
+	json_t *live = json_object_get(cur, "live"), *lag, *kafka;
 	const char *key;
 	size_t k;
 
@@ -360,6 +412,15 @@ static void top_frame(json_t *cur, json_t *prev, double dt)
 	printf("kafka queue %" JSON_INTEGER_FORMAT " message(s), spool %" JSON_INTEGER_FORMAT
 	       " record(s)\n",
 	       num(live, "kafka_queue"), num(live, "spool_records"));
+	printf("latency (this interval)\n");
+	latency_line("RX to result", json_object_get(cur, "rx_to_result_latency_us"),
+		     json_object_get(prev, "rx_to_result_latency_us"));
+	kafka = json_object_get(json_object_get(cur, "sink"), "kafka");
+	if (kafka != NULL)
+		latency_line(
+			"result to delivery", json_object_get(kafka, "delivery_latency_us"),
+			json_object_get(json_object_get(json_object_get(prev, "sink"), "kafka"),
+					"delivery_latency_us"));
 	printf("watermark lag (ms)\n");
 	json_object_foreach(json_object_get(live, "watermark_lag_ms"), key, lag)
 		printf("  %-32s %12" JSON_INTEGER_FORMAT "\n", key, json_integer_value(lag));

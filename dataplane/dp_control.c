@@ -619,7 +619,7 @@ static json_t *live_json(struct dp_runtime *rt)
 			 (json_int_t)sink_kafka_queue(rt->sink), "watermark_lag_ms", lag);
 }
 
-json_t *dp_rt_stats(struct dp_runtime *rt, json_t *sink_json, json_t *archive_json)
+static json_t *stats(struct dp_runtime *rt, json_t *sink_json, json_t *archive_json, bool zeros)
 {
 	struct dp_stats_report r;
 	struct ctl_server_counters cc = { 0 };
@@ -632,6 +632,7 @@ json_t *dp_rt_stats(struct dp_runtime *rt, json_t *sink_json, json_t *archive_js
 		sink_json = sink_live = sink_live_json(rt->sink);
 	r.sink = sink_json;
 	r.archive = archive_json;
+	r.zeros = zeros;
 	o = dp_stats_json(&r);
 	if (rt->ctl != NULL)
 		ctl_server_counters(rt->ctl, &cc);
@@ -659,6 +660,11 @@ out:
 	return o;
 }
 
+json_t *dp_rt_stats(struct dp_runtime *rt, json_t *sink_json, json_t *archive_json)
+{
+	return stats(rt, sink_json, archive_json, false);
+}
+
 void dp_rt_control_stop(struct dp_runtime *rt)
 {
 	if (rt->ctl == NULL)
@@ -668,9 +674,11 @@ void dp_rt_control_stop(struct dp_runtime *rt)
 	rt->ctl = NULL;
 }
 
+/* Every reason's series, those at 0 too: a rate() in Prometheus needs the series
+ * before the first count. */
 json_t *dp_rt_metrics(void *ctx)
 {
-	return dp_rt_stats(ctx, NULL, NULL);
+	return stats(ctx, NULL, NULL, true);
 }
 
 /* ---- status ---- */

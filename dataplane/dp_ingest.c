@@ -467,12 +467,21 @@ bool dp_ingest_begin(struct dp_ingest *in, size_t max, struct fmt_out *out)
 void dp_ingest_commit_key(struct dp_ingest *in, const struct fmt_out *out, uint16_t topic,
 			  uint16_t key_len)
 {
+	uint64_t us;
+
 	if (out->overflow) { /* max is an upper bound: cannot happen; never send half */
 		in->c->lost[DP_LOST_TOO_LARGE]++;
 		return;
 	}
 	sink_ring_commit(in->ring, topic, key_len, out->len);
 	in->c->produced++;
+	if (in->rx_cycles == 0 || in->us_per_cycle_fp == 0) {
+		in->c->rx_result_untimed++;
+		return;
+	}
+	us = (uint64_t)((unsigned __int128)(dp_cycles() - in->rx_cycles) * in->us_per_cycle_fp >>
+			32);
+	in->c->rx_result_us[sink_lat_bucket(us)]++;
 }
 
 void dp_ingest_commit(struct dp_ingest *in, const struct fmt_out *out, uint16_t topic)

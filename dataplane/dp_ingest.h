@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "dp_filter.h"
 #include "dp_stats.h"
@@ -210,7 +211,36 @@ struct dp_ingest {
 	struct pat_env env;
 	struct pat_val vals[PAT_MAX_ITEMS * 2]; /* a pattern: its PARTITION BY and MEASURES */
 	uint32_t *pass; /* the stateful rules of an event (DP_REF, pl->n_srules entries) */
+	/* RX to result timing: the dp_cycles() of the RX burst whose packet is being
+	 * handled (0: none, the clock is at work), and cycles to microseconds as a 32.32
+	 * fixed-point factor (0: results are not timed) */
+	uint64_t rx_cycles;
+	uint64_t us_per_cycle_fp;
 };
+
+/* The cycle counter that RX stamps and result commits read: the TSC on x86 (the one
+ * rte_rdtsc() reads, invariant and common to all cores on the CPUs DPDK supports),
+ * the monotonic clock in nanoseconds elsewhere. */
+static inline uint64_t dp_cycles(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+/* us_per_cycle_fp for dp_cycles(), given the TSC's frequency. */
+static inline uint64_t dp_us_per_cycle_fp(double tsc_hz)
+{
+#if !defined(__x86_64__) && !defined(__i386__)
+	tsc_hz = 1e9;
+#endif
+	return tsc_hz > 0 ? (uint64_t)(4294967296.0 * 1e6 / tsc_hz) : 0;
+}
 
 /* Sets up in for pipeline pl, counting into c. Returns 0 or -errno. */
 int dp_ingest_init(struct dp_ingest *in, const struct dp_pipeline *pl, struct dp_counters *c,

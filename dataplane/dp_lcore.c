@@ -172,6 +172,7 @@ static void rx_loop(struct dp_worker *w)
 				continue;
 			}
 			w->c.rx_packets += nb;
+			w->in.rx_cycles = dp_cycles();
 			now_ns = wall_ns(w, rte_rdtsc());
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void *));
 			for (j = 0; j < nb; j++) {
@@ -182,6 +183,7 @@ static void rx_loop(struct dp_worker *w)
 			rte_pktmbuf_free_bulk(pkts, nb);
 			if (w->sout != NULL)
 				dp_shard_flush(w->sout);
+			w->in.rx_cycles = 0; /* what follows is made by the clock */
 		}
 		if (w->sin != NULL)
 			dp_shard_poll(w->sin);

@@ -18,8 +18,9 @@
 
 /* What crosses a ring before the packed row (fmt_event.h) and the rules' list. */
 struct dp_ev_hdr {
-	int64_t wm;	/* the sender's watermark of the stream before this event */
-	int64_t now_ms; /* its arrival, on the processing clock */
+	int64_t wm;	    /* the sender's watermark of the stream before this event */
+	int64_t now_ms;	    /* its arrival, on the processing clock */
+	uint64_t rx_cycles; /* dp_cycles() of its RX burst */
 	uint32_t ev_len;
 	uint16_t n_rules;
 	uint16_t pad;
@@ -32,6 +33,27 @@ struct dp_ev_hdr {
 /* The stream number of a generation marker (live reload): what follows on the ring is
  * of the generation in its value (INT64_MAX: nothing follows). */
 #define MARK_GEN 0xff
+/* The stream number of a time marker: the dp_cycles() of the RX burst whose
+ * watermarks follow, its low 55 bits (0: the clock moved them, not a packet). */
+#define MARK_TIME      0xfe
+#define MARK_TIME_MASK (((uint64_t)1 << 55) - 1)
+
+static inline void *mark_time(uint64_t cycles)
+{
+	return (void *)(uintptr_t)((cycles & MARK_TIME_MASK) << 9 | (uint64_t)MARK_TIME << 1 | 1);
+}
+
+/* The full cycle count of a time marker: the latest at or before now that ends in
+ * its bits (a counter of 2^55 cycles wraps in months, a marker waits microseconds). */
+static inline uint64_t mark_time_cycles(const void *p)
+{
+	uint64_t v = (uint64_t)(uintptr_t)p >> 9, now = dp_cycles(), c;
+
+	if (v == 0)
+		return 0;
+	c = (now & ~MARK_TIME_MASK) | v;
+	return c > now ? c - MARK_TIME_MASK - 1 : c;
+}
 
 static inline void *mark_make(uint8_t si, int64_t wm)
 {
@@ -80,8 +102,11 @@ static void drop_staged(struct dp_shard_out *o, unsigned int d, void *const *v, 
 	uint16_t k;
 
 	for (k = 0; k < n; k++) {
-		if (is_mark(v[k])) { /* watermarks only: generation markers are not staged */
-			o->wm[mark_stream(v[k])].told[d] = INT64_MIN;
+		if (is_mark(v[k])) { /* generation markers are not staged */
+			if (mark_stream(v[k]) == MARK_TIME)
+				o->told_cycles[d] = UINT64_MAX;
+			else
+				o->wm[mark_stream(v[k])].told[d] = INT64_MIN;
 			continue;
 		}
 		o->c->shard_dropped++;
@@ -149,10 +174,15 @@ static void tell_watermarks(struct dp_shard_out *o)
 			if (w->told[d] >= w->wm)
 				continue;
 			w->told[d] = w->wm;
-			if ((int)d == o->self)
+			if ((int)d == o->self) {
 				dp_win_watermark(&o->self_in->wl, o->rx_index, si, w->wm);
-			else
-				stage(o, d, mark_make(si, w->wm));
+				continue;
+			}
+			if (o->told_cycles[d] != *o->rx_cycles) {
+				o->told_cycles[d] = *o->rx_cycles;
+				stage(o, d, mark_time(*o->rx_cycles));
+			}
+			stage(o, d, mark_make(si, w->wm));
 		}
 	}
 }
@@ -243,6 +273,7 @@ static void send_to(struct dp_shard_out *o, unsigned int d, uint8_t si, const st
 	h = b;
 	h->wm = wm;
 	h->now_ms = now_ms;
+	h->rx_cycles = *o->rx_cycles;
 	h->ev_len = (uint32_t)ev_len;
 	h->n_rules = (uint16_t)n;
 	fmt_event_pack(&st->sc, si, row, (uint8_t *)b + sizeof(*h), ev_len);
@@ -312,11 +343,16 @@ static bool handle(struct dp_shard_in *in, unsigned int r, void *item)
 	const struct fmt_event_hdr *e;
 	const uint32_t *refs;
 	bool old = in->ch_gen[r] < pl->ruleset;
+	uint64_t *rx_cycles = &in->wl.out->rx_cycles, saved = *rx_cycles;
 	uint32_t n, k, m;
 	int si;
 
 	if (is_mark(item)) {
 		si = mark_stream(item);
+		if (si == MARK_TIME) {
+			in->mark_cycles[r] = mark_time_cycles(item);
+			return true;
+		}
 		if (si == MARK_GEN) {
 			int64_t g = mark_wm(item);
 
@@ -327,8 +363,13 @@ static bool handle(struct dp_shard_in *in, unsigned int r, void *item)
 		}
 		if (old)
 			si = (uint32_t)si < pl->prev->n_streams ? pl->prev_stream_to[si] : -1;
-		if (si >= 0 && (uint32_t)si < pl->n_streams)
+		if (si >= 0 && (uint32_t)si < pl->n_streams) {
+			/* results are timed from the burst that moved it (this lcore may be
+			 * an RX lcore in the middle of its own burst: its time is kept) */
+			*rx_cycles = in->mark_cycles[r];
 			dp_win_watermark(&in->wl, in->ring_ch[r], (uint8_t)si, mark_wm(item));
+			*rx_cycles = saved;
+		}
 		return true;
 	}
 	in->c->shard_received++;
@@ -359,7 +400,9 @@ static bool handle(struct dp_shard_in *in, unsigned int r, void *item)
 		refs = in->xrefs;
 		n = m;
 	}
+	*rx_cycles = h->rx_cycles;
 	dp_win_event(&in->wl, in->ring_ch[r], (uint8_t)si, &in->row, h->wm, h->now_ms, refs, n);
+	*rx_cycles = saved;
 out:
 	rte_mempool_put(rte_mempool_from_obj(item), item);
 	return true;
@@ -538,6 +581,8 @@ int dp_shard_setup(struct dp_worker *w, unsigned int n, unsigned int n_rx, unsig
 		o->self = r >= first_state ? (int)(r - first_state) : -1;
 		o->self_in = w[r].sin;
 		o->rx_index = r;
+		o->rx_cycles = &w[r].in.rx_cycles;
+		memset(o->told_cycles, 0xff, sizeof(o->told_cycles));
 		o->list = calloc(pl->n_srules + 1, sizeof(*o->list));
 		if (o->list == NULL)
 			goto nomem;

@@ -12,9 +12,12 @@
  * driver counts imissed); drop: the event is dropped and counted (shard_dropped).
  *
  * The rings carry, besides events, watermark markers: tagged values, not buffers
- * (dp_window.h says what they mean). An event of a stream with aggregates goes to the
- * state lcore of each of the stream's routes that some aggregate satisfied by the event
- * is sharded by (one copy per distinct lcore), with the list of those rules.
+ * (dp_window.h says what they mean), each after a time marker with the RX time of
+ * the burst that moved it, so that the results it makes are timed from the packet
+ * (dp_counters' rx_result_us) as those of events are. An event of a stream with
+ * aggregates goes to the state lcore of each of the stream's routes that some
+ * aggregate satisfied by the event is sharded by (one copy per distinct lcore), with
+ * the list of those rules.
  *
  * Ownership: a dp_shard_out is its RX lcore's alone, a dp_shard_in its state lcore's.
  */
@@ -63,6 +66,11 @@ struct dp_shard_out {
 	unsigned int rx_index; /* its channel number at the state lcores */
 	uint64_t seen;	       /* streams it has routed events of */
 	uint32_t *list;	       /* the stateful rules bound for one destination (DP_REF) */
+	/* the RX time of the burst at hand (its lcore's dp_ingest rx_cycles), which
+	 * travels with events and, in time markers, ahead of watermark markers; what
+	 * each state lcore was last told */
+	const uint64_t *rx_cycles;
+	uint64_t told_cycles[DP_MAX_STATE];
 	struct dp_wm_out wm[PAT_MAX_STREAMS];
 };
 
@@ -82,7 +90,8 @@ struct dp_shard_in {
 	uint16_t n_stash[DP_MAX_RX], stash_at[DP_MAX_RX];
 	void *stash[DP_MAX_RX][DP_SHARD_BURST];
 	uint32_t xrefs[PAT_MAX_RULES];
-	struct dp_win_lcore wl; /* its windows */
+	uint64_t mark_cycles[DP_MAX_RX]; /* each ring's last time marker */
+	struct dp_win_lcore wl;		 /* its windows */
 };
 
 struct dp_worker;

@@ -36,6 +36,9 @@ void dp_counters_accumulate(struct dp_counters *sum, const struct dp_counters *c
 	sum->shard_handled += load(&c->shard_handled);
 	sum->shard_corrupt += load(&c->shard_corrupt);
 	sum->rule_errors += load(&c->rule_errors);
+	sum->rx_result_untimed += load(&c->rx_result_untimed);
+	for (k = 0; k < SINK_LAT_BUCKETS; k++)
+		sum->rx_result_us[k] += load(&c->rx_result_us[k]);
 	for (k = 0; k < PAT_MAX_RULES; k++) {
 		sum->results[k] += load(&c->results[k]);
 		sum->late[k] += load(&c->late[k]);
@@ -89,13 +92,15 @@ int dp_counters_balanced(const struct dp_counters *c)
 }
 
 /* An object reason -> count of the non-zero counters. */
-static json_t *reasons(const uint64_t *v, unsigned int n, const char *(*name)(unsigned int))
+static json_t *reasons(const uint64_t *v, unsigned int n, const char *(*name)(unsigned int),
+		       bool zeros)
 {
 	json_t *o = json_object();
 	unsigned int k;
 
 	for (k = 0; o != NULL && k < n; k++) {
-		if (v[k] != 0 && json_object_set_new(o, name(k), json_integer((json_int_t)v[k]))) {
+		if ((v[k] != 0 || zeros) &&
+		    json_object_set_new(o, name(k), json_integer((json_int_t)v[k]))) {
 			json_decref(o);
 			return NULL;
 		}
@@ -197,9 +202,9 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 							   : 0))) != 0)
 			state = drop(state);
 	}
-	lost = reasons(t->lost, DP_LOST__COUNT, dp_lost_name);
+	lost = reasons(t->lost, DP_LOST__COUNT, dp_lost_name, r->zeros);
 	if (lost != NULL && r->sink_lost != NULL) {
-		json_t *more = reasons(r->sink_lost, SINK_LOST__COUNT, sink_lost_name);
+		json_t *more = reasons(r->sink_lost, SINK_LOST__COUNT, sink_lost_name, r->zeros);
 
 		if (more == NULL || json_object_update(lost, more) != 0)
 			lost = drop(lost);
@@ -213,9 +218,10 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 		"s:o, s:o}",
 		"rx_packets", (json_int_t)t->rx_packets, "datagrams", (json_int_t)t->datagrams,
 		"records", (json_int_t)t->records, "events", (json_int_t)t->events, "filtered",
-		reasons(t->filtered, DP_FILTER__COUNT, dp_filter_reason_name), "decode_errors",
-		reasons(t->decode_errors, DP_DERR__COUNT, dp_decode_error_name), "malformed",
-		reasons(t->malformed, FMT_M__COUNT, fmt_malformed_name),
+		reasons(t->filtered, DP_FILTER__COUNT, dp_filter_reason_name, r->zeros),
+		"decode_errors",
+		reasons(t->decode_errors, DP_DERR__COUNT, dp_decode_error_name, r->zeros),
+		"malformed", reasons(t->malformed, FMT_M__COUNT, fmt_malformed_name, r->zeros),
 		/* xdp_dropped comes with the XDP pre-filter: nothing is counted
 		 * there yet, so it is empty, not absent. */
 		"xdp_dropped", json_object(), "late_events", late, "results", results, "delivered",
@@ -228,6 +234,16 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 		(json_int_t)t->shard_sent, "dropped", (json_int_t)t->shard_dropped, "waits",
 		(json_int_t)t->shard_waits, "received", (json_int_t)t->shard_received, "handled",
 		(json_int_t)t->shard_handled, "state_full", full, "state", state);
+	if (o != NULL && json_object_set_new(o, "rx_to_result_latency_us",
+					     sink_lat_json(t->rx_result_us)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	if (o != NULL && json_object_set_new(o, "rx_to_result_untimed",
+					     json_integer((json_int_t)t->rx_result_untimed)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o != NULL && r->archive != NULL &&
 	    json_object_set_new(o, "archive",
 				archive_json(r->archive, t->archived, t->archive_dropped)) != 0) {

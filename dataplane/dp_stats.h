@@ -8,12 +8,14 @@
 #ifndef RIPTIDE_DP_STATS_H
 #define RIPTIDE_DP_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
 #include "dp_decode.h"
 #include "formats/fmt.h"
+#include "sinks/sink.h"
 
 /* Why a message (result, dead letter) was not produced into a result ring. The sink
  * thread's reasons for those it took are SINK_LOST_REASONS (sinks/sink.h). */
@@ -63,6 +65,11 @@ struct dp_counters {
 	uint64_t shard_routed, shard_local, shard_sent, shard_dropped, shard_waits;
 	uint64_t shard_received, shard_handled, shard_corrupt;
 	uint64_t rule_errors; /* events the rules could not look at (a Hyperscan failure) */
+	/* RX to result: from the RX burst of the packet that made a message to its commit
+	 * into the result ring (sink_lat_bucket); untimed: made by the clock (idle
+	 * timeout, EMIT CHANGES, end of input), no packet to time it from */
+	uint64_t rx_result_us[SINK_LAT_BUCKETS];
+	uint64_t rx_result_untimed;
 	uint64_t filtered[DP_FILTER__COUNT];
 	uint64_t decode_errors[DP_DERR__COUNT];
 	uint64_t malformed[FMT_M__COUNT];
@@ -111,6 +118,7 @@ struct dp_stats_report {
 	const struct dp_port_report *ports;
 	unsigned int n_lcores;
 	const struct dp_lcore_report *lcores;
+	bool zeros; /* counts by reason list every reason, those at 0 too (/metrics) */
 };
 
 /* sum += c, reading c with relaxed atomic loads (c may be written meanwhile). */

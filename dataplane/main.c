@@ -383,6 +383,7 @@ int main(int argc, char **argv)
 		w->tsc0 = rte_rdtsc();
 		w->wall0_ns = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec;
 		w->ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
+		w->in.us_per_cycle_fp = dp_us_per_cycle_fp((double)rte_get_tsc_hz());
 	}
 	if (cfg.archive_dir != NULL) {
 		struct sink_archive_opts ao = {

@@ -196,7 +196,7 @@ static int rings_empty(const struct sink *s)
 	return 1;
 }
 
-static json_t *lat_json(const uint64_t *b)
+json_t *sink_lat_json(const uint64_t *b)
 {
 	json_t *o = json_object();
 	unsigned int k;
@@ -233,7 +233,7 @@ static json_t *kafka_json(const struct sink_kafka_final *f)
 			 (json_int_t)st->queue_full_waits, "late_failures",
 			 (json_int_t)st->late_failures, "queue_peak", (json_int_t)st->outq_peak,
 			 "queue_at_stop", (json_int_t)st->outq, "delivery_latency_us",
-			 lat_json(st->latency_us));
+			 sink_lat_json(st->latency_us));
 }
 
 static json_t *spool_json(const struct sink_kafka_final *f)

@@ -28,6 +28,21 @@
 #define SINK_MAX_TOPICS 16384
 #define SINK_MAX_RINGS	128
 
+/* Latency histograms (RX to result on the lcores, result to delivery here): bucket k
+ * counts [2^(k-1), 2^k) microseconds (bucket 0: under 1 us), the last open-ended. */
+#define SINK_LAT_BUCKETS 28
+
+static inline unsigned int sink_lat_bucket(uint64_t us)
+{
+	unsigned int b = us == 0 ? 0 : 64 - (unsigned int)__builtin_clzll(us);
+
+	return b < SINK_LAT_BUCKETS ? b : SINK_LAT_BUCKETS - 1;
+}
+
+/* A histogram as the stats show it: {"LE": count} for each bucket that counted,
+ * LE its upper bound in microseconds ("+Inf" for the last). A new reference. */
+json_t *sink_lat_json(const uint64_t *b);
+
 /* Topic names, by index: what a struct sink_msg's topic refers to. */
 struct sink_topics {
 	unsigned int n;

@@ -446,17 +446,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		k->direct--;
 	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		uintptr_t t = (uintptr_t)rd_kafka_topic_opaque(m->rkt);
-		unsigned int b = 0;
 
 		k->st.delivered++;
 		k->c->delivered++;
 		if (t > 0 && t <= SINK_MAX_TOPICS)
 			k->c->topic[t - 1]++;
-		if (lat >= 0) {
-			while (b + 1 < SINK_LAT_BUCKETS && (uint64_t)lat >= UINT64_C(1) << b)
-				b++;
-			k->st.latency_us[b]++;
-		}
+		if (lat >= 0)
+			k->st.latency_us[sink_lat_bucket((uint64_t)lat)]++;
 		if (tag & 1) {
 			k->st.replayed++;
 			k->probing = false;

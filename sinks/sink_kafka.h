@@ -32,9 +32,6 @@
 #include "sink.h"
 #include "sink_spool.h"
 
-/* Delivery latency buckets: [2^(k-1), 2^k) microseconds, the last open-ended. */
-#define SINK_LAT_BUCKETS 28
-
 #define SINK_OUTAGE_REASONS(X)                                                       \
 	X(BROKERS_DOWN, "brokers_down")	      /* librdkafka: every broker down */    \
 	X(STALLED, "stalled")		      /* no delivery report for stall_ms */  \

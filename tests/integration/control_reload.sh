@@ -102,6 +102,9 @@ end_run() {
 	check_eq "$tag: keyed events: routed = local + sent, all handled" \
 		"$(jq '.shard | .routed == .local + .sent and .sent == .received and .handled == .local + .received and .dropped == 0' "$st")" true
 	check_eq "$tag: final ruleset" "$(jq .ruleset "$st")" 51
+	# RX to result: every message timed from its packet, or made by the clock
+	check_eq "$tag: rx_to_result: timed + untimed = produced" \
+		"$(jq '[(.rx_to_result_latency_us[]), .rx_to_result_untimed] | add' "$st")" "$(jq .produced "$st")"
 	# results of "every" only from the sets that had it (even versions: b), each of them
 	check_eq "$tag: no result of the removed rule from a set without it" \
 		"$(jq -s -c '[.[].ruleset % 2] | unique' "$out/every.ndjson")" "[0]"
@@ -185,6 +188,7 @@ check_eq "bad usage: exit status 2" "$("$CTL" --socket "$sock" filter >/dev/null
 # top, once, and status
 "$CTL" --socket "$sock" top --count 1 >"$WORK/top.txt"
 check_eq "top shows the stream's rate" "$(grep -A1 '^streams (events)' "$WORK/top.txt" | grep -c '^  payments .* /s')" 1
+check_eq "top shows RX-to-result latency" "$(grep -A1 '^latency' "$WORK/top.txt" | grep -c '^  RX to result ')" 1
 check_eq "top shows its watermark lag" "$(grep -A3 '^watermark lag' "$WORK/top.txt" | grep -c '^  payments')" 1
 check_eq "status: ruleset 51" "$("$CTL" --socket "$sock" --json status | jq .result.ruleset)" 51
 
@@ -200,6 +204,18 @@ check_eq "/metrics results{rule=\"every\"}" "$(metric 'riptide_results{rule="eve
 check_eq "/metrics filtered{reason=\"blocked_source\"}" "$(metric 'riptide_filtered{reason="blocked_source"}')" \
 	"$(jq '.filtered.blocked_source' "$WORK/stats-live.json")"
 check_eq "/metrics reloads" "$(metric riptide_control_reloads)" 50
+check_eq "/metrics RX-to-result histogram: count = stats" "$(metric riptide_rx_to_result_latency_us_count)" \
+	"$(jq '[.rx_to_result_latency_us[]] | add' "$WORK/stats-live.json")"
+check_eq "/metrics RX-to-result histogram: +Inf bucket = count" \
+	"$(metric 'riptide_rx_to_result_latency_us_bucket{le="+Inf"}')" "$(metric riptide_rx_to_result_latency_us_count)"
+check_eq "/metrics RX-to-result: every alert timed so far" \
+	"$(jq '([.rx_to_result_latency_us[]] | add) >= .results.every and .results.every > 0' "$WORK/stats-live.json")" true
+# every series of the Grafana dashboard is served (Kafka's need --kafka; XDP's an af_xdp port)
+missing=$(grep -o 'riptide_[a-z_]*' "$SRC_ROOT/docs/grafana-riptide.json" | sort -u |
+	grep -v -e '^riptide_sink_kafka_' -e '^riptide_xdp_' | while read -r m; do
+		grep -q -E "^$m([{ ]|\$)" "$WORK/metrics.txt" || echo "$m"
+	done | tr '\n' ' ')
+check_eq "/metrics has every series of docs/grafana-riptide.json" "$missing" ""
 check_eq "/metrics: an unknown path is 404" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/x")" 404
 
 end_run one

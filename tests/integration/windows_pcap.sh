@@ -108,6 +108,11 @@ run() { # name, riptide options...
 	check_eq "nothing refused, nothing lost ($name)" \
 		"$(jq -c '[.state_full.spend, .state_full.load, .state_full.visits, .produced, .delivered, (.lost | add // 0)]' \
 			"$WORK/stats.json")" "[0,0,0,15,15,0]"
+	# RX to result: the late event and the 11 windows that events' watermarks closed
+	# are timed from their packet (over the ring with a state lcore); the 3 windows
+	# open at the end of the capture close by the clock
+	check_eq "messages timed from their packet, made by the clock ($name)" \
+		"$(jq -c '[([.rx_to_result_latency_us[]] | add), .rx_to_result_untimed]' "$WORK/stats.json")" "[12,3]"
 	check_eq "state was held and measured ($name)" \
 		"$(jq -c '[.state.spend.peak_keys > 0, .state.spend.bytes_per_key > 0, .state.visits.peak_keys > 0]' \
 			"$WORK/stats.json")" "[true,true,true]"
@@ -122,6 +127,9 @@ run "two workers owning keys" --workers 2 --share-cores
 run "a separate state lcore" --workers 2 --share-cores --state-lcores 1
 check_eq "the state lcore got its events through a ring" \
 	"$(jq -c '.shard | [.sent > 0, .sent == .received]' "$WORK/stats.json")" "[true,true]"
+# two state lcores: a watermark that an event moved reaches the other one in a marker,
+# and the windows it closes there are timed from that event's packet all the same
+run "two state lcores" --workers 3 --share-cores --state-lcores 2
 
 # An idle stream follows the clock: payments stop after one event while another
 # stream's packets go on for 14 s of capture time; past idle_timeout (10 s) the

@@ -184,6 +184,60 @@ static void test_dead_letters(void)
 	pl.has_sink = false;
 }
 
+/* RX to result: a message made while a packet's burst is at hand is timed from it,
+ * one made without (the clock's) is counted untimed; buckets [2^(k-1), 2^k) us. */
+static void test_rx_result_latency(void)
+{
+	struct sink_ring *r = sink_ring_new(1 << 16);
+	const struct sink_msg *m;
+	unsigned int k;
+
+	CU_ASSERT_EQUAL(sink_lat_bucket(0), 0);
+	CU_ASSERT_EQUAL(sink_lat_bucket(1), 1);
+	CU_ASSERT_EQUAL(sink_lat_bucket(3), 2);
+	CU_ASSERT_EQUAL(sink_lat_bucket(4), 3);
+	CU_ASSERT_EQUAL(sink_lat_bucket(1023), 10);
+	CU_ASSERT_EQUAL(sink_lat_bucket(1024), 11);
+	CU_ASSERT_EQUAL(sink_lat_bucket(UINT64_MAX), SINK_LAT_BUCKETS - 1);
+
+	pl.has_sink = true;
+	setup(r);
+	/* a counter of 1 GHz: 600,000 cycles ago is 600 us, in [512, 1024) */
+	in.us_per_cycle_fp = dp_us_per_cycle_fp(1e9);
+	in.rx_cycles = dp_cycles() - 600000;
+	FEED(9000, "{oops");
+	in.rx_cycles = 0;
+	FEED(9000, "{oops");
+	in.rx_cycles = dp_cycles() - 600000;
+	in.us_per_cycle_fp = 0; /* riptide did not set the factor: not timed */
+	FEED(9000, "{oops");
+	CU_ASSERT_EQUAL(c.produced, 3);
+	CU_ASSERT_EQUAL(c.rx_result_us[10], 1);
+	for (k = 0; k < SINK_LAT_BUCKETS; k++)
+		if (k != 10)
+			CU_ASSERT_EQUAL(c.rx_result_us[k], 0);
+	CU_ASSERT_EQUAL(c.rx_result_untimed, 2);
+	while ((m = sink_ring_peek(r)) != NULL)
+		sink_ring_release(r, m);
+	{
+		struct dp_stats_report rep = { .total = c };
+		json_t *o = dp_stats_json(&rep);
+
+		CU_ASSERT_FATAL(o != NULL);
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(
+					json_object_get(o, "rx_to_result_latency_us"), "1024")),
+				1);
+		CU_ASSERT_EQUAL(json_object_size(json_object_get(o, "rx_to_result_latency_us")), 1);
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(o, "rx_to_result_untimed")), 2);
+		json_decref(o);
+	}
+	in.rx_cycles = 0;
+	dp_ingest_fini(&in);
+	memset(&in, 0, sizeof(in));
+	sink_ring_free(r);
+	pl.has_sink = false;
+}
+
 static void test_prefilter_order(void)
 {
 	struct dp_filter_set fs = { .version = 2 };
@@ -564,6 +618,7 @@ int main(void)
 	static const struct unit_test tests[] = {
 		{ "counters", test_counts },
 		{ "dead letters and back-pressure", test_dead_letters },
+		{ "RX to result latency", test_rx_result_latency },
 		{ "pre-filter order", test_prefilter_order },
 		{ "arrival time", test_arrival_time },
 		{ "events of keyed streams routed by key", test_key_routing },
