@@ -7,6 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/rt_xdp.h"
+#include "dp_decode.h"
+
+/* The BPF side counts its drops at the twin's reason numbers. */
+_Static_assert(RT_XDP_UNKNOWN_PORT == DP_FILTER_UNKNOWN_PORT, "XDP counter slot");
+_Static_assert(RT_XDP_BLOCKED_SOURCE == DP_FILTER_BLOCKED_SOURCE, "XDP counter slot");
+_Static_assert(RT_XDP_RATE_LIMITED == DP_FILTER_RATE_LIMITED, "XDP counter slot");
+_Static_assert(RT_XDP_REDIRECTED >= DP_FILTER__COUNT, "XDP counter slot");
+
 static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 static void mask_addr(uint8_t *a, unsigned int len)
@@ -208,16 +217,22 @@ int dp_ratelimit_init(struct dp_ratelimit *rl, uint64_t pps, uint64_t burst, uin
 	return 0;
 }
 
-void dp_ratelimit_set(struct dp_ratelimit *rl, uint64_t pps, uint64_t burst)
+void dp_ratelimit_params(uint64_t pps, uint64_t burst, uint64_t *interval_ns,
+			 uint64_t *tolerance_ns)
 {
 	if (pps == 0) {
-		rl->interval_ns = rl->tolerance_ns = 0;
+		*interval_ns = *tolerance_ns = 0;
 		return;
 	}
 	if (burst == 0)
 		burst = pps;
-	rl->interval_ns = pps >= 1000000000 ? 1 : 1000000000 / pps;
-	rl->tolerance_ns = (burst - 1) * rl->interval_ns;
+	*interval_ns = pps >= 1000000000 ? 1 : 1000000000 / pps;
+	*tolerance_ns = (burst - 1) * *interval_ns;
+}
+
+void dp_ratelimit_set(struct dp_ratelimit *rl, uint64_t pps, uint64_t burst)
+{
+	dp_ratelimit_params(pps, burst, &rl->interval_ns, &rl->tolerance_ns);
 }
 
 void dp_ratelimit_fini(struct dp_ratelimit *rl)
@@ -229,7 +244,7 @@ void dp_ratelimit_fini(struct dp_ratelimit *rl)
 bool dp_ratelimit_allow(struct dp_ratelimit *rl, const uint8_t addr[16], uint64_t now_ns)
 {
 	struct dp_rl_entry *b, *victim;
-	uint64_t k0, k1, tat;
+	uint64_t k0, k1;
 	unsigned int w;
 
 	if (rl->interval_ns == 0)
@@ -239,18 +254,13 @@ bool dp_ratelimit_allow(struct dp_ratelimit *rl, const uint8_t addr[16], uint64_
 	b = &rl->slots[(hash_addr(addr) & rl->mask) * DP_RL_WAYS];
 	victim = &b[0];
 	for (w = 0; w < DP_RL_WAYS; w++) {
-		if (b[w].tat != 0 && b[w].k0 == k0 && b[w].k1 == k1) {
-			tat = b[w].tat > now_ns ? b[w].tat : now_ns;
-			if (tat - now_ns > rl->tolerance_ns)
-				return false;
-			b[w].tat = tat + rl->interval_ns;
-			return true;
-		}
+		if (b[w].tat != 0 && b[w].k0 == k0 && b[w].k1 == k1)
+			return rt_gcra_step(&b[w].tat, now_ns, rl->interval_ns, rl->tolerance_ns);
 		if (victim->tat != 0 && (b[w].tat == 0 || b[w].tat < victim->tat))
 			victim = &b[w];
 	}
 	victim->k0 = k0;
 	victim->k1 = k1;
-	victim->tat = now_ns + rl->interval_ns;
-	return true;
+	victim->tat = 0; /* a new source */
+	return rt_gcra_step(&victim->tat, now_ns, rl->interval_ns, rl->tolerance_ns);
 }

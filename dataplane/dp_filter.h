@@ -62,6 +62,10 @@ struct dp_ratelimit {
 /* pps 0: no limit. burst: packets a source may send at once (0: pps). slots: a power
  * of two, at least DP_RL_WAYS. Returns 0 or -errno. */
 int dp_ratelimit_init(struct dp_ratelimit *rl, uint64_t pps, uint64_t burst, uint32_t slots);
+/* The limit's parameters for pps and burst, as both back ends run it (rt_xdp.h's
+ * rt_gcra_step): a packet every interval, bursts up to tolerance ahead. */
+void dp_ratelimit_params(uint64_t pps, uint64_t burst, uint64_t *interval_ns,
+			 uint64_t *tolerance_ns);
 /* A new limit (pps 0: off) for the sources that follow; the table stays. */
 void dp_ratelimit_set(struct dp_ratelimit *rl, uint64_t pps, uint64_t burst);
 void dp_ratelimit_fini(struct dp_ratelimit *rl);

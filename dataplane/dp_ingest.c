@@ -549,6 +549,26 @@ static void dead_letter(struct dp_ingest *in, const struct dp_stream_rt *st,
 	dp_ingest_commit(in, &out, (uint16_t)st->dl_topic);
 }
 
+int dp_ingest_prefilter(struct dp_ingest *in, const struct dp_origin *o)
+{
+	if (in->pl->stream_of_port[o->dst_port] == DP_NO_STREAM)
+		return DP_FILTER_UNKNOWN_PORT;
+	if (o->xdp_checked)
+		return -1; /* the XDP program judged its source */
+	if (in->blocked != NULL) {
+		int b = dp_blocklist_lookup(in->blocked, o->src_addr);
+
+		if (b >= 0) {
+			if (in->hits != NULL)
+				in->hits[b]++;
+			return DP_FILTER_BLOCKED_SOURCE;
+		}
+	}
+	if (!dp_ratelimit_allow(&in->rl, o->src_addr, o->now_ns))
+		return DP_FILTER_RATE_LIMITED;
+	return -1;
+}
+
 void dp_ingest_datagram(struct dp_ingest *in, const struct dp_origin *o, const uint8_t *payload,
 			uint32_t len)
 {
@@ -561,22 +581,10 @@ void dp_ingest_datagram(struct dp_ingest *in, const struct dp_origin *o, const u
 	uint32_t n = 0, events = 0;
 	uint8_t si = pl->stream_of_port[o->dst_port], reason;
 
-	if (si == DP_NO_STREAM) {
-		c->filtered[DP_FILTER_UNKNOWN_PORT]++;
-		return;
-	}
-	if (in->blocked != NULL) {
-		int b = dp_blocklist_lookup(in->blocked, o->src_addr);
+	int r = dp_ingest_prefilter(in, o);
 
-		if (b >= 0) {
-			if (in->hits != NULL)
-				in->hits[b]++;
-			c->filtered[DP_FILTER_BLOCKED_SOURCE]++;
-			return;
-		}
-	}
-	if (!dp_ratelimit_allow(&in->rl, o->src_addr, o->now_ns)) {
-		c->filtered[DP_FILTER_RATE_LIMITED]++;
+	if (r >= 0) {
+		c->filtered[r]++;
 		return;
 	}
 	st = &pl->streams[si];

@@ -272,7 +272,16 @@ struct dp_origin {
 	uint16_t dst_port;
 	int64_t arrival_ms; /* event time of streams without a timestamp column */
 	uint64_t now_ns;    /* for the rate limit */
+	bool xdp_checked;   /* riptide's XDP program let it through (af_xdp ports) */
 };
+
+/*
+ * The software pre-filter on a datagram, in the XDP program's order: the port
+ * allow-list, then (unless the XDP program has judged the packet already) the block
+ * list (a hit counted for its prefix) and the per-source rate. Returns the
+ * enum dp_filter_reason that filters it, or -1 when it passes. The caller counts.
+ */
+int dp_ingest_prefilter(struct dp_ingest *in, const struct dp_origin *o);
 
 /*
  * A message of up to max bytes: out is set to write it in place in the lcore's

@@ -26,7 +26,8 @@ static inline bool cksum_bad(const struct rte_mbuf *m)
 
 /* Puts one packet in exactly one bucket; a datagram goes on to ingest. now_ns: the
  * burst's wall-clock time. */
-static inline void classify(struct dp_worker *w, const struct rte_mbuf *m, uint64_t now_ns)
+static inline void classify(struct dp_worker *w, const struct rte_mbuf *m, uint64_t now_ns,
+			    bool xdp)
 {
 	struct dp_counters *c = &w->c;
 	const uint8_t *data;
@@ -49,7 +50,9 @@ static inline void classify(struct dp_worker *w, const struct rte_mbuf *m, uint6
 	}
 	switch (dp_decode(data, len, &l4, &reason)) {
 	case DP_DATAGRAM: {
-		struct dp_origin o = { .src_addr = l4.src_addr, .dst_port = l4.dst_port };
+		struct dp_origin o = { .src_addr = l4.src_addr,
+				       .dst_port = l4.dst_port,
+				       .xdp_checked = xdp };
 
 		/* A port that stamps packets (pcap: the capture time) gives the arrival
 		 * time, so that a replay is the same whatever the speed of the replay. */
@@ -178,7 +181,7 @@ static void rx_loop(struct dp_worker *w)
 			for (j = 0; j < nb; j++) {
 				if (j + 1 < nb)
 					rte_prefetch0(rte_pktmbuf_mtod(pkts[j + 1], void *));
-				classify(w, pkts[j], now_ns);
+				classify(w, pkts[j], now_ns, w->rxq[i].port->xdp);
 			}
 			rte_pktmbuf_free_bulk(pkts, nb);
 			if (w->sout != NULL)

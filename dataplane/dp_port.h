@@ -7,6 +7,7 @@
 #define RIPTIDE_DP_PORT_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dp_config.h"
@@ -23,6 +24,7 @@ struct dp_port {
 	 * 0 for inputs that do not end. */
 	uint64_t expected;
 	struct rte_mempool *pool;
+	bool xdp; /* af_xdp running riptide's XDP pre-filter: sources judged there */
 };
 
 /*
