@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -77,6 +79,7 @@ int rt_xdp_open(struct rt_xdp **out, bool pin, char *err, size_t errlen)
 {
 	struct rt_xdp *x = calloc(1, sizeof(*x));
 	struct bpf_map *maps[N_PINNED];
+	struct statfs fs;
 	const void *elf;
 	size_t k, sz;
 	int rc;
@@ -100,8 +103,16 @@ int rt_xdp_open(struct rt_xdp **out, bool pin, char *err, size_t errlen)
 		/* one riptide at a time between the pins and their removal; the pins
 		 * of one that died are not reused (they hold its configuration) */
 		x->lock_fd = open(PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (x->lock_fd < 0)
-			return fail(x, -errno, err, errlen, PIN_ROOT " (is bpffs mounted?)");
+		if (x->lock_fd < 0 || fstatfs(x->lock_fd, &fs) != 0 ||
+		    fs.f_type != BPF_FS_MAGIC) {
+			/* ip netns exec mounts a fresh /sys without it */
+			snprintf(err, errlen,
+				 "XDP pre-filter: " PIN_ROOT " is not a bpffs mount (mount -t bpf "
+				 "bpf " PIN_ROOT "; scripts/setup-host.sh does, and inside ip "
+				 "netns exec it must be mounted again)");
+			rt_xdp_close(x);
+			return -ENOTSUP;
+		}
 		if (flock(x->lock_fd, LOCK_EX) != 0)
 			return fail(x, -errno, err, errlen, "locking " PIN_ROOT);
 		for (k = 0; k < N_PINNED; k++) {

@@ -590,12 +590,18 @@ static int argv_push(struct dp_argv *a, const char *fmt, ...)
 	return 0;
 }
 
-static int input_vdev(struct dp_argv *a, const struct dp_input *in, const char *name)
+static int input_vdev(struct dp_argv *a, const struct dp_input *in, const char *name,
+		      const char *xdp_prog)
 {
 	switch (in->kind) {
 	case DP_IN_PCAP:
 		return argv_push(a, "--vdev=%s,rx_pcap=%s", name, in->target);
 	case DP_IN_AF_XDP:
+		if (xdp_prog != NULL)
+			return argv_push(a,
+					 "--vdev=%s,iface=%s,start_queue=0,queue_count=%u,"
+					 "xdp_prog=%s",
+					 name, in->target, in->queues ? in->queues : 1, xdp_prog);
 		return argv_push(a, "--vdev=%s,iface=%s,start_queue=0,queue_count=%u", name,
 				 in->target, in->queues ? in->queues : 1);
 	case DP_IN_AF_PACKET:
@@ -662,7 +668,7 @@ int dp_eal_args(const struct dp_config *cfg, const unsigned int *cores, unsigned
 		if (cfg->inputs[i].kind == DP_IN_PCI)
 			has_pci = 1;
 		rc = dp_input_devname(&cfg->inputs[i], i, name, sizeof(name));
-		rc = rc ?: input_vdev(out, &cfg->inputs[i], name);
+		rc = rc ?: input_vdev(out, &cfg->inputs[i], name, cfg->xdp_prog);
 	}
 	if (rc == 0 && !has_pci)
 		rc = argv_push(out, "--no-pci");

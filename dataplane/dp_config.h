@@ -38,6 +38,9 @@ enum dp_log_level { DP_LOG_ERROR, DP_LOG_WARN, DP_LOG_INFO, DP_LOG_DEBUG };
 
 struct dp_config {
 	const char *rules_path;
+	/* not an option: the object file of riptide's XDP pre-filter that af_xdp ports
+	 * run (DPDK's xdp_prog), set by main before dp_eal_args(); NULL: the driver's */
+	const char *xdp_prog;
 	int check_rules;
 	struct dp_input inputs[DP_MAX_INPUTS];
 	unsigned int n_inputs;

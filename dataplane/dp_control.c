@@ -18,6 +18,7 @@
 #include "dp_log.h"
 #include "dp_port.h"
 #include "dp_runtime.h"
+#include "dp_xdp.h"
 #include "sinks/sink.h"
 #include "sinks/sink_archive.h"
 #include "sinks/sink_kafka.h"
@@ -278,6 +279,45 @@ static void count_changes(const struct pat_ruleset *old, const struct pat_rulese
 		*removed += !has_rule(rs, old->rules[k].name);
 }
 
+/* The XDP program's port allow-list: the ports of a and b (b NULL: a's alone). During
+ * a swap both sets' ports pass there; the lcores' pipelines judge them. */
+static void xdp_ports(struct dp_runtime *rt, const struct pat_ruleset *a,
+		      const struct pat_ruleset *b)
+{
+	static uint8_t allowed[65536]; /* under rt->lock */
+	int rc;
+
+	if (rt->xdp == NULL)
+		return;
+	memset(allowed, 0, sizeof(allowed));
+	dp_xdp_ports_of(a, allowed);
+	dp_xdp_ports_of(b, allowed);
+	rc = rt_xdp_set_ports(rt->xdp, allowed);
+	if (rc != 0)
+		DP_LOG(ERR, "XDP pre-filter: the ports of the rule set: %s", strerror(-rc));
+}
+
+int dp_rt_xdp_open(struct dp_runtime *rt, struct dp_config *cfg, const struct pat_ruleset *rs,
+		   char *err, size_t errlen)
+{
+	int rc = rt_xdp_open(&rt->xdp, true, err, errlen);
+
+	if (rc != 0)
+		return rc;
+	xdp_ports(rt, rs, NULL);
+	rc = dp_xdp_set_filter(rt->xdp, cfg->blocked, cfg->n_blocked, cfg->rate_pps,
+			       cfg->rate_burst);
+	cfg->xdp_prog = rt_xdp_obj_path(rt->xdp);
+	if (rc != 0 || cfg->xdp_prog == NULL) {
+		snprintf(err, errlen, "XDP pre-filter: cannot fill its maps: %s",
+			 strerror(rc ? -rc : ENOMEM));
+		rt_xdp_close(rt->xdp);
+		rt->xdp = NULL;
+		return rc ? rc : -ENOMEM;
+	}
+	return 0;
+}
+
 static json_t *rules_load(struct dp_runtime *rt, const struct ctl_request *req)
 {
 	double t0 = mono_s(), t1, t2;
@@ -336,6 +376,7 @@ static json_t *rules_load(struct dp_runtime *rt, const struct ctl_request *req)
 	}
 	archive_streams(rt, pl);
 	count_changes(old->rs, rs, pl, &carried, &added, &removed);
+	xdp_ports(rt, old->rs, rs);
 	__atomic_store_n(&dp_gen_current, g, __ATOMIC_RELEASE);
 	rt->gen = g;
 	if (!grace(rt)) {
@@ -346,6 +387,7 @@ static json_t *rules_load(struct dp_runtime *rt, const struct ctl_request *req)
 		return ctl_error("riptide is stopping");
 	}
 	t2 = mono_s();
+	xdp_ports(rt, rs, NULL);
 	/* every lcore runs g: what they left in their kits, and the old generation, go */
 	for (k = 0; k < g->n_kits; k++)
 		dp_kit_free(&g->kits[k]);
@@ -402,8 +444,9 @@ static json_t *rules_show(struct dp_runtime *rt)
 
 /* ---- the pre-filter ---- */
 
-/* The hits of prefix i of the set in force: its base and every lcore's row. */
-static uint64_t prefix_hits(const struct dp_runtime *rt, uint32_t i)
+/* The software pre-filter's hits of prefix i of the set in force: its base and
+ * every lcore's row. */
+static uint64_t soft_hits(const struct dp_runtime *rt, uint32_t i)
 {
 	const struct dp_filter_set *fs = rt->filter;
 	uint64_t n = rt->hits_base[i];
@@ -414,10 +457,18 @@ static uint64_t prefix_hits(const struct dp_runtime *rt, uint32_t i)
 	return n;
 }
 
+/* Its hits in both back ends (the XDP program keeps its own while listed). */
+static uint64_t prefix_hits(const struct dp_runtime *rt, uint32_t i)
+{
+	return soft_hits(rt, i) +
+	       (rt->xdp != NULL ? dp_xdp_prefix_hits(rt->xdp, &rt->prefixes[i]) : 0);
+}
+
 /*
  * Publishes a filter set with prefixes v[0..n) (hits counted so far: base) and the
  * rate limit, waits for every lcore to use it, frees the old one. Takes v and base.
- * Returns 0, -ENOMEM, or -EINTR when riptide stops meanwhile.
+ * Returns 0, -ENOMEM, the XDP maps' -errno (nothing published), or -EINTR when
+ * riptide stops meanwhile.
  */
 static int filter_publish(struct dp_runtime *rt, struct dp_prefix *v, uint64_t *base, uint32_t n,
 			  uint64_t pps, uint64_t burst)
@@ -429,6 +480,16 @@ static int filter_publish(struct dp_runtime *rt, struct dp_prefix *v, uint64_t *
 		free(v);
 		free(base);
 		return -ENOMEM;
+	}
+	if (rt->xdp != NULL) {
+		int rc = dp_xdp_set_filter(rt->xdp, v, n, pps, burst);
+
+		if (rc != 0) {
+			filter_free(fs);
+			free(v);
+			free(base);
+			return rc;
+		}
 	}
 	__atomic_store_n(&dp_filter_current, fs, __ATOMIC_RELEASE);
 	rt->filter = fs;
@@ -480,13 +541,13 @@ static json_t *filter_change(struct dp_runtime *rt, const struct ctl_request *re
 		if (i == at)
 			continue; /* deleted: its hits go with it */
 		v[m] = rt->prefixes[i];
-		base[m++] = prefix_hits(rt, i);
+		base[m++] = soft_hits(rt, i);
 	}
 	if (req->cmd == CTL_FILTER_ADD)
 		v[m++] = p;
 	rc = filter_publish(rt, v, base, m, pps, burst);
 	if (rc != 0)
-		return ctl_error("%s", rc == -EINTR ? "riptide is stopping" : "out of memory");
+		return ctl_error("%s", rc == -EINTR ? "riptide is stopping" : strerror(-rc));
 	if (req->cmd == CTL_FILTER_RATE)
 		snprintf(err, sizeof(err), "per-source rate limit %llu packets/s%s",
 			 (unsigned long long)pps, pps ? "" : " (off)");
@@ -621,6 +682,7 @@ static json_t *live_json(struct dp_runtime *rt)
 
 static json_t *stats(struct dp_runtime *rt, json_t *sink_json, json_t *archive_json, bool zeros)
 {
+	uint64_t xdp[RT_XDP_N_COUNTS];
 	struct dp_stats_report r;
 	struct ctl_server_counters cc = { 0 };
 	json_t *o = NULL, *sink_live = NULL;
@@ -633,6 +695,8 @@ static json_t *stats(struct dp_runtime *rt, json_t *sink_json, json_t *archive_j
 	r.sink = sink_json;
 	r.archive = archive_json;
 	r.zeros = zeros;
+	if (rt->xdp != NULL && rt_xdp_counts(rt->xdp, xdp) == 0)
+		r.xdp = xdp;
 	o = dp_stats_json(&r);
 	if (rt->ctl != NULL)
 		ctl_server_counters(rt->ctl, &cc);

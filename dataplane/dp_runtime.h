@@ -47,6 +47,7 @@ struct dp_runtime {
 	struct sink *sink;
 	struct sink_archive_stream *arch_streams; /* by stream slot */
 	struct rte_rcu_qsbr *qsbr;
+	struct rt_xdp *xdp;	      /* the XDP pre-filter's maps (af_xdp inputs), or NULL */
 	struct dp_filter_set *filter; /* in force */
 	struct dp_prefix *prefixes;   /* its blocked prefixes, in its order */
 	uint64_t *hits_base;	      /* their hits counted by the sets before */
@@ -61,6 +62,12 @@ struct dp_runtime {
  * the command line, published for the launch. Returns 0 or -ENOMEM. */
 int dp_rt_begin(struct dp_runtime *rt, struct dp_pipeline *pl, struct pat_ruleset *rs,
 		const char *rules_file);
+
+/* Before EAL: the XDP pre-filter's maps made, pinned for the af_xdp driver's load
+ * and filled from rs and the command line; cfg->xdp_prog set to its object. Returns
+ * 0, or -errno with a message in err. */
+int dp_rt_xdp_open(struct dp_runtime *rt, struct dp_config *cfg, const struct pat_ruleset *rs,
+		   char *err, size_t errlen);
 
 /* Frees the generations and filter sets (after the lcores have stopped). */
 void dp_rt_end(struct dp_runtime *rt);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bpf/rt_xdp.h"
 #include "sinks/sink.h"
 
 static inline uint64_t load(const uint64_t *p)
@@ -106,6 +107,25 @@ static json_t *reasons(const uint64_t *v, unsigned int n, const char *(*name)(un
 		}
 	}
 	return o;
+}
+
+/* What the XDP program dropped, by reason ({} without one: nothing is dropped
+ * before riptide sees it). */
+static json_t *xdp_dropped(const struct dp_stats_report *r)
+{
+	uint64_t v[DP_FILTER__COUNT] = { 0 };
+
+	if (r->xdp == NULL)
+		return json_object();
+	v[RT_XDP_UNKNOWN_PORT] = r->xdp[RT_XDP_UNKNOWN_PORT];
+	v[RT_XDP_BLOCKED_SOURCE] = r->xdp[RT_XDP_BLOCKED_SOURCE];
+	v[RT_XDP_RATE_LIMITED] = r->xdp[RT_XDP_RATE_LIMITED];
+	if (!r->zeros)
+		return reasons(v, DP_FILTER__COUNT, dp_filter_reason_name, false);
+	/* /metrics: the three reasons it has, at 0 too */
+	return json_pack("{s:I, s:I, s:I}", "unknown_port", (json_int_t)v[RT_XDP_UNKNOWN_PORT],
+			 "blocked_source", (json_int_t)v[RT_XDP_BLOCKED_SOURCE], "rate_limited",
+			 (json_int_t)v[RT_XDP_RATE_LIMITED]);
 }
 
 /* Releases a half-built array; NULL, so that json_pack fails on it. */
@@ -222,9 +242,7 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 		"decode_errors",
 		reasons(t->decode_errors, DP_DERR__COUNT, dp_decode_error_name, r->zeros),
 		"malformed", reasons(t->malformed, FMT_M__COUNT, fmt_malformed_name, r->zeros),
-		/* xdp_dropped comes with the XDP pre-filter: nothing is counted
-		 * there yet, so it is empty, not absent. */
-		"xdp_dropped", json_object(), "late_events", late, "results", results, "delivered",
+		"xdp_dropped", xdp_dropped(r), "late_events", late, "results", results, "delivered",
 		(json_int_t)r->delivered, "spooled", (json_int_t)r->spooled, "lost", lost,
 		"ruleset", (json_int_t)r->ruleset, "uptime_s", r->uptime_s, "ports", ports,
 		"lcores", lcores, "streams", streams, "produced", (json_int_t)t->produced,
@@ -241,6 +259,14 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 	}
 	if (o != NULL && json_object_set_new(o, "rx_to_result_untimed",
 					     json_integer((json_int_t)t->rx_result_untimed)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	if (o != NULL && r->xdp != NULL &&
+	    json_object_set_new(o, "xdp",
+				json_pack("{s:I, s:I}", "redirected",
+					  (json_int_t)r->xdp[RT_XDP_REDIRECTED], "no_socket",
+					  (json_int_t)r->xdp[RT_XDP_NO_SOCKET])) != 0) {
 		json_decref(o);
 		o = NULL;
 	}

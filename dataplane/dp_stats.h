@@ -119,6 +119,8 @@ struct dp_stats_report {
 	unsigned int n_lcores;
 	const struct dp_lcore_report *lcores;
 	bool zeros; /* counts by reason list every reason, those at 0 too (/metrics) */
+	/* the XDP pre-filter's counters (bpf/rt_xdp.h slots), NULL: no af_xdp input */
+	const uint64_t *xdp;
 };
 
 /* sum += c, reading c with relaxed atomic loads (c may be written meanwhile). */

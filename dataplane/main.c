@@ -29,6 +29,7 @@
 #include "dp_lcore.h"
 #include "dp_log.h"
 #include "dp_port.h"
+#include "bpf/rt_xdp_load.h"
 #include "dp_privs.h"
 #include "dp_runtime.h"
 #include "dp_stats.h"
@@ -300,6 +301,15 @@ int main(int argc, char **argv)
 			cfg.state_lcores, n_workers);
 		goto out;
 	}
+	/* af_xdp inputs run riptide's XDP pre-filter: its maps made and filled from
+	 * the rule set and the command line before the driver loads it (dp_xdp.h) */
+	for (i = 0; i < cfg.n_inputs; i++)
+		if (cfg.inputs[i].kind == DP_IN_AF_XDP)
+			break;
+	if (i < cfg.n_inputs && dp_rt_xdp_open(&rt, &cfg, rs, err, sizeof(err)) != 0) {
+		fprintf(stderr, "riptide: %s\n", err);
+		goto out;
+	}
 	snprintf(prefix, sizeof(prefix), "riptide-%d", (int)getpid());
 	if (dp_eal_args(&cfg, cores, n_workers + 1, prefix, &eal)) {
 		fprintf(stderr, "riptide: cannot build the EAL arguments\n");
@@ -337,6 +347,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ports_up = 1;
+	if (rt.xdp != NULL) {
+		rt_xdp_unpin(rt.xdp); /* the driver's program holds the maps now */
+		for (i = 0; i < cfg.n_inputs; i++)
+			ports[i].xdp = cfg.inputs[i].kind == DP_IN_AF_XDP;
+	}
 
 	/* Ports that stamp their packets (pcap) registered the timestamp field. */
 	dp_rx_ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
@@ -597,6 +612,7 @@ out:
 		rd_kafka_conf_destroy(sink.kafka.conf);
 	if (ports_up)
 		dp_ports_stop(ports, cfg.n_inputs);
+	rt_xdp_close(rt.xdp);
 	if (workers != NULL)
 		dp_shard_teardown(workers, n_loops);
 	if (workers != NULL)

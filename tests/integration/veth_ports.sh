@@ -21,15 +21,18 @@ RQL
 	--noise-kinds not_ip,not_udp,unknown_port,truncated,bad_udp_length >/dev/null || { not_ok "riptide-gen"; finish; }
 
 # The same traffic through the kernel-socket ports. af_packet:rtv1:2 opens two queues
-# (a fanout group) that one worker lcore polls together. af_xdp runs the driver's
-# default XDP program (libxdp) until riptide's own pre-filter lands.
+# (a fanout group) that one worker lcore polls together. af_xdp runs riptide's XDP
+# pre-filter: the datagrams to unknown ports are dropped there (xdp_dropped), the
+# rest reach riptide as through the other ports. ip netns exec mounts a fresh /sys:
+# bpffs is mounted again inside, for the pre-filter's pins.
 for kind in af_packet:rtv1 af_packet:rtv1:2 af_xdp:rtv1; do
 	queues=${kind#*:rtv1}
 	queues=${queues#:}
 	queues=${queues:-1}
 	tag=${kind//:/_}
 	base=$(ip netns exec "$ns" cat /sys/class/net/rtv1/statistics/rx_packets)
-	ip netns exec "$ns" "$RIPTIDE" --rules "$WORK/rules.rql" --input "$kind" \
+	ip netns exec "$ns" sh -c 'mount -t bpf bpf /sys/fs/bpf && exec "$@"' riptide \
+		"$RIPTIDE" --rules "$WORK/rules.rql" --input "$kind" \
 		--workers 1 --stats-out "$WORK/stats-$tag.json" >"$WORK/riptide-$tag.log" 2>&1 &
 	rpid=$!
 	at_exit kill -KILL "$rpid"
@@ -59,7 +62,23 @@ for kind in af_packet:rtv1 af_packet:rtv1:2 af_xdp:rtv1; do
 	kill -TERM "$rpid"
 	wait "$rpid"
 	check_eq "$kind: riptide exit status after SIGTERM" "$?" 0
-	check_counters "$WORK/stats-$tag.json" "$WORK/feed.json"
+	if [ "$kind" = af_xdp:rtv1 ]; then
+		# the unknown ports never reached riptide; everything else did
+		unknown=$(jq '.filtered.unknown_port' "$WORK/feed.json")
+		check_eq "$kind: XDP dropped the datagrams to unknown ports" \
+			"$(jq -c '.xdp_dropped' "$WORK/stats-$tag.json")" "{\"unknown_port\":$unknown}"
+		check_eq "$kind: none of them reached riptide" \
+			"$(jq '.filtered.unknown_port // 0' "$WORK/stats-$tag.json")" 0
+		check_eq "$kind: the rest went to the socket" "$(jq '.xdp.redirected' "$WORK/stats-$tag.json")" \
+			"$(jq '.rx_packets' "$WORK/stats-$tag.json")"
+		check_eq "$kind: rx_packets + xdp_dropped = sent" \
+			"$(jq '.rx_packets + ([.xdp_dropped[]] | add)' "$WORK/stats-$tag.json")" "$sent"
+		jq '.rx_packets -= .filtered.unknown_port | del(.filtered.unknown_port)' "$WORK/feed.json" \
+			>"$WORK/feed-xdp.json"
+		check_counters "$WORK/stats-$tag.json" "$WORK/feed-xdp.json"
+	else
+		check_counters "$WORK/stats-$tag.json" "$WORK/feed.json"
+	fi
 	check_eq "$kind: RX queues of the port" "$(jq '.ports[0].rx_queues' "$WORK/stats-$tag.json")" "$queues"
 	check_eq "$kind: queues polled by the worker" "$(jq '.lcores[0].rx_queues' "$WORK/stats-$tag.json")" "$queues"
 done
