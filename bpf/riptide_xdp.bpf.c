@@ -152,8 +152,8 @@ static __always_inline int judge(struct xdp_md *ctx, const __u8 *src, __u16 port
 }
 
 /* The UDP header at off within an IP payload that ends at end. */
-static __always_inline int udp(struct xdp_md *ctx, void *data, void *data_end, __u32 off,
-			       __u32 end, const __u8 *src)
+static __always_inline int udp(struct xdp_md *ctx, void *data, void *data_end, __u32 off, __u32 end,
+			       const __u8 *src)
 {
 	__u8 *u = (__u8 *)data + off;
 	__u16 ulen;
@@ -182,7 +182,7 @@ static __always_inline int ipv4(struct xdp_md *ctx, void *data, void *data_end, 
 	if (hlen < IPV4_MIN_HLEN || tot < hlen || tot > len - off)
 		return to_user(ctx);
 	if (ip[9] != 17 || ((ip[6] << 8 | ip[7]) & 0x3fff))
-		return to_user(ctx); /* not_udp, ip_fragment */
+		return to_user(ctx);  /* not_udp, ip_fragment */
 	__builtin_memset(src, 0, 10); /* v4-mapped: ::ffff:a.b.c.d */
 	src[10] = 0xff;
 	src[11] = 0xff;

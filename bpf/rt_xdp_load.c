@@ -103,8 +103,7 @@ int rt_xdp_open(struct rt_xdp **out, bool pin, char *err, size_t errlen)
 		/* one riptide at a time between the pins and their removal; the pins
 		 * of one that died are not reused (they hold its configuration) */
 		x->lock_fd = open(PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (x->lock_fd < 0 || fstatfs(x->lock_fd, &fs) != 0 ||
-		    fs.f_type != BPF_FS_MAGIC) {
+		if (x->lock_fd < 0 || fstatfs(x->lock_fd, &fs) != 0 || fs.f_type != BPF_FS_MAGIC) {
 			/* ip netns exec mounts a fresh /sys without it */
 			snprintf(err, errlen,
 				 "XDP pre-filter: " PIN_ROOT " is not a bpffs mount (mount -t bpf "
@@ -276,8 +275,8 @@ uint64_t rt_xdp_prefix_hits(struct rt_xdp *x, const struct rt_xdp_prefix *p)
 	uint64_t sum = 0;
 	int c;
 
-	if (l == NULL || bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.rt_xdp_hits), &l->slot,
-					     x->percpu) != 0)
+	if (l == NULL ||
+	    bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.rt_xdp_hits), &l->slot, x->percpu) != 0)
 		return 0;
 	for (c = 0; c < x->ncpus; c++)
 		sum += x->percpu[c];
@@ -289,8 +288,7 @@ int rt_xdp_set_rate(struct rt_xdp *x, uint64_t interval_ns, uint64_t tolerance_n
 	struct rt_xdp_config cfg = { .interval_ns = interval_ns, .tolerance_ns = tolerance_ns };
 	uint32_t zero = 0;
 
-	return bpf_map_update_elem(bpf_map__fd(x->skel->maps.rt_xdp_config), &zero, &cfg,
-				   BPF_ANY)
+	return bpf_map_update_elem(bpf_map__fd(x->skel->maps.rt_xdp_config), &zero, &cfg, BPF_ANY)
 		       ? -errno
 		       : 0;
 }

@@ -20,9 +20,8 @@
 #include "perf/gen/gen_frame.h"
 #include "unit.h"
 
-static const char rules[] =
-	"CREATE STREAM a (card STRING) WITH (format = 'json', port = 9000);\n"
-	"CREATE STREAM b (card STRING) WITH (format = 'csv', port = 9001);\n";
+static const char rules[] = "CREATE STREAM a (card STRING) WITH (format = 'json', port = 9000);\n"
+			    "CREATE STREAM b (card STRING) WITH (format = 'csv', port = 9001);\n";
 static const char *const blocked_text[] = { "10.0.1.0/24", "10.0.2.7", "fd00::100/120",
 					    "fd00:1::/32" };
 #define N_BLOCKED 4
@@ -117,11 +116,12 @@ static void judge(const uint8_t *f, uint32_t len, struct verdict want, const cha
 
 	if (s.kind != k.kind || (s.kind == DROP && s.reason != k.reason)) {
 		if (disagreements++ < 10)
-			fprintf(stderr, "\n  %s (%u bytes): twin %d/%u, XDP %d/%u", what, len, s.kind,
-				s.reason, k.kind, k.reason);
+			fprintf(stderr, "\n  %s (%u bytes): twin %d/%u, XDP %d/%u", what, len,
+				s.kind, s.reason, k.kind, k.reason);
 		CU_FAIL("the twin and the XDP program disagree");
 	}
-	if (want.kind >= 0 && (k.kind != want.kind || (want.kind == DROP && k.reason != want.reason))) {
+	if (want.kind >= 0 &&
+	    (k.kind != want.kind || (want.kind == DROP && k.reason != want.reason))) {
 		fprintf(stderr, "\n  %s: got %d/%u, want %d/%u", what, k.kind, k.reason, want.kind,
 			want.reason);
 		CU_FAIL("unexpected verdict");
