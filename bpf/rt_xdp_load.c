@@ -204,6 +204,8 @@ static int cmp_prefix(const void *a, const void *b)
 
 static struct listed *find(struct rt_xdp *x, const struct rt_xdp_prefix *p)
 {
+	if (x->n_listed == 0)
+		return NULL; /* and no NULL base for bsearch */
 	return bsearch(p, x->listed, x->n_listed, sizeof(*x->listed), cmp_prefix);
 }
 
