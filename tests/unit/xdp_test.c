@@ -202,33 +202,30 @@ static void test_crafted(void)
 	uint32_t len, l;
 	unsigned int n;
 
+	const struct {
+		struct gen_addr a;
+		struct verdict want;
+		const char *what;
+	} plain[] = {
+		{ v4(0, 9, 9000), to_user, "IPv4 datagram" },
+		{ v4(0, 9, 9001), to_user, "IPv4 to the second stream" },
+		{ v4(0, 9, 9002), dropped(DP_FILTER_UNKNOWN_PORT), "unknown port" },
+		{ v4(1, 200, 9000), dropped(DP_FILTER_BLOCKED_SOURCE),
+		  "IPv4 source in 10.0.1.0/24" },
+		{ v4(2, 7, 9000), dropped(DP_FILTER_BLOCKED_SOURCE), "IPv4 host 10.0.2.7" },
+		{ v4(2, 8, 9000), to_user, "IPv4 next to a blocked host" },
+		{ v4(1, 200, 9002), dropped(DP_FILTER_UNKNOWN_PORT),
+		  "blocked source, unknown port: the port first" },
+		{ v6(0, 0x105, 9000), dropped(DP_FILTER_BLOCKED_SOURCE),
+		  "IPv6 source in fd00::100/120" },
+		{ v6(1, 5, 9001), dropped(DP_FILTER_BLOCKED_SOURCE), "IPv6 source in fd00:1::/32" },
+		{ v6(2, 5, 9001), to_user, "IPv6 datagram" },
+	};
+
 	configure(0, 0);
-	a = v4(0, 9, 9000);
-	judge(f, gen_udp_frame(f, &a, payload, PLEN), to_user, "IPv4 datagram");
-	a = v4(0, 9, 9001);
-	judge(f, gen_udp_frame(f, &a, payload, PLEN), to_user, "IPv4 to the second stream");
-	a = v4(0, 9, 9002);
-	judge(f, gen_udp_frame(f, &a, payload, PLEN), dropped(DP_FILTER_UNKNOWN_PORT),
-	      "unknown port");
-	a = v4(1, 200, 9000);
-	judge(f, gen_udp_frame(f, &a, payload, PLEN), dropped(DP_FILTER_BLOCKED_SOURCE),
-	      "IPv4 source in 10.0.1.0/24");
-	a = v4(2, 7, 9000);
-	judge(f, gen_udp_frame(f, &a, payload, PLEN), dropped(DP_FILTER_BLOCKED_SOURCE),
-	      "IPv4 host 10.0.2.7");
-	a = v4(2, 8, 9000);
-	judge(f, gen_udp_frame(f, &a, payload, PLEN), to_user, "IPv4 next to a blocked host");
-	a = v4(1, 200, 9002);
-	judge(f, gen_udp_frame(f, &a, payload, PLEN), dropped(DP_FILTER_UNKNOWN_PORT),
-	      "blocked source, unknown port: the port first");
-	a = v6(0, 0x105, 9000);
-	judge(f, gen_udp_frame(f, &a, payload, PLEN), dropped(DP_FILTER_BLOCKED_SOURCE),
-	      "IPv6 source in fd00::100/120");
-	a = v6(1, 5, 9001);
-	judge(f, gen_udp_frame(f, &a, payload, PLEN), dropped(DP_FILTER_BLOCKED_SOURCE),
-	      "IPv6 source in fd00:1::/32");
-	a = v6(2, 5, 9001);
-	judge(f, gen_udp_frame(f, &a, payload, PLEN), to_user, "IPv6 datagram");
+	for (n = 0; n < sizeof(plain) / sizeof(plain[0]); n++)
+		judge(f, gen_udp_frame(f, &plain[n].a, payload, PLEN), plain[n].want,
+		      plain[n].what);
 
 	/* VLAN: one tag, two (802.1ad around 802.1Q), three (user space: too many) */
 	a = v4(1, 1, 9000);
