@@ -61,10 +61,9 @@ static struct gen_addr addr(int v6, uint8_t last, uint16_t dport)
 }
 
 /* An IPv6 frame with three 8-byte destination-options headers before UDP. */
-static uint32_t v6_ext3(uint8_t *f)
+static uint32_t v6_ext3(uint8_t *f, const struct gen_addr *a)
 {
-	struct gen_addr a = addr(1, 9, 9000);
-	uint32_t len = gen_udp_frame(f, &a, payload, sizeof(payload)), k;
+	uint32_t len = gen_udp_frame(f, a, payload, sizeof(payload)), k;
 
 	memmove(f + 54 + 24, f + 54, len - 54);
 	for (k = 0; k < 3; k++) {
@@ -125,38 +124,34 @@ int main(int argc, char **argv)
 	if (rt_xdp_set_blocked(x, pre, n_prefixes) != 0)
 		return 1;
 	{
+		/* 192.168.0.0/24 is blocked; rate: 0 off, 1 one packet a second with no
+		 * burst (every run after the first is over), 2 a limit no run reaches */
 		static const struct {
 			const char *path;
-			int v6;
-			uint8_t src;
+			int v6, ext3;
+			uint8_t net, src;
 			uint16_t port;
 			int rate;
 		} cases[] = {
-			{ "to_socket_ipv4", 0, 0, 9000, 0 }, /* 192.168.0.x is blocked: see below */
-			{ "unknown_port", 0, 0, 9001, 0 },
-			{ "blocked_source", 0, 0, 9000, 0 },
-			{ "rate_limited", 1, 7, 9000, 1 },
-			{ "to_socket_ipv6_rate_on", 1, 8, 9000, 2 },
-			{ "to_socket_ipv6_3_ext", 1, 9, 9000, 0 },
+			{ "to_socket_ipv4", 0, 0, 1, 0, 9000, 0 },
+			{ "unknown_port", 0, 0, 0, 0, 9001, 0 },
+			{ "blocked_source", 0, 0, 0, 0, 9000, 0 },
+			{ "rate_limited", 1, 0, 0, 7, 9000, 1 },
+			{ "to_socket_ipv6_rate_on", 1, 0, 0, 8, 9000, 2 },
+			{ "to_socket_ipv6_3_ext", 1, 1, 0, 9, 9000, 0 },
 		};
+		static const uint64_t interval[] = { 0, 1000000000u, 1 };
 		uint8_t f[GEN_MAX_FRAME];
 
 		for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 			struct gen_addr a = addr(cases[k].v6, cases[k].src, cases[k].port);
 			uint32_t len, action, ns = 0;
 
-			if (k == 0)
-				a.src[2] = 1; /* 192.168.1.0: not blocked */
-			len = strcmp(cases[k].path, "to_socket_ipv6_3_ext") == 0
-				      ? v6_ext3(f)
-				      : gen_udp_frame(f, &a, payload, sizeof(payload));
-			/* rate_limited: 1 packet/s, bursts of 1, so every run after the
-			 * first is over; rate_on: a limit no run reaches */
-			rt_xdp_set_rate(x,
-					cases[k].rate == 1 ? 1000000000u
-					: cases[k].rate	   ? 1
-							   : 0,
-					0);
+			if (!cases[k].v6)
+				a.src[2] = cases[k].net;
+			len = cases[k].ext3 ? v6_ext3(f, &a)
+					    : gen_udp_frame(f, &a, payload, sizeof(payload));
+			rt_xdp_set_rate(x, interval[cases[k].rate], 0);
 			rt_xdp_clear_rate(x);
 			if (rt_xdp_test_run(x, f, len, repeat, &action, &ns) != 0) {
 				fprintf(stderr, "riptide-bench-xdp: test run: %s\n",
