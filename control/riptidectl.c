@@ -308,39 +308,33 @@ static void drops(const char *group, json_t *cur, json_t *prev, double dt)
 	}
 }
 
-/* The q-quantile of what histogram cur (stats' *_latency_us: {"LE": count}) counted
- * since prev: the upper bound of its bucket in microseconds, -1 for +Inf; 0 when
- * nothing was counted. *n gets the count. */
+/* The q-quantile of what histogram cur (stats' *_latency_us: {"LE": count}, LE 1,
+ * 2, 4, ... microseconds, then "+Inf") counted since prev: the upper bound of its
+ * bucket, -1 for +Inf; 0 when nothing was counted. *n gets the count. */
 static double quantile(json_t *cur, json_t *prev, double q, int64_t *n)
 {
-	double le[64], cnt[64], total = 0, acc = 0;
-	const char *key;
-	json_t *v;
-	int k = 0, i, j;
+	double total = 0, acc = 0, le;
+	char key[24];
+	int pass;
 
-	json_object_foreach(cur, key, v)
-	{
-		if (k == 64)
-			break;
-		le[k] = strcmp(key, "+Inf") == 0 ? -1 : strtod(key, NULL);
-		cnt[k] = json_number_value(v) - json_number_value(json_object_get(prev, key));
-		total += cnt[k++];
-	}
-	for (i = 1; i < k; i++) /* by bound, +Inf last */
-		for (j = i; j > 0 && (le[j - 1] < 0 || (le[j] >= 0 && le[j] < le[j - 1])); j--) {
-			double t = le[j];
+	/* twice over the buckets in order: the total, then where it reaches q */
+	for (pass = 0; pass < 2; pass++) {
+		for (le = 1; le <= 0x1p62; le *= 2) {
+			const char *k = le < 0x1p62 ? key : "+Inf";
+			double c;
 
-			le[j] = le[j - 1];
-			le[j - 1] = t;
-			t = cnt[j];
-			cnt[j] = cnt[j - 1];
-			cnt[j - 1] = t;
+			snprintf(key, sizeof(key), "%.0f", le);
+			c = json_number_value(json_object_get(cur, k)) -
+			    json_number_value(json_object_get(prev, k));
+			if (pass == 0) {
+				total += c;
+				continue;
+			}
+			acc += c;
+			if (total > 0 && acc >= q * total)
+				return le < 0x1p62 ? le : -1;
 		}
-	*n = (int64_t)total;
-	for (i = 0; i < k && total > 0; i++) {
-		acc += cnt[i];
-		if (acc >= q * total)
-			return le[i];
+		*n = (int64_t)total;
 	}
 	return 0;
 }
