@@ -21,7 +21,7 @@ const char dp_usage[] =
 	"\n"
 	"inputs (--input SPEC, repeatable):\n"
 	"  pcap:PATH                    replay a pcap file; the input ends at its end\n"
-	"  af_xdp:IFACE[:QUEUES]        AF_XDP socket(s) on IFACE\n"
+	"  af_xdp:IFACE[:QUEUES]        AF_XDP socket(s) on IFACE, behind riptide's XDP pre-filter\n"
 	"  af_packet:IFACE[:QUEUES]     AF_PACKET socket(s) on IFACE\n"
 	"  memif:SOCKET[:server|client] shared-memory packet interface (server by default)\n"
 	"  pci:BDF                      a NIC bound to vfio-pci (or a bifurcated driver)\n"

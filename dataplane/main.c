@@ -22,6 +22,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_rcu_qsbr.h>
 
+#include "bpf/rt_xdp_load.h"
 #include "control/ctl_metrics.h"
 #include "control/ctl_server.h"
 
@@ -29,7 +30,6 @@
 #include "dp_lcore.h"
 #include "dp_log.h"
 #include "dp_port.h"
-#include "bpf/rt_xdp_load.h"
 #include "dp_privs.h"
 #include "dp_runtime.h"
 #include "dp_stats.h"
