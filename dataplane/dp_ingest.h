@@ -221,6 +221,12 @@ struct dp_ingest {
 /* The cycle counter that RX stamps and result commits read: the TSC on x86 (the one
  * rte_rdtsc() reads, invariant and common to all cores on the CPUs DPDK supports),
  * the monotonic clock in nanoseconds elsewhere. */
+#if defined(__x86_64__) || defined(__i386__)
+#define DP_CYCLES_ARE_TSC 1 /* a TSC read serves both */
+#else
+#define DP_CYCLES_ARE_TSC 0
+#endif
+
 static inline uint64_t dp_cycles(void)
 {
 #if defined(__x86_64__) || defined(__i386__)

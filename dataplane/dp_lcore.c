@@ -175,8 +175,9 @@ static void rx_loop(struct dp_worker *w)
 				continue;
 			}
 			w->c.rx_packets += nb;
-			w->in.rx_cycles = dp_cycles();
-			now_ns = wall_ns(w, rte_rdtsc());
+			tsc = rte_rdtsc();
+			w->in.rx_cycles = DP_CYCLES_ARE_TSC ? tsc : dp_cycles();
+			now_ns = wall_ns(w, tsc);
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void *));
 			for (j = 0; j < nb; j++) {
 				if (j + 1 < nb)
