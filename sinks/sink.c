@@ -225,15 +225,16 @@ static json_t *kafka_json(const struct sink_kafka_final *f)
 		if (st->outages[k])
 			json_object_set_new(outages, sink_outage_name(k),
 					    json_integer((json_int_t)st->outages[k]));
-	return json_pack("{sI sI sI sI so sI sI sI sI sI sI so}", "produced",
+	return json_pack("{sI sI sI sI so sI sI sI sI sI sI sI so}", "produced",
 			 (json_int_t)st->produced, "delivered", (json_int_t)st->delivered,
 			 "replayed", (json_int_t)st->replayed, "spooled", (json_int_t)st->spooled,
 			 "outages", outages, "producer_restarts", (json_int_t)st->producer_restarts,
 			 "replay_rewinds", (json_int_t)st->rewinds, "queue_full_waits",
 			 (json_int_t)st->queue_full_waits, "late_failures",
-			 (json_int_t)st->late_failures, "queue_peak", (json_int_t)st->outq_peak,
-			 "queue_at_stop", (json_int_t)st->outq, "delivery_latency_us",
-			 sink_lat_json(st->latency_us));
+			 (json_int_t)st->late_failures, "possibly_persisted",
+			 (json_int_t)st->possibly_persisted, "queue_peak",
+			 (json_int_t)st->outq_peak, "queue_at_stop", (json_int_t)st->outq,
+			 "delivery_latency_us", sink_lat_json(st->latency_us));
 }
 
 static json_t *spool_json(const struct sink_kafka_final *f)

@@ -462,6 +462,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		}
 		return;
 	}
+	/* sent before and failed after (a connection lost under a request, a timeout in
+	 * flight, a purge of its retry): what is sent again may arrive twice */
+	if (rd_kafka_message_status(m) == RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED)
+		k->st.possibly_persisted++;
 	if (tag & 1) {
 		/* a replayed record: it is still in the spool */
 		if (permanent(m->err)) {

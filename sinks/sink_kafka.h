@@ -55,12 +55,13 @@ struct sink_kafka_stats {
 	uint64_t replayed;  /* of those, read from the spool */
 	uint64_t spooled;   /* results written to the spool */
 	uint64_t outages[SINK_OUTAGE__COUNT];
-	uint64_t producer_restarts; /* after fatal errors */
-	uint64_t rewinds;	    /* replays begun again after a failed replayed record */
-	uint64_t queue_full_waits;  /* sends refused for a full queue (no spool) */
-	uint64_t late_failures;	    /* results failed while in flight after newer ones spooled */
-	uint64_t outq_peak;	    /* most messages librdkafka held at once */
-	uint64_t outq;		    /* messages librdkafka holds now */
+	uint64_t producer_restarts;  /* after fatal errors */
+	uint64_t rewinds;	     /* replays begun again after a failed replayed record */
+	uint64_t queue_full_waits;   /* sends refused for a full queue (no spool) */
+	uint64_t late_failures;	     /* results failed while in flight after newer ones spooled */
+	uint64_t possibly_persisted; /* failed results the brokers may have written anyway */
+	uint64_t outq_peak;	     /* most messages librdkafka held at once */
+	uint64_t outq;		     /* messages librdkafka holds now */
 	uint64_t latency_us[SINK_LAT_BUCKETS];
 };
 

@@ -5,8 +5,8 @@
 #   1. a pcap replay: every result arrives once, alerts in order, aggregates in order
 #      per key (their Kafka key); the archive holds every record, gzip'd, by hour;
 #   2. a live feed of 100,000 events (tcpreplay into an af_packet port) while the
-#      broker is stopped for 30 s and started again: every result arrives, none twice,
-#      in order, the outage went through the spool;
+#      broker is stopped for 30 s and started again: every result arrives, in order,
+#      twice only if counted as possibly persisted, the outage went through the spool;
 #   3. riptide killed with SIGKILL during an outage, its spool full of results, and
 #      started again once the broker is back: everything spooled arrives, once.
 # Every alert carries its event's ts, unique per event: the sequence numbers checked.
@@ -45,26 +45,32 @@ consume() {
 	inns kcat -C -b "$B" -t "$1" -o beginning -e -q -f '%s\n' 2>/dev/null
 }
 
-# check_seq WHAT TOPIC N: the alerts of TOPIC are N distinct ts, in the order produced.
+# check_seq WHAT TOPIC N [DUP]: the alerts of TOPIC are N distinct ts, in the order
+# produced (each at its first arrival), at most DUP (default 0) of them twice: the
+# results the sink counted as possibly persisted when their delivery failed.
 check_seq() {
 	consume "$2" | jq -r .ts >"$WORK/ts.txt"
-	check_eq "$1: alerts arrived" "$(wc -l <"$WORK/ts.txt")" "$3"
-	check_eq "$1: alerts arrived twice" "$(sort -n "$WORK/ts.txt" | uniq -d | wc -l)" 0
-	check_eq "$1: alerts in order" "$(sort -n -c "$WORK/ts.txt" 2>&1 && echo yes)" yes
+	awk '!seen[$0]++' "$WORK/ts.txt" >"$WORK/ts-first.txt"
+	check_eq "$1: alerts arrived" "$(wc -l <"$WORK/ts-first.txt")" "$3"
+	check_eq "$1: alerts arrived twice, at most ${4:-0}" \
+		"$(($(wc -l <"$WORK/ts.txt") - $(wc -l <"$WORK/ts-first.txt") <= ${4:-0}))" 1
+	check_eq "$1: alerts in order" "$(sort -n -c "$WORK/ts-first.txt" 2>&1 && echo yes)" yes
 }
 
-# check_agg WHAT TOPIC N: N aggregate results, none twice, windows in order per key,
-# and the Kafka key is the GROUP BY value.
+# check_agg WHAT TOPIC N [DUP]: N aggregate results, at most DUP twice, windows in
+# order per key (first arrivals), and the Kafka key is the GROUP BY value.
 check_agg() {
 	inns kcat -C -b "$B" -t "$2" -o beginning -e -q -f '%k\t%s\n' 2>/dev/null >"$WORK/agg.txt"
-	check_eq "$1: aggregates arrived" "$(wc -l <"$WORK/agg.txt")" "$3"
 	check_eq "$1: key is the card" \
 		"$(awk -F'\t' '{print $1}' "$WORK/agg.txt" | paste - <(cut -f2- "$WORK/agg.txt" | jq -r .card) |
 			awk '$1 != $2' | wc -l)" 0
 	cut -f2- "$WORK/agg.txt" | jq -r '[.card, .window_start] | @tsv' >"$WORK/kw.txt"
-	check_eq "$1: aggregates twice" "$(sort "$WORK/kw.txt" | uniq -d | wc -l)" 0
+	awk '!seen[$0]++' "$WORK/kw.txt" >"$WORK/kw-first.txt"
+	check_eq "$1: aggregates arrived" "$(wc -l <"$WORK/kw-first.txt")" "$3"
+	check_eq "$1: aggregates twice, at most ${4:-0}" \
+		"$(($(wc -l <"$WORK/kw.txt") - $(wc -l <"$WORK/kw-first.txt") <= ${4:-0}))" 1
 	check_eq "$1: windows out of order per key" \
-		"$(awk '{ if ($1 in last && $2 <= last[$1]) bad++; last[$1] = $2 } END { print bad + 0 }' "$WORK/kw.txt")" 0
+		"$(awk '{ if ($1 in last && $2 <= last[$1]) bad++; last[$1] = $2 } END { print bad + 0 }' "$WORK/kw-first.txt")" 0
 }
 
 # --- 1. a replay ---------------------------------------------------------------
@@ -147,8 +153,13 @@ check_eq "live: the outage was seen" \
 check_eq "live: results went through the spool" "$(jq '.spooled > 0' "$s")" true
 check_eq "live: all spooled replayed" "$(jq '.sink.kafka.replayed == .spooled' "$s")" true
 check_eq "live: spool empty at stop" "$(jq '.sink.spool.records_at_stop' "$s")" 0
-check_seq live live_seq $n
-check_agg live live_agg "$(jq '.results.per_card' "$s")"
+# at least once: a result whose request was under way when the broker went (librdkafka
+# cannot know whether it was written) is sent again from the spool and may arrive
+# twice; the sink counts each such result
+dup=$(jq '.sink.kafka.possibly_persisted' "$s")
+ok "live: results possibly persisted before their failure: $dup"
+check_seq live live_seq $n "$dup"
+check_agg live live_agg "$(jq '.results.per_card' "$s")" "$dup"
 grep -h "spooled\|outage\|kafka:" "$WORK/live.log" | head -5
 
 # --- 3. SIGKILL during an outage -----------------------------------------------

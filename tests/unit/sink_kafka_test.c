@@ -4,7 +4,9 @@
  * produce errors (retried by librdkafka, nothing spooled), a broker whose round trip
  * is longer than message.timeout.ms (results spooled, replayed once it is fast again,
  * none lost; without a spool counted as lost{kafka_timed_out}), a fatal idempotence
- * error (results spooled, a new producer, none lost), and the configuration checks.
+ * error (results spooled, a new producer, none lost), retries purged to the spool by an
+ * outage (counted as possibly persisted: at most that many arrive twice), and the
+ * configuration checks.
  * A consumer on the same mock cluster reads back what arrived. The real broker is in
  * tests/integration/kafka_delivery.sh.
  */
@@ -302,12 +304,17 @@ static void slow_broker(int with_spool)
 		CU_ASSERT_EQUAL(fin.backlog, 0);
 		CU_ASSERT_EQUAL(g.missing, 0);
 		CU_ASSERT(g.total >= 800);
+		/* each result that arrived twice was one the broker may have had */
+		CU_ASSERT(fin.st.possibly_persisted > 0);
+		CU_ASSERT(g.twice <= fin.st.possibly_persisted);
 	} else {
 		/* none silently: what timed out is counted, the rest arrived */
 		CU_ASSERT(m.c.lost[SINK_LOST_KAFKA_TIMED_OUT] > 0);
 		CU_ASSERT_EQUAL(m.c.delivered + m.c.lost[SINK_LOST_KAFKA_TIMED_OUT], 800);
 		CU_ASSERT_EQUAL(m.c.spooled, 0);
 		CU_ASSERT(g.total - g.twice >= m.c.delivered);
+		/* a lost result that arrived anyway was one the broker may have had */
+		CU_ASSERT(g.total - g.twice - m.c.delivered <= fin.st.possibly_persisted);
 	}
 	mock_down(&m);
 }
@@ -352,7 +359,77 @@ static void test_fatal(void)
 	mock_down(&m);
 }
 
+/* Produce requests that time out on the broker (librdkafka cannot know whether it
+ * wrote them) retried for longer than --kafka-stall-ms: the stall purges the retries
+ * to the spool, counted as possibly persisted, and the replay delivers them once. */
+static void test_retry_purged(void)
+{
+	static const rd_kafka_resp_err_t timed_out = RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT;
+	struct sink_kafka_final fin;
+	struct sink_kafka *k;
+	static struct mock m;
+	unsigned int e;
+	struct got g;
+
+	mock_up(&m);
+	k = producer(&m, "linger.ms=1\nretry.backoff.ms=100\n", spool_new());
+	send_range(k, 0, 100);
+	CU_ASSERT(run_until_idle(k, 10));
+	for (e = 0; e < 20; e++) /* 2 s of answers "timed out" */
+		rd_kafka_mock_push_request_errors_array(m.mc, KAFKA_API_PRODUCE, 1, &timed_out);
+	send_range(k, 100, 200);
+	CU_ASSERT(run_until_idle(k, 30));
+	sink_kafka_close(k, 1000, &fin);
+	CU_ASSERT(fin.st.outages[SINK_OUTAGE_STALLED] >= 1);
+	CU_ASSERT(fin.st.possibly_persisted > 0);
+	CU_ASSERT(m.c.spooled >= fin.st.possibly_persisted);
+	CU_ASSERT_EQUAL(fin.st.replayed, m.c.spooled);
+	CU_ASSERT_EQUAL(m.c.delivered, 200);
+	CU_ASSERT_EQUAL(lost_total(&m.c), 0);
+	consume(&m, 200, &g);
+	CU_ASSERT_EQUAL(g.missing, 0);
+	CU_ASSERT(g.twice <= fin.st.possibly_persisted);
+	CU_ASSERT_EQUAL(g.out_of_order, 0);
+	mock_down(&m);
+}
+
 /* Polls for ms milliseconds, as the sink thread does while idle. */
+static void poll_for(struct sink_kafka *k, unsigned int ms);
+
+/* The broker goes down with requests under way (written, the answer not yet sent: a
+ * round trip of 500 ms), as a broker stopped under load does: librdkafka keeps them to
+ * retry, the outage purges them to the spool, and the replay sends them again. They
+ * arrive twice, and the sink counted each as possibly persisted. */
+static void test_down_in_flight(void)
+{
+	struct sink_kafka_final fin;
+	struct sink_kafka *k;
+	static struct mock m;
+	struct got g;
+
+	mock_up(&m);
+	k = producer(&m, "linger.ms=1\n", spool_new());
+	send_range(k, 0, 100);
+	CU_ASSERT(run_until_idle(k, 10));
+	rd_kafka_mock_broker_set_rtt(m.mc, 1, 500);
+	send_range(k, 100, 200);
+	poll_for(k, 200);
+	rd_kafka_mock_broker_set_down(m.mc, 1);
+	poll_for(k, 2000);
+	send_range(k, 200, 300);
+	rd_kafka_mock_broker_set_rtt(m.mc, 1, 0);
+	rd_kafka_mock_broker_set_up(m.mc, 1);
+	CU_ASSERT(run_until_idle(k, 30));
+	sink_kafka_close(k, 1000, &fin);
+	CU_ASSERT(fin.st.outages[SINK_OUTAGE_BROKERS_DOWN] >= 1);
+	CU_ASSERT(fin.st.possibly_persisted > 0);
+	CU_ASSERT_EQUAL(lost_total(&m.c), 0);
+	consume(&m, 300, &g);
+	CU_ASSERT_EQUAL(g.missing, 0);
+	CU_ASSERT(g.twice <= fin.st.possibly_persisted);
+	mock_down(&m);
+}
+
 static void poll_for(struct sink_kafka *k, unsigned int ms)
 {
 	uint64_t end = now_ns() + (uint64_t)ms * 1000000u;
@@ -485,6 +562,9 @@ int main(void)
 		{ "mock cluster: RTT above message.timeout.ms, no spool",
 		  test_slow_broker_no_spool },
 		{ "mock cluster: fatal idempotence error", test_fatal },
+		{ "mock cluster: retries purged by a stall, possibly persisted",
+		  test_retry_purged },
+		{ "mock cluster: broker down with requests under way", test_down_in_flight },
 		{ "mock cluster: broker down, spool full: drop-newest, wait", test_spool_full },
 		{ NULL, NULL },
 	};
