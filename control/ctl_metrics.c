@@ -40,6 +40,7 @@ static const struct {
 } by_name[] = {
 	{ "streams", "stream" },
 	{ "state", "rule" },
+	{ "stages", "stage" },
 };
 
 static const char *label_of(const char *key, bool nested)

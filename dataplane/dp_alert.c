@@ -174,6 +174,7 @@ void dp_rules_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row,
 {
 	const struct dp_pipeline *pl = in->pl;
 	const struct dp_stream_rt *st = &pl->streams[si];
+	uint64_t t0 = in->timing ? dp_cycles() : 0, t1;
 	uint32_t k, n = 0;
 
 	in->env.row = row;
@@ -187,8 +188,11 @@ void dp_rules_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row,
 	}
 	if (st->n_alerts > 0)
 		alerts(in, st, row);
-	if (!st->stateful || in->route == NULL)
+	if (!st->stateful || in->route == NULL) {
+		if (in->timing)
+			dp_stage_add(&in->c->stage[DP_STAGE_MATCH], dp_cycles() - t0, 1);
 		return;
+	}
 	for (k = st->first_srule; k < st->first_srule + st->n_srules; k++) {
 		const struct pat_rule *r = pl->srules[k].r;
 
@@ -198,5 +202,13 @@ void dp_rules_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row,
 		else if (r->where == NULL || pat_eval_cond(r->where, &in->env))
 			in->pass[n++] = DP_REF(k, 0);
 	}
+	if (!in->timing) {
+		in->route(in->route_ctx, si, row, now_ns, in->pass, n);
+		return;
+	}
+	t1 = dp_cycles();
+	dp_stage_add(&in->c->stage[DP_STAGE_MATCH], t1 - t0, 1);
+	in->state_inner = 0; /* the state work of events kept on this lcore, timed apart */
 	in->route(in->route_ctx, si, row, now_ns, in->pass, n);
+	dp_stage_add(&in->c->stage[DP_STAGE_ROUTE], dp_cycles() - t1 - in->state_inner, 1);
 }

@@ -629,6 +629,8 @@ int dp_rt_report(struct dp_runtime *rt, struct dp_stats_report *r)
 	r->sink_lost = rt->sink->c.lost;
 	r->ruleset = rt->gen->version;
 	r->uptime_s = mono_s() - rt->t0;
+	/* dp_cycles() is the TSC (dp_ingest.h), or nanoseconds */
+	r->ns_per_cycle = !DP_CYCLES_ARE_TSC ? 1.0 : rt->n_workers ? rt->workers[0].ns_per_tsc : 0;
 	return 0;
 }
 

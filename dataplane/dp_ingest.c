@@ -549,6 +549,28 @@ static void dead_letter(struct dp_ingest *in, const struct dp_stream_rt *st,
 	dp_ingest_commit(in, &out, (uint16_t)st->dl_topic);
 }
 
+uint64_t dp_stage_read_cost;
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void dp_stage_calibrate(void)
+{
+	uint64_t d[1025], a;
+	unsigned int k;
+
+	for (k = 0; k < 1025; k++) {
+		a = dp_cycles();
+		d[k] = dp_cycles() - a;
+	}
+	qsort(d, 1025, sizeof(d[0]), cmp_u64);
+	dp_stage_read_cost = d[512]; /* the median: the least is out-of-order overlap */
+}
+
 int dp_ingest_prefilter(struct dp_ingest *in, const struct dp_origin *o)
 {
 	if (in->pl->stream_of_port[o->dst_port] == DP_NO_STREAM)
@@ -580,6 +602,8 @@ void dp_ingest_datagram(struct dp_ingest *in, const struct dp_origin *o, const u
 	size_t pos = 0, rl;
 	uint32_t n = 0, events = 0;
 	uint8_t si = pl->stream_of_port[o->dst_port], reason;
+	uint64_t t = 0;
+	bool bad;
 
 	int r = dp_ingest_prefilter(in, o);
 
@@ -591,9 +615,16 @@ void dp_ingest_datagram(struct dp_ingest *in, const struct dp_origin *o, const u
 	sc = &c->streams[st->slot];
 	c->datagrams++;
 	sc->datagrams++;
-	while (fmt_next_record(&st->sc, payload, len, &pos, &rec, &rl)) {
+	for (;;) {
+		if (in->timing)
+			t = dp_cycles();
+		if (!fmt_next_record(&st->sc, payload, len, &pos, &rec, &rl))
+			break;
 		n++;
-		if (fmt_parse(&st->sc, rec, rl, len, &in->row, &in->scratch, &reason) != 0) {
+		bad = fmt_parse(&st->sc, rec, rl, len, &in->row, &in->scratch, &reason) != 0;
+		if (in->timing)
+			dp_stage_add(&c->stage[DP_STAGE_PARSE], dp_cycles() - t, 1);
+		if (bad) {
 			c->malformed[reason]++;
 			sc->malformed++;
 			if (st->dl_topic >= 0) {

@@ -216,6 +216,10 @@ struct dp_ingest {
 	 * fixed-point factor (0: results are not timed) */
 	uint64_t rx_cycles;
 	uint64_t us_per_cycle_fp;
+	/* stage timing (dp_stats.h DP_STAGES): this burst is timed; the cycles of the
+	 * state work done inside the route call at hand (taken off route's) */
+	bool timing;
+	uint64_t state_inner;
 };
 
 /* The cycle counter that RX stamps and result commits read: the TSC on x86 (the one
@@ -237,6 +241,19 @@ static inline uint64_t dp_cycles(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 #endif
+}
+
+/* What a dp_cycles() read costs, in its own cycles (the median of back-to-back
+ * pairs, measured by dp_stage_calibrate()): taken off each timed interval. */
+extern uint64_t dp_stage_read_cost;
+
+void dp_stage_calibrate(void);
+
+/* A timed interval of cycles over samples into a stage's counters. */
+static inline void dp_stage_add(struct dp_stage *s, uint64_t cycles, uint64_t samples)
+{
+	s->cycles += cycles > dp_stage_read_cost ? cycles - dp_stage_read_cost : 0;
+	s->samples += samples;
 }
 
 /* us_per_cycle_fp for dp_cycles(), given the TSC's frequency. */

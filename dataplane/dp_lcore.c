@@ -152,12 +152,28 @@ static void housekeeping(struct dp_worker *w, uint64_t tsc)
 								      : (int64_t)(now / 1000000));
 }
 
-/* The RX role: polls its queues until they end or riptide stops. */
+/* The cycles of the stages timed inside classify(), with one read's cost for each of
+ * their samples (the read that opened it, which their intervals do not hold): what
+ * decode's remainder must not keep. */
+static inline uint64_t inner_cycles(const struct dp_counters *c)
+{
+	unsigned int k;
+	uint64_t n = 0;
+
+	for (k = DP_STAGE_PARSE; k <= DP_STAGE_STATE; k++)
+		n += c->stage[k].cycles + c->stage[k].samples * dp_stage_read_cost;
+	return n;
+}
+
+/* The RX role: polls its queues until they end or riptide stops. One non-empty burst
+ * in DP_STAGE_EVERY is timed, stage by stage (dp_stats.h DP_STAGES). */
 static void rx_loop(struct dp_worker *w)
 {
 	struct rte_mbuf *pkts[DP_BURST];
-	uint64_t now_ns, tsc;
+	uint64_t now_ns, tsc, t0 = 0, t1 = 0, t2, inner = 0;
 	uint16_t i, j, nb;
+	unsigned int bursts = 0;
+	bool time_next = false;
 
 	w->n_live = w->n_rxq;
 	while (!dp_force_quit && w->n_live > 0) {
@@ -167,6 +183,8 @@ static void rx_loop(struct dp_worker *w)
 		for (i = 0; i < w->n_rxq; i++) {
 			if (unlikely(w->ended[i]))
 				continue;
+			if (unlikely(time_next))
+				t0 = dp_cycles();
 			nb = rte_eth_rx_burst(w->rxq[i].port->port_id, w->rxq[i].queue, pkts,
 					      DP_BURST);
 			if (nb == 0) {
@@ -178,15 +196,39 @@ static void rx_loop(struct dp_worker *w)
 			tsc = rte_rdtsc();
 			w->in.rx_cycles = DP_CYCLES_ARE_TSC ? tsc : dp_cycles();
 			now_ns = wall_ns(w, tsc);
+			if (unlikely(time_next)) {
+				t1 = w->in.rx_cycles;
+				inner = inner_cycles(&w->c);
+				w->in.timing = true;
+				time_next = false;
+			}
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void *));
 			for (j = 0; j < nb; j++) {
 				if (j + 1 < nb)
 					rte_prefetch0(rte_pktmbuf_mtod(pkts[j + 1], void *));
 				classify(w, pkts[j], now_ns, w->rxq[i].port->xdp);
 			}
-			rte_pktmbuf_free_bulk(pkts, nb);
-			if (w->sout != NULL)
-				dp_shard_flush(w->sout);
+			if (unlikely(w->in.timing)) {
+				t2 = dp_cycles();
+				dp_stage_add(&w->c.stage[DP_STAGE_DECODE],
+					     t2 - t1 - (inner_cycles(&w->c) - inner), nb);
+				rte_pktmbuf_free_bulk(pkts, nb);
+				t1 = dp_cycles();
+				dp_stage_add(&w->c.stage[DP_STAGE_RX],
+					     t1 - t2 + w->in.rx_cycles - t0, nb);
+				if (w->sout != NULL) {
+					dp_shard_flush(w->sout); /* route's, per burst */
+					dp_stage_add(&w->c.stage[DP_STAGE_ROUTE], dp_cycles() - t1,
+						     0);
+				}
+				w->in.timing = false;
+			} else {
+				rte_pktmbuf_free_bulk(pkts, nb);
+				if (w->sout != NULL)
+					dp_shard_flush(w->sout);
+			}
+			if (unlikely(++bursts % DP_STAGE_EVERY == 0))
+				time_next = true;
 			w->in.rx_cycles = 0; /* what follows is made by the clock */
 		}
 		if (w->sin != NULL)

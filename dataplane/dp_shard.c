@@ -262,7 +262,16 @@ static void send_to(struct dp_shard_out *o, unsigned int d, uint8_t si, const st
 		o->c->shard_local++;
 		o->c->shard_handled++;
 		o->c->streams[st->slot].keyed_events++;
-		dp_win_event(&o->self_in->wl, o->rx_index, si, row, wm, now_ms, list, n);
+		if (likely(!*o->timing)) {
+			dp_win_event(&o->self_in->wl, o->rx_index, si, row, wm, now_ms, list, n);
+		} else {
+			uint64_t t = dp_cycles();
+
+			dp_win_event(&o->self_in->wl, o->rx_index, si, row, wm, now_ms, list, n);
+			t = dp_cycles() - t;
+			dp_stage_add(&o->c->stage[DP_STAGE_STATE], t, 1);
+			*o->state_inner += t;
+		}
 		return;
 	}
 	ev_len = fmt_event_size(&st->sc, row);
@@ -401,7 +410,16 @@ static bool handle(struct dp_shard_in *in, unsigned int r, void *item)
 		n = m;
 	}
 	*rx_cycles = h->rx_cycles;
-	dp_win_event(&in->wl, in->ring_ch[r], (uint8_t)si, &in->row, h->wm, h->now_ms, refs, n);
+	if (likely(in->c->shard_received % DP_STAGE_EVERY != 0)) {
+		dp_win_event(&in->wl, in->ring_ch[r], (uint8_t)si, &in->row, h->wm, h->now_ms, refs,
+			     n);
+	} else {
+		uint64_t t = dp_cycles();
+
+		dp_win_event(&in->wl, in->ring_ch[r], (uint8_t)si, &in->row, h->wm, h->now_ms, refs,
+			     n);
+		dp_stage_add(&in->c->stage[DP_STAGE_STATE], dp_cycles() - t, 1);
+	}
 	*rx_cycles = saved;
 out:
 	rte_mempool_put(rte_mempool_from_obj(item), item);
@@ -582,6 +600,8 @@ int dp_shard_setup(struct dp_worker *w, unsigned int n, unsigned int n_rx, unsig
 		o->self_in = w[r].sin;
 		o->rx_index = r;
 		o->rx_cycles = &w[r].in.rx_cycles;
+		o->timing = &w[r].in.timing;
+		o->state_inner = &w[r].in.state_inner;
 		memset(o->told_cycles, 0xff, sizeof(o->told_cycles));
 		o->list = calloc(pl->n_srules + 1, sizeof(*o->list));
 		if (o->list == NULL)

@@ -71,6 +71,10 @@ struct dp_shard_out {
 	 * each state lcore was last told */
 	const uint64_t *rx_cycles;
 	uint64_t told_cycles[DP_MAX_STATE];
+	/* stage timing: its lcore's dp_ingest timing flag, and where the cycles of the
+	 * state work done here (events of this lcore's own keys) go */
+	const bool *timing;
+	uint64_t *state_inner;
 	struct dp_wm_out wm[PAT_MAX_STREAMS];
 };
 

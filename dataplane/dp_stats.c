@@ -15,6 +15,17 @@ static inline uint64_t load(const uint64_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+const char *dp_stage_name(unsigned int stage)
+{
+	static const char *const names[] = {
+#define X(e, s) s,
+		DP_STAGES(X)
+#undef X
+	};
+
+	return stage < DP_STAGE__COUNT ? names[stage] : "?";
+}
+
 void dp_counters_accumulate(struct dp_counters *sum, const struct dp_counters *c)
 {
 	unsigned int k;
@@ -40,6 +51,10 @@ void dp_counters_accumulate(struct dp_counters *sum, const struct dp_counters *c
 	sum->rx_result_untimed += load(&c->rx_result_untimed);
 	for (k = 0; k < SINK_LAT_BUCKETS; k++)
 		sum->rx_result_us[k] += load(&c->rx_result_us[k]);
+	for (k = 0; k < DP_STAGE__COUNT; k++) {
+		sum->stage[k].cycles += load(&c->stage[k].cycles);
+		sum->stage[k].samples += load(&c->stage[k].samples);
+	}
 	for (k = 0; k < PAT_MAX_RULES; k++) {
 		sum->results[k] += load(&c->results[k]);
 		sum->late[k] += load(&c->late[k]);
@@ -145,6 +160,25 @@ static json_t *archive_json(const json_t *a, uint64_t taken, uint64_t dropped)
 	     json_object_set_new(o, "dropped", json_integer((json_int_t)dropped)) != 0)) {
 		json_decref(o);
 		return NULL;
+	}
+	return o;
+}
+
+/* {stage: {ns, samples, cycles}}: ns per sample, every stage (0 without samples). */
+static json_t *stages_json(const struct dp_counters *t, double ns_per_cycle)
+{
+	json_t *o = json_object();
+	unsigned int k;
+
+	for (k = 0; k < DP_STAGE__COUNT && o != NULL; k++) {
+		const struct dp_stage *s = &t->stage[k];
+		double ns = s->samples ? (double)s->cycles * ns_per_cycle / (double)s->samples : 0;
+
+		if (json_object_set_new(o, dp_stage_name(k),
+					json_pack("{s:f, s:I, s:I}", "ns", ns, "samples",
+						  (json_int_t)s->samples, "cycles",
+						  (json_int_t)s->cycles)) != 0)
+			o = drop(o);
 	}
 	return o;
 }
@@ -259,6 +293,11 @@ json_t *dp_stats_json(const struct dp_stats_report *r)
 	}
 	if (o != NULL && json_object_set_new(o, "rx_to_result_untimed",
 					     json_integer((json_int_t)t->rx_result_untimed)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	if (o != NULL && r->ns_per_cycle > 0 &&
+	    json_object_set_new(o, "stages", stages_json(t, r->ns_per_cycle)) != 0) {
 		json_decref(o);
 		o = NULL;
 	}

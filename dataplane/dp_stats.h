@@ -32,6 +32,38 @@ enum dp_lost {
 		DP_LOST__COUNT
 };
 
+/* The stages of the data path whose cost is sampled (dp_cycles() around them, one
+ * RX burst in DP_STAGE_EVERY, every event of it, and one state event in
+ * DP_STAGE_EVERY): what each one counts a sample of, and what its cycles cover. */
+#define DP_STAGES(X)                                                                     \
+	X(RX, "rx")	    /* packet: rte_eth_rx_burst and the free of the mbufs */     \
+	X(DECODE, "decode") /* packet: checksum, L2-L4 decode, pre-filter, counters,     \
+			       archive and dead-letter copies */                         \
+	X(PARSE, "parse")   /* record: framing and parsing into a row */                 \
+	X(MATCH, "match")   /* event: Hyperscan scan, alert rules and their results,     \
+			       WHERE and DEFINE conditions of the stateful rules */      \
+	X(ROUTE, "route")   /* event with stateful rules: key hash, packing, staging and \
+			       the ring enqueue to its state lcore(s) */                 \
+	X(STATE, "state")   /* event on a state lcore: windows and patterns, their results */
+
+enum dp_stage_id {
+#define X(e, s) DP_STAGE_##e,
+	DP_STAGES(X)
+#undef X
+		DP_STAGE__COUNT
+};
+
+#define DP_STAGE_EVERY 64 /* one RX burst, one state event in this many is timed */
+
+/* Cycles spent in a stage over the samples timed (cycles: dp_cycles(), the read's own
+ * cost taken off each interval). */
+struct dp_stage {
+	uint64_t cycles;
+	uint64_t samples;
+};
+
+const char *dp_stage_name(unsigned int stage);
+
 /* Per stream, per lcore. */
 struct dp_stream_counters {
 	uint64_t datagrams;
@@ -70,6 +102,7 @@ struct dp_counters {
 	 * timeout, EMIT CHANGES, end of input), no packet to time it from */
 	uint64_t rx_result_us[SINK_LAT_BUCKETS];
 	uint64_t rx_result_untimed;
+	struct dp_stage stage[DP_STAGE__COUNT];
 	uint64_t filtered[DP_FILTER__COUNT];
 	uint64_t decode_errors[DP_DERR__COUNT];
 	uint64_t malformed[FMT_M__COUNT];
@@ -118,7 +151,8 @@ struct dp_stats_report {
 	const struct dp_port_report *ports;
 	unsigned int n_lcores;
 	const struct dp_lcore_report *lcores;
-	bool zeros; /* counts by reason list every reason, those at 0 too (/metrics) */
+	bool zeros;	     /* counts by reason list every reason, those at 0 too (/metrics) */
+	double ns_per_cycle; /* dp_cycles() to nanoseconds, for the stages; 0: not shown */
 	/* the XDP pre-filter's counters (bpf/rt_xdp.h slots), NULL: no af_xdp input */
 	const uint64_t *xdp;
 };

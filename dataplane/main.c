@@ -400,6 +400,7 @@ int main(int argc, char **argv)
 		w->ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
 		w->in.us_per_cycle_fp = dp_us_per_cycle_fp((double)rte_get_tsc_hz());
 	}
+	dp_stage_calibrate();
 	if (cfg.archive_dir != NULL) {
 		struct sink_archive_opts ao = {
 			.dir = cfg.archive_dir,

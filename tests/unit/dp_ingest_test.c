@@ -375,6 +375,56 @@ static void test_key_routing(void)
 	lone_fini(&l);
 }
 
+/* Stage timing: nothing while the burst is not timed; a timed one gives a parse sample
+ * per record, a match sample per event, a route sample per routed event, with cycles;
+ * the stats show every stage, ns per sample. */
+static void test_stage_timing(void)
+{
+	static const char data[] = "a,1,5\nb,2,6\nbad";
+	struct dp_origin o = { .src_addr = src4, .dst_port = 7 };
+	static struct lone l;
+	unsigned int k;
+
+	lone_init(&l, "CREATE STREAM k (card STRING KEY, n BIGINT, site BIGINT KEY) "
+		      "WITH (format = 'csv', port = 7);");
+	l.in.route = fake_route;
+	l.in.route_ctx = l.pl;
+	dp_stage_calibrate();
+	dp_ingest_datagram(&l.in, &o, (const uint8_t *)data, sizeof(data) - 1);
+	for (k = 0; k < DP_STAGE__COUNT; k++)
+		CU_ASSERT_EQUAL(l.c.stage[k].samples + l.c.stage[k].cycles, 0);
+	l.in.timing = true;
+	dp_ingest_datagram(&l.in, &o, (const uint8_t *)data, sizeof(data) - 1);
+	dp_ingest_datagram(&l.in, &o, (const uint8_t *)data, sizeof(data) - 1);
+	l.in.timing = false;
+	CU_ASSERT_EQUAL(l.c.stage[DP_STAGE_PARSE].samples, 6); /* the malformed one too */
+	CU_ASSERT_EQUAL(l.c.stage[DP_STAGE_MATCH].samples, 4);
+	CU_ASSERT_EQUAL(l.c.stage[DP_STAGE_ROUTE].samples, 4);
+	CU_ASSERT_EQUAL(l.c.stage[DP_STAGE_STATE].samples, 0); /* no state lcore here */
+	CU_ASSERT(l.c.stage[DP_STAGE_PARSE].cycles > 0);
+	{
+		struct dp_stats_report rep = { .total = l.c, .ns_per_cycle = 0.5 };
+		json_t *o2 = dp_stats_json(&rep), *st, *p;
+
+		CU_ASSERT_FATAL(o2 != NULL);
+		st = json_object_get(o2, "stages");
+		CU_ASSERT_EQUAL(json_object_size(st), DP_STAGE__COUNT);
+		for (k = 0; k < DP_STAGE__COUNT; k++)
+			CU_ASSERT(json_object_get(st, dp_stage_name(k)) != NULL);
+		p = json_object_get(st, "parse");
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(p, "samples")), 6);
+		CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(p, "ns")),
+				       (double)l.c.stage[DP_STAGE_PARSE].cycles * 0.5 / 6, 1e-9);
+		json_decref(o2);
+		/* without a cycle rate (a unit without lcores) no stages */
+		rep.ns_per_cycle = 0;
+		o2 = dp_stats_json(&rep);
+		CU_ASSERT(json_object_get(o2, "stages") == NULL);
+		json_decref(o2);
+	}
+	lone_fini(&l);
+}
+
 /* Aggregates on one lcore, run to completion: the RX side's WHERE and routing hand the
  * event to the lcore's windows (in place, as dp_shard does for its own keys) under the
  * watermark the test sets; results, late events and EMIT CHANGES come out of the
@@ -622,6 +672,7 @@ int main(void)
 		{ "pre-filter order", test_prefilter_order },
 		{ "arrival time", test_arrival_time },
 		{ "events of keyed streams routed by key", test_key_routing },
+		{ "stage timing of a timed burst", test_stage_timing },
 		{ "aggregate results, keys, late events, EMIT CHANGES", test_aggregate_results },
 		{ "pattern matches, keys, order, late rows", test_pattern_results },
 		{ "alerts on two lcores at once", test_alerts_two_lcores },
