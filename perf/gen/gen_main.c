@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,35 +23,23 @@
 #include "dataplane/dp_decode.h"
 #include "formats/fmt.h"
 #include "gen_frame.h"
+#include "gen_schema.h"
 #include "gen_send.h"
 
-enum fmt { FMT_JSON, FMT_CSV, FMT_BINARY };
 static const char *const fmt_name[] = { "json", "csv", "binary" };
 
 #define GEN_MAX_STREAMS 8
 
-/* The kinds of malformed record the generator writes. "syntax" is the format's own:
- * bad_json, bad_csv, or (binary) a datagram length that is not a multiple of the
- * record size, which spoils every record of the datagram. */
-enum mkind {
-	MK_SYNTAX,
-	MK_BAD_TYPE,
-	MK_BAD_TIMESTAMP,
-	MK_MISSING_TS,
-	MK_BAD_UTF8,
-	MK_FIELD_COUNT,
-	MK__COUNT
-};
 static const char *const mkind_name[MK__COUNT] = { "syntax",	    "bad_type",
 						   "bad_timestamp", "missing_timestamp",
 						   "bad_utf8",	    "field_count" };
 /* riptide's reason for each kind, by format (-1: the format cannot have it) */
 static const int mkind_reason[3][MK__COUNT] = {
-	[FMT_JSON] = { FMT_M_BAD_JSON, FMT_M_BAD_TYPE, FMT_M_BAD_TIMESTAMP, FMT_M_MISSING_TIMESTAMP,
+	[GEN_JSON] = { FMT_M_BAD_JSON, FMT_M_BAD_TYPE, FMT_M_BAD_TIMESTAMP, FMT_M_MISSING_TIMESTAMP,
 		       FMT_M_BAD_UTF8, -1 },
-	[FMT_CSV] = { FMT_M_BAD_CSV, FMT_M_BAD_TYPE, FMT_M_BAD_TIMESTAMP, FMT_M_MISSING_TIMESTAMP,
+	[GEN_CSV] = { FMT_M_BAD_CSV, FMT_M_BAD_TYPE, FMT_M_BAD_TIMESTAMP, FMT_M_MISSING_TIMESTAMP,
 		      FMT_M_BAD_UTF8, FMT_M_FIELD_COUNT },
-	[FMT_BINARY] = { FMT_M_BAD_LENGTH, -1, -1, -1, FMT_M_BAD_UTF8, -1 },
+	[GEN_BINARY] = { FMT_M_BAD_LENGTH, -1, -1, -1, FMT_M_BAD_UTF8, -1 },
 };
 
 /* Everything riptide must count for the file, mirrored from its stats names. */
@@ -91,9 +81,12 @@ struct opts {
 	const char *out, *manifest;
 	uint64_t seed, count;
 	uint32_t n_streams, n_ports;
-	enum fmt format[GEN_MAX_STREAMS];
+	enum gen_fmt format[GEN_MAX_STREAMS];
 	uint16_t port[GEN_MAX_STREAMS];
-	uint32_t mal_kinds; /* bit per enum mkind */
+	uint32_t mal_kinds; /* bit per enum gen_mkind */
+	int schema;	    /* enum gen_schema_id */
+	double zipf;	    /* key skew: 0 uniform, else P(key k) ~ 1 / (k + 1)^zipf */
+	double fraud;	    /* payments: share of events that begin a fraud sequence */
 	uint32_t keys, batch, sources;
 	uint32_t record_bytes; /* JSON records padded to this size; 0: as they come */
 	double noise, malformed, ipv6, vlan;
@@ -101,8 +94,13 @@ struct opts {
 	uint64_t jitter_ms, interval_us, start_ms;
 };
 
+enum fraud_kind { FRAUD_CARD_TESTING, FRAUD_VELOCITY, FRAUD__COUNT };
+static const char *const fraud_name[FRAUD__COUNT] = { "card_testing", "velocity" };
+
 struct counts {
 	uint64_t packets, bucket[B__COUNT], records, malformed;
+	uint64_t fraud[FRAUD__COUNT];  /* sequences begun */
+	uint64_t fraud_events;	       /* events of those sequences written */
 	uint64_t reason[FMT_M__COUNT]; /* malformed, by riptide's reason */
 	struct {
 		uint64_t datagrams, records, malformed;
@@ -143,22 +141,160 @@ struct event {
 	const char *status;
 };
 
-static void make_event(struct event *e, const struct opts *o, uint64_t i)
+/* --zipf: the cumulative weights of the keys, searched for a uniform draw. */
+static double *zipf_cdf;
+
+static int zipf_init(const struct opts *o)
+{
+	double sum = 0;
+	uint32_t k;
+
+	zipf_cdf = malloc((size_t)o->keys * sizeof(*zipf_cdf));
+	if (zipf_cdf == NULL)
+		return -ENOMEM;
+	for (k = 0; k < o->keys; k++) {
+		sum += 1.0 / pow((double)k + 1, o->zipf);
+		zipf_cdf[k] = sum;
+	}
+	for (k = 0; k < o->keys; k++)
+		zipf_cdf[k] /= sum;
+	return 0;
+}
+
+/* A key in [0, keys): uniform, or by rank with --zipf (0 the most frequent). */
+static uint64_t pick_key(const struct opts *o)
+{
+	double u;
+	uint32_t lo = 0, hi;
+
+	if (o->zipf <= 0)
+		return rnd_below(o->keys);
+	u = rnd01();
+	hi = o->keys - 1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (zipf_cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Fraud sequences under way (payments): events due at a given event index, on cards
+ * of their own (5000...), so that what a pattern finds on them is what was injected. */
+#define FRAUD_PENDING 256
+static struct {
+	uint64_t due;
+	struct event e;
+} pending[FRAUD_PENDING];
+static unsigned int n_pending;
+static uint64_t fraud_cards;
+
+/* Begins a sequence at event index i: card testing, three to five declined payments
+ * under 5.00 then an approved one over 500.00; velocity, approved payments from four
+ * countries. Its events follow each other 1 to 8 events apart (one each minute of
+ * event time for velocity). Returns its kind. */
+static int fraud_begin(uint64_t i, struct counts *c)
+{
+	int kind = (int)rnd_below(FRAUD__COUNT);
+	unsigned int n = kind == FRAUD_CARD_TESTING ? 4 + (unsigned int)rnd_below(3) : 4, k;
+	uint64_t card = 5000000000000000ULL + fraud_cards++, at = i;
+
+	if (n_pending + n > FRAUD_PENDING)
+		return -1;
+	for (k = 0; k < n; k++) {
+		struct event *e = &pending[n_pending].e;
+
+		pending[n_pending].due = at;
+		e->card = card;
+		e->merchant = (uint32_t)rnd_below(500);
+		if (kind == FRAUD_CARD_TESTING) {
+			bool last = k + 1 == n;
+
+			e->amount = last ? 500.0 + (double)rnd_below(100000) / 100.0
+					 : 1.0 + (double)rnd_below(400) / 100.0;
+			e->status = last ? "approved" : "declined";
+			e->country = countries[0];
+		} else {
+			e->amount = 10.0 + (double)rnd_below(20000) / 100.0;
+			e->status = "approved";
+			e->country = countries[(k * 3 + 1) % 8];
+		}
+		e->ts = 0; /* set when due */
+		n_pending++;
+		at += 1 + rnd_below(8);
+	}
+	c->fraud[kind]++;
+	return kind;
+}
+
+static void make_event(struct event *e, const struct opts *o, uint64_t i, struct counts *c)
 {
 	uint64_t arrival = o->start_ms + i * o->interval_us / 1000;
 	uint64_t jit = o->jitter_ms ? rnd_below(o->jitter_ms + 1) : 0;
+	unsigned int k;
 
+	if (o->fraud > 0 && c != NULL) {
+		if (rnd01() < o->fraud)
+			fraud_begin(i, c);
+		for (k = 0; k < n_pending; k++)
+			if (pending[k].due <= i)
+				break;
+		if (k < n_pending) {
+			*e = pending[k].e;
+			e->ts = arrival;
+			pending[k] = pending[--n_pending];
+			c->fraud_events++;
+			return;
+		}
+	}
 	e->ts = arrival > jit ? arrival - jit : 0;
-	e->card = 4000000000000000ULL + rnd_below(o->keys);
+	e->card = 4000000000000000ULL + pick_key(o);
 	e->merchant = (uint32_t)rnd_below(500);
 	e->amount = (double)rnd_below(200000) / 100.0;
 	e->country = countries[rnd_below(8)];
 	e->status = statuses[rnd_below(4)];
 }
 
+static const char *const pages[] = { "/",	  "/search", "/product", "/cart",
+				     "/checkout", "/login",  "/help",	 "/account" };
+static const char *const actions[] = { "view", "view", "view", "click", "add_to_cart", "purchase" };
+static const char *const referrers[] = { "direct", "search", "social", "email", "ads" };
+static const char *const sensors[] = { "temperature", "humidity", "pressure", "co2" };
+
+/* An event of a generic schema (clickstream, IoT) into v, by column. */
+static void make_generic(struct gen_val *v, const struct opts *o, uint64_t i)
+{
+	uint64_t arrival = o->start_ms + i * o->interval_us / 1000;
+	uint64_t jit = o->jitter_ms ? rnd_below(o->jitter_ms + 1) : 0;
+	uint64_t key = pick_key(o);
+
+	memset(v, 0, sizeof(*v) * GEN_MAX_COLS);
+	v[0].i = (int64_t)(arrival > jit ? arrival - jit : 0);
+	if (o->schema == GEN_CLICKSTREAM) {
+		snprintf(v[1].s, sizeof(v[1].s), "u%09" PRIu64, key);
+		snprintf(v[2].s, sizeof(v[2].s), "s%09" PRIu64, key * 31 + i / 5000);
+		snprintf(v[3].s, sizeof(v[3].s), "%s/%u", pages[rnd_below(8)],
+			 (unsigned int)rnd_below(1000));
+		snprintf(v[4].s, sizeof(v[4].s), "%s", actions[rnd_below(6)]);
+		v[5].i = (int64_t)rnd_below(60000);
+		snprintf(v[6].s, sizeof(v[6].s), "%s", referrers[rnd_below(5)]);
+	} else {
+		unsigned int s = (unsigned int)rnd_below(4);
+
+		snprintf(v[1].s, sizeof(v[1].s), "dev%07" PRIu64, key);
+		snprintf(v[2].s, sizeof(v[2].s), "%s", sensors[s]);
+		v[3].d = (double)(s * 250) + (double)rnd_below(10000) / 100.0;
+		v[4].d = (double)rnd_below(10001) / 100.0;
+		v[5].i = rnd_below(50) != 0;
+	}
+}
+
 /* One record at p; returns its length. kind: MK__COUNT for a good record, else the
  * way to spoil it. */
-static size_t write_record(char *p, size_t cap, const struct event *e, enum fmt f, int kind,
+static size_t write_record(char *p, size_t cap, const struct event *e, enum gen_fmt f, int kind,
 			   uint32_t record_bytes)
 {
 	const char *utf8 = kind == MK_BAD_UTF8 ? "\xff" : "";
@@ -166,11 +302,11 @@ static size_t write_record(char *p, size_t cap, const struct event *e, enum fmt 
 	int n = 0;
 
 	if (kind == MK_BAD_TIMESTAMP)
-		snprintf(ts, sizeof(ts), f == FMT_JSON ? "\"yesterday\"" : "noon");
+		snprintf(ts, sizeof(ts), f == GEN_JSON ? "\"yesterday\"" : "noon");
 	else
 		snprintf(ts, sizeof(ts), "%" PRIu64, e->ts);
 	switch (f) {
-	case FMT_JSON:
+	case GEN_JSON:
 		n = snprintf(p, cap,
 			     "{%s%s%s\"card\":\"%" PRIu64 "\",\"merchant\":\"merchant%s-%04u\","
 			     "\"amount\":%s%.2f%s,\"country\":\"%s\",\"status\":\"%s\"}",
@@ -193,7 +329,7 @@ static size_t write_record(char *p, size_t cap, const struct event *e, enum fmt 
 		if (kind == MK_SYNTAX && n > 0)
 			n--; /* the closing brace is gone: not JSON */
 		break;
-	case FMT_CSV:
+	case GEN_CSV:
 		/* a quote inside an unquoted field: not CSV, and no effect on framing */
 		n = snprintf(
 			p, cap, "%s,%" PRIu64 ",merch%sant%s-%04u,%s%.2f,%s%s%s",
@@ -201,7 +337,7 @@ static size_t write_record(char *p, size_t cap, const struct event *e, enum fmt 
 			utf8, e->merchant, kind == MK_BAD_TYPE ? "x" : "", e->amount, e->country,
 			kind == MK_FIELD_COUNT ? "" : ",", kind == MK_FIELD_COUNT ? "" : e->status);
 		break;
-	case FMT_BINARY: {
+	case GEN_BINARY: {
 		uint8_t *b = (uint8_t *)p;
 		char str[24];
 
@@ -223,7 +359,7 @@ static size_t write_record(char *p, size_t cap, const struct event *e, enum fmt 
 }
 
 /* A malformed kind for format f, uniform among the allowed ones it can have. */
-static int pick_kind(const struct opts *o, enum fmt f)
+static int pick_kind(const struct opts *o, enum gen_fmt f)
 {
 	int k, n = 0, pick;
 
@@ -250,7 +386,7 @@ static void count_bad(struct counts *c, uint32_t si, int reason)
 static size_t make_payload(uint8_t *buf, size_t cap, const struct opts *o, uint32_t si,
 			   uint64_t *ev, struct counts *c, int count_records)
 {
-	enum fmt f = o->format[si];
+	enum gen_fmt f = o->format[si];
 	int kinds[100], bad_len = 0;
 	size_t len = 0;
 	uint32_t r;
@@ -259,14 +395,25 @@ static size_t make_payload(uint8_t *buf, size_t cap, const struct opts *o, uint3
 		struct event e;
 
 		kinds[r] = rnd01() < o->malformed ? pick_kind(o, f) : MK__COUNT;
-		if (f == FMT_BINARY && kinds[r] == MK_SYNTAX) {
+		if (f == GEN_BINARY && kinds[r] == MK_SYNTAX) {
 			bad_len = 1;
 			kinds[r] = MK__COUNT;
 		}
-		make_event(&e, o, (*ev)++);
-		if (r > 0 && f != FMT_BINARY)
+		if (r > 0 && f != GEN_BINARY)
 			buf[len++] = '\n';
-		len += write_record((char *)buf + len, cap - len, &e, f, kinds[r], o->record_bytes);
+		if (o->schema == GEN_PAYMENTS) {
+			/* fraud sequences only in whole records of datagrams riptide takes */
+			make_event(&e, o, (*ev)++,
+				   count_records && kinds[r] == MK__COUNT ? c : NULL);
+			len += write_record((char *)buf + len, cap - len, &e, f, kinds[r],
+					    o->record_bytes);
+		} else {
+			struct gen_val v[GEN_MAX_COLS];
+
+			make_generic(v, o, (*ev)++);
+			len += gen_write_generic((char *)buf + len, cap - len,
+						 &gen_schemas[o->schema], v, f, kinds[r]);
+		}
 	}
 	if (bad_len) /* a length that is not a multiple of the record size */
 		for (r = 0; r < 3; r++)
@@ -424,14 +571,23 @@ static int write_manifest(const struct opts *o, const struct counts *c)
 						"records", (json_int_t)c->s[si].records, "events",
 						(json_int_t)(c->s[si].records - c->s[si].malformed),
 						"malformed", (json_int_t)c->s[si].malformed));
-	m = json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o}", "seed", (json_int_t)o->seed,
-		      "rx_packets", (json_int_t)c->packets, "datagrams",
-		      (json_int_t)c->bucket[B_DATAGRAM], "filtered", filtered, "decode_errors",
-		      derr, "records", (json_int_t)c->records, "events",
-		      (json_int_t)(c->records - c->malformed), "malformed", mal, "streams",
-		      streams);
+	m = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o}", "schema",
+		      gen_schemas[o->schema].name, "seed", (json_int_t)o->seed, "rx_packets",
+		      (json_int_t)c->packets, "datagrams", (json_int_t)c->bucket[B_DATAGRAM],
+		      "filtered", filtered, "decode_errors", derr, "records",
+		      (json_int_t)c->records, "events", (json_int_t)(c->records - c->malformed),
+		      "malformed", mal, "streams", streams);
 	if (m == NULL)
 		return -ENOMEM;
+	if (o->fraud > 0) {
+		json_t *fr = json_object();
+
+		for (b = 0; b < FRAUD__COUNT; b++)
+			json_object_set_new(fr, fraud_name[b],
+					    json_integer((json_int_t)c->fraud[b]));
+		json_object_set_new(fr, "events", json_integer((json_int_t)c->fraud_events));
+		json_object_set_new(m, "fraud", fr);
+	}
 	rc = json_dump_file(m, o->manifest, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(m);
 	if (rc) {
@@ -444,11 +600,18 @@ static int write_manifest(const struct opts *o, const struct counts *c)
 static const char usage[] =
 	"usage: riptide-gen pcap --out FILE [options]\n"
 	"       riptide-gen send --pcap FILE --input SPEC [options] (see send --help)\n"
+	"       riptide-gen ddl [--schema S] [--format F] [--port P] [--name N]\n"
+	"                       [--arrival-time]\n"
 	"\n"
-	"Writes a pcap of payment events (ts, card, merchant, amount, country, status),\n"
-	"deterministic for a given seed, and optionally a manifest of what riptide's\n"
-	"counters must read after replaying it.\n"
+	"pcap writes a pcap of events, deterministic for a given seed, and optionally a\n"
+	"manifest of what riptide's counters must read after replaying it. ddl prints the\n"
+	"CREATE STREAM that reads them (--arrival-time: without the timestamp option, event\n"
+	"time is arrival time, for feeds sent in a loop).\n"
 	"\n"
+	"  --schema S            payments (default: ts, card, merchant, amount, country,\n"
+	"                        status), clickstream (ts, user, session, page, action,\n"
+	"                        duration_ms, referrer) or iot (ts, device, sensor, value,\n"
+	"                        battery, ok)\n"
 	"  --out FILE            the pcap to write (required)\n"
 	"  --manifest FILE       JSON of the expected counters\n"
 	"  --seed N              random seed (default 1)\n"
@@ -457,7 +620,14 @@ static const char usage[] =
 	"                        stream per format, each datagram of one picked at random\n"
 	"  --port LIST           UDP destination port of each stream (default 9000)\n"
 	"  --batch N             records per datagram (default 1)\n"
-	"  --keys N              distinct cards (default 1000)\n"
+	"  --keys N              distinct keys: cards, users, devices (default 1000)\n"
+	"  --zipf S              key skew: key k (from 0) drawn with weight 1/(k+1)^S\n"
+	"                        (default 0: uniform; 1.0 is a classic Zipf)\n"
+	"  --fraud SHARE         payments: share of events that begin a fraud sequence on\n"
+	"                        a card of its own (5000...): card testing (3 to 5 declines\n"
+	"                        under 5.00, then an approval over 500.00) or velocity\n"
+	"                        (approvals from 4 countries); its events 1 to 8 events\n"
+	"                        apart; the manifest counts them (\"fraud\")\n"
 	"  --sources N           distinct source addresses (default 64)\n"
 	"  --jitter-ms N         event time up to N ms behind arrival (default 0)\n"
 	"  --interval-us N       arrival spacing in microseconds (default 100)\n"
@@ -548,7 +718,7 @@ static int add_format(const char *item, void *ctx)
 
 	if (k < 0 || o->n_streams == GEN_MAX_STREAMS)
 		return -1;
-	o->format[o->n_streams++] = (enum fmt)k;
+	o->format[o->n_streams++] = (enum gen_fmt)k;
 	return 0;
 }
 
@@ -618,6 +788,11 @@ int main(int argc, char **argv)
 		{ "noise-kinds", required_argument, NULL, 'K' },
 		{ "ipv6", required_argument, NULL, '6' },
 		{ "vlan", required_argument, NULL, 'v' },
+		{ "schema", required_argument, NULL, 'X' },
+		{ "zipf", required_argument, NULL, 'z' },
+		{ "fraud", required_argument, NULL, 'F' },
+		{ "name", required_argument, NULL, 'a' },
+		{ "arrival-time", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -634,8 +809,11 @@ int main(int argc, char **argv)
 			  .start_ms = 1767225600000ULL,
 			  .noise_kinds = ((1u << B__COUNT) - 1) & ~1u };
 	struct counts c = { 0 };
+	const char *name = NULL;
+	bool ddl = false, arrival = false;
 	uint64_t v;
 	int ch, bad = 0, li = 0;
+	char *end;
 
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		fputs(usage, stdout);
@@ -643,8 +821,10 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "send") == 0)
 		return gen_send_main(argc - 1, argv + 1);
-	if (argc < 2 || strcmp(argv[1], "pcap") != 0) {
-		fprintf(stderr, "riptide-gen: expected the command 'pcap' or 'send'\n%s", usage);
+	ddl = argc >= 2 && strcmp(argv[1], "ddl") == 0;
+	if (argc < 2 || (strcmp(argv[1], "pcap") != 0 && !ddl)) {
+		fprintf(stderr, "riptide-gen: expected the command 'pcap', 'send' or 'ddl'\n%s",
+			usage);
 		return 2;
 	}
 	optind = 2;
@@ -711,6 +891,23 @@ int main(int argc, char **argv)
 		case 'f':
 			bad = parse_formats(optarg, &o);
 			break;
+		case 'X':
+			o.schema = gen_schema_find(optarg);
+			bad = o.schema < 0;
+			break;
+		case 'z':
+			o.zipf = strtod(optarg, &end);
+			bad = end == optarg || *end || o.zipf < 0 || o.zipf > 10;
+			break;
+		case 'F':
+			bad = parse_share(optarg, &o.fraud);
+			break;
+		case 'a':
+			name = optarg;
+			break;
+		case 'A':
+			arrival = true;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -724,6 +921,37 @@ int main(int argc, char **argv)
 	}
 	if (bad)
 		return 2;
+	if (ddl) {
+		uint32_t si;
+
+		if (o.n_ports != o.n_streams) {
+			fprintf(stderr, "riptide-gen: %u format(s) but %u port(s)\n", o.n_streams,
+				o.n_ports);
+			return 2;
+		}
+		for (si = 0; si < o.n_streams; si++) {
+			char nm[64];
+
+			if (o.n_streams > 1 || name == NULL)
+				snprintf(nm, sizeof(nm), "%s%s%s",
+					 name ? name : gen_schemas[o.schema].name,
+					 o.n_streams > 1 ? "_" : "",
+					 o.n_streams > 1 ? fmt_name[o.format[si]] : "");
+			else
+				snprintf(nm, sizeof(nm), "%s", name);
+			gen_ddl(stdout, &gen_schemas[o.schema], nm, o.format[si], o.port[si],
+				arrival);
+		}
+		return 0;
+	}
+	if (o.fraud > 0 && o.schema != GEN_PAYMENTS) {
+		fprintf(stderr, "riptide-gen: --fraud is for the payments schema\n");
+		return 2;
+	}
+	if (o.zipf > 0 && zipf_init(&o) != 0) {
+		fprintf(stderr, "riptide-gen: no memory for --zipf over %u keys\n", o.keys);
+		return 1;
+	}
 	if (o.out == NULL) {
 		fprintf(stderr, "riptide-gen: --out FILE is required\n");
 		return 2;

@@ -26,8 +26,9 @@
 #include "dataplane/dp_config.h"
 #include "gen_send.h"
 
-#define SEND_BURST  32
-#define SEND_FRAMES 4096
+#define SEND_BURST	32
+#define SEND_FRAMES	4096   /* frames sent in a loop, by default */
+#define SEND_FRAMES_MAX 262144 /* and at most (2 KiB of hugepage memory each) */
 
 static volatile bool stop;
 
@@ -40,7 +41,8 @@ static void on_signal(int sig)
 static const char usage[] =
 	"usage: riptide-gen send --pcap FILE --input SPEC [options]\n"
 	"\n"
-	"Sends the frames of FILE (the first 4096, in a loop) through a DPDK port.\n"
+	"Sends the frames of FILE (the first 4096, or --frames, in a loop) through a DPDK\n"
+	"port.\n"
 	"\n"
 	"  --pcap FILE      frames to send\n"
 	"  --input SPEC     the port, as riptide's --input: memif:SOCKET:client,\n"
@@ -49,6 +51,9 @@ static const char usage[] =
 	"  --count N        stop after N packets (default: no limit)\n"
 	"  --pps R          packets per second (default 0: as fast as the port takes them)\n"
 	"  --core C         the CPU to send from (default: the first this process may use)\n"
+	"  --frames N       how many frames of FILE to loop over (default 4096, at most\n"
+	"                   262144): more frames, more distinct keys in the loop\n"
+	"  --progress       a line of JSON each second on stderr: t, sent, pps\n"
 	"  --link-wait S    how long to wait for the link (a memif peer) (default 10)\n"
 	"  --linger S       keep the port open S seconds after the last frame (or until\n"
 	"                   SIGINT), so that the receiver takes what is still in the ring\n"
@@ -57,7 +62,8 @@ static const char usage[] =
 	"Prints one JSON object: sent, seconds, pps, refused (bursts the port refused in\n"
 	"part, a sign that the receiver set the pace).\n";
 
-static unsigned int load_frames(const char *path, struct rte_mempool *mp, struct rte_mbuf **m)
+static unsigned int load_frames(const char *path, struct rte_mempool *mp, struct rte_mbuf **m,
+				unsigned int max)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
@@ -69,7 +75,7 @@ static unsigned int load_frames(const char *path, struct rte_mempool *mp, struct
 		fprintf(stderr, "riptide-gen send: %s\n", err);
 		return 0;
 	}
-	while (n < SEND_FRAMES && pcap_next_ex(p, &h, &d) == 1) {
+	while (n < max && pcap_next_ex(p, &h, &d) == 1) {
 		struct rte_mbuf *b;
 
 		if (h->caplen > (uint32_t)(rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM))
@@ -122,11 +128,16 @@ int gen_send_main(int argc, char **argv)
 		{ "core", required_argument, NULL, 'c' },
 		{ "link-wait", required_argument, NULL, 'w' },
 		{ "linger", required_argument, NULL, 'g' },
+		{ "frames", required_argument, NULL, 'f' },
+		{ "progress", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct dp_config cfg;
-	static struct rte_mbuf *frames[SEND_FRAMES];
+	struct rte_mbuf **frames = NULL;
+	unsigned int max_frames = SEND_FRAMES;
+	uint64_t report = 0, last_sent = 0;
+	bool progress = false;
 	struct rte_mbuf *burst[SEND_BURST];
 	const char *pcap = NULL;
 	double seconds = 10, wait_s = 10, pps = 0, linger_s = 1, elapsed;
@@ -175,6 +186,17 @@ int gen_send_main(int argc, char **argv)
 		case 'g':
 			linger_s = atof(optarg);
 			break;
+		case 'f':
+			max_frames = (unsigned int)strtoul(optarg, NULL, 10);
+			if (max_frames == 0 || max_frames > SEND_FRAMES_MAX) {
+				fprintf(stderr, "riptide-gen send: --frames %s: 1 to %u\n", optarg,
+					SEND_FRAMES_MAX);
+				return 2;
+			}
+			break;
+		case 'P':
+			progress = true;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -214,13 +236,15 @@ int gen_send_main(int argc, char **argv)
 		goto out_eal;
 	}
 	port = (uint16_t)rte_eth_find_next(0);
-	mp = rte_pktmbuf_pool_create("gen_send", SEND_FRAMES + 4096 - 1, 256, 0,
+	frames = calloc(max_frames, sizeof(*frames));
+	mp = rte_pktmbuf_pool_create("gen_send", max_frames + 4096 - 1, 256, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	if (mp == NULL) {
-		fprintf(stderr, "riptide-gen send: no mbufs: %s\n", rte_strerror(rte_errno));
+	if (mp == NULL || frames == NULL) {
+		fprintf(stderr, "riptide-gen send: no mbufs for %u frames: %s\n", max_frames,
+			rte_strerror(rte_errno));
 		goto out_eal;
 	}
-	n_frames = load_frames(pcap, mp, frames);
+	n_frames = load_frames(pcap, mp, frames, max_frames);
 	if (n_frames == 0) {
 		fprintf(stderr, "riptide-gen send: no frame to send in %s\n", pcap);
 		goto out_eal;
@@ -232,12 +256,19 @@ int gen_send_main(int argc, char **argv)
 	t0 = rte_rdtsc();
 	end = t0 + (uint64_t)(seconds * (double)hz);
 	next = t0;
+	report = t0 + hz;
 	while (!stop && (count == 0 || sent < count)) {
 		uint64_t now = rte_rdtsc();
 		uint16_t n = SEND_BURST, done;
 
 		if (now >= end)
 			break;
+		if (progress && now >= report) {
+			fprintf(stderr, "{\"t\":%.0f,\"sent\":%" PRIu64 ",\"pps\":%" PRIu64 "}\n",
+				(double)(now - t0) / (double)hz, sent, sent - last_sent);
+			last_sent = sent;
+			report += hz;
+		}
 		if (count != 0 && count - sent < n)
 			n = (uint16_t)(count - sent);
 		if (pps > 0) {
@@ -276,6 +307,7 @@ int gen_send_main(int argc, char **argv)
 out_eal:
 	rte_eal_cleanup();
 out:
+	free(frames);
 	free(eal_view);
 	dp_argv_free(&eal);
 	dp_config_free(&cfg);
