@@ -18,6 +18,8 @@ packages=(
 	libpcre2-dev
 	# tests and benchmarks: zlib reads the archive back and is igzip's reference
 	zlib1g-dev
+	# the performance lab's plots (perf/lab.sh)
+	python3-matplotlib
 )
 
 if [ "$(id -u)" -ne 0 ]; then

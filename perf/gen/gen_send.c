@@ -54,6 +54,10 @@ static const char usage[] =
 	"  --frames N       how many frames of FILE to loop over (default 4096, at most\n"
 	"                   262144): more frames, more distinct keys in the loop\n"
 	"  --progress       a line of JSON each second on stderr: t, sent, pps\n"
+	"  --advance-ts     each pass over the frames moves their event time (JSON \"ts\",\n"
+	"                   or a first CSV field of 13 epoch-ms digits, IPv4) on by the\n"
+	"                   span of the frames' times, so that a loop is not a replay\n"
+	"                   of the past (the UDP checksum of those frames is cleared)\n"
 	"  --link-wait S    how long to wait for the link (a memif peer) (default 10)\n"
 	"  --linger S       keep the port open S seconds after the last frame (or until\n"
 	"                   SIGINT), so that the receiver takes what is still in the ring\n"
@@ -61,6 +65,50 @@ static const char usage[] =
 	"\n"
 	"Prints one JSON object: sent, seconds, pps, refused (bursts the port refused in\n"
 	"part, a sign that the receiver set the pace).\n";
+
+/* --advance-ts: where each frame's event time is (its 13 epoch-ms digits: after "ts":
+ * in JSON, the first CSV field), 0: none; its value in the pcap; the span of the
+ * frames' times, which each pass over them adds. */
+static uint16_t *ts_off;
+static uint64_t *ts_base, ts_span;
+
+/* The offset of the 13 digits of frame d's event time, or 0. IPv4 frames only (their
+ * UDP checksum is then cleared, which IPv4 allows). */
+static uint16_t find_ts(uint8_t *d, uint32_t len, uint64_t *v)
+{
+	uint32_t l3 = 14, l4, pay, k, at = 0;
+
+	if (len > 18 && d[12] == 0x81 && d[13] == 0x00)
+		l3 = 18;
+	if (len < l3 + 28 || d[l3 - 2] != 0x08 || d[l3 - 1] != 0x00 || d[l3 + 9] != 17)
+		return 0;
+	l4 = l3 + (uint32_t)(d[l3] & 0xf) * 4;
+	pay = l4 + 8;
+	for (k = pay; k + 5 + 13 <= len && !at; k++)
+		if (memcmp(d + k, "\"ts\":", 5) == 0)
+			at = k + 5;
+	if (!at && pay + 14 <= len && d[pay + 13] == ',')
+		at = pay;
+	if (!at || at + 13 > len || at > UINT16_MAX)
+		return 0;
+	*v = 0;
+	for (k = 0; k < 13; k++) {
+		if (d[at + k] < '0' || d[at + k] > '9')
+			return 0;
+		*v = *v * 10 + (uint64_t)(d[at + k] - '0');
+	}
+	d[l4 + 6] = 0; /* no UDP checksum */
+	d[l4 + 7] = 0;
+	return (uint16_t)at;
+}
+
+static void put_ts(uint8_t *p, uint64_t v)
+{
+	int k;
+
+	for (k = 12; k >= 0; k--, v /= 10)
+		p[k] = (uint8_t)('0' + v % 10);
+}
 
 static unsigned int load_frames(const char *path, struct rte_mempool *mp, struct rte_mbuf **m,
 				unsigned int max)
@@ -84,11 +132,25 @@ static unsigned int load_frames(const char *path, struct rte_mempool *mp, struct
 		if (b == NULL)
 			break;
 		memcpy(rte_pktmbuf_mtod(b, void *), d, h->caplen);
+		if (ts_off != NULL) {
+			ts_off[n] = find_ts(rte_pktmbuf_mtod(b, uint8_t *), h->caplen, &ts_base[n]);
+			if (ts_off[n] && (n == 0 || ts_base[n] + 1 > ts_span))
+				ts_span = ts_base[n] + 1; /* the latest, then the span below */
+		}
 		b->data_len = (uint16_t)h->caplen;
 		b->pkt_len = h->caplen;
 		m[n++] = b;
 	}
 	pcap_close(p);
+	if (ts_off != NULL) {
+		uint64_t lo = UINT64_MAX;
+		unsigned int k;
+
+		for (k = 0; k < n; k++)
+			if (ts_off[k] && ts_base[k] < lo)
+				lo = ts_base[k];
+		ts_span = lo == UINT64_MAX ? 0 : ts_span - lo;
+	}
 	return n;
 }
 
@@ -130,6 +192,7 @@ int gen_send_main(int argc, char **argv)
 		{ "linger", required_argument, NULL, 'g' },
 		{ "frames", required_argument, NULL, 'f' },
 		{ "progress", no_argument, NULL, 'P' },
+		{ "advance-ts", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -137,7 +200,8 @@ int gen_send_main(int argc, char **argv)
 	struct rte_mbuf **frames = NULL;
 	unsigned int max_frames = SEND_FRAMES;
 	uint64_t report = 0, last_sent = 0;
-	bool progress = false;
+	bool progress = false, advance = false;
+	uint64_t pass = 0;
 	struct rte_mbuf *burst[SEND_BURST];
 	const char *pcap = NULL;
 	double seconds = 10, wait_s = 10, pps = 0, linger_s = 1, elapsed;
@@ -197,6 +261,9 @@ int gen_send_main(int argc, char **argv)
 		case 'P':
 			progress = true;
 			break;
+		case 'T':
+			advance = true;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -237,6 +304,12 @@ int gen_send_main(int argc, char **argv)
 	}
 	port = (uint16_t)rte_eth_find_next(0);
 	frames = calloc(max_frames, sizeof(*frames));
+	if (advance) {
+		ts_off = calloc(max_frames, sizeof(*ts_off));
+		ts_base = calloc(max_frames, sizeof(*ts_base));
+		if (ts_off == NULL || ts_base == NULL)
+			goto out_eal;
+	}
 	mp = rte_pktmbuf_pool_create("gen_send", max_frames + 4096 - 1, 256, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (mp == NULL || frames == NULL) {
@@ -278,9 +351,16 @@ int gen_send_main(int argc, char **argv)
 		}
 		for (k = 0; k < n; k++) {
 			burst[k] = frames[f];
+			/* the port copies what it sends (memif, af_packet, af_xdp in copy
+			 * mode): the frame is ours again once a burst has gone */
+			if (pass > 0 && ts_off != NULL && ts_off[f])
+				put_ts(rte_pktmbuf_mtod(frames[f], uint8_t *) + ts_off[f],
+				       ts_base[f] + pass * ts_span);
 			rte_mbuf_refcnt_update(frames[f], 1);
-			if (++f == n_frames)
+			if (++f == n_frames) {
 				f = 0;
+				pass++;
+			}
 		}
 		done = rte_eth_tx_burst(port, 0, burst, n);
 		sent += done;
@@ -290,6 +370,8 @@ int gen_send_main(int argc, char **argv)
 			 * frames again next time round */
 			for (k = done; k < n; k++)
 				rte_mbuf_refcnt_update(burst[k], -1);
+			if (f < (n - done) % n_frames && pass > 0)
+				pass--; /* back over the wrap */
 			f = (f + n_frames - (n - done) % n_frames) % n_frames;
 		}
 	}
@@ -308,6 +390,8 @@ out_eal:
 	rte_eal_cleanup();
 out:
 	free(frames);
+	free(ts_off);
+	free(ts_base);
 	free(eal_view);
 	dp_argv_free(&eal);
 	dp_config_free(&cfg);
