@@ -228,6 +228,18 @@ static uint64_t lost_total(const struct sink_counters *c)
 	return n;
 }
 
+/* A producer with a spool on a fresh cluster, its first n results delivered. */
+static struct sink_kafka *started(struct mock *m, const char *props, unsigned int n)
+{
+	struct sink_kafka *k;
+
+	mock_up(m);
+	k = producer(m, props, spool_new());
+	send_range(k, 0, n);
+	CU_ASSERT(run_until_idle(k, 10));
+	return k;
+}
+
 static void test_transient_errors(void)
 {
 	struct sink_kafka_final fin;
@@ -336,10 +348,7 @@ static void test_fatal(void)
 	static struct mock m;
 	struct got g;
 
-	mock_up(&m);
-	k = producer(&m, "linger.ms=1\n", spool_new());
-	send_range(k, 0, 300);
-	CU_ASSERT(run_until_idle(k, 10));
+	k = started(&m, "linger.ms=1\n", 300);
 	/* the broker answers a produce request with a sequence number it did not
 	 * expect: the idempotent producer is out of sync with the broker, a fatal
 	 * error, and that producer can send nothing more */
@@ -359,47 +368,21 @@ static void test_fatal(void)
 	mock_down(&m);
 }
 
-/* Produce requests that time out on the broker (librdkafka cannot know whether it
- * wrote them) retried for longer than --kafka-stall-ms: the stall purges the retries
- * to the spool, counted as possibly persisted, and the replay delivers them once. */
-static void test_retry_purged(void)
-{
-	static const rd_kafka_resp_err_t timed_out = RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT;
-	struct sink_kafka_final fin;
-	struct sink_kafka *k;
-	static struct mock m;
-	unsigned int e;
-	struct got g;
-
-	mock_up(&m);
-	k = producer(&m, "linger.ms=1\nretry.backoff.ms=100\n", spool_new());
-	send_range(k, 0, 100);
-	CU_ASSERT(run_until_idle(k, 10));
-	for (e = 0; e < 20; e++) /* 2 s of answers "timed out" */
-		rd_kafka_mock_push_request_errors_array(m.mc, KAFKA_API_PRODUCE, 1, &timed_out);
-	send_range(k, 100, 200);
-	CU_ASSERT(run_until_idle(k, 30));
-	sink_kafka_close(k, 1000, &fin);
-	CU_ASSERT(fin.st.outages[SINK_OUTAGE_STALLED] >= 1);
-	CU_ASSERT(fin.st.possibly_persisted > 0);
-	CU_ASSERT(m.c.spooled >= fin.st.possibly_persisted);
-	CU_ASSERT_EQUAL(fin.st.replayed, m.c.spooled);
-	CU_ASSERT_EQUAL(m.c.delivered, 200);
-	CU_ASSERT_EQUAL(lost_total(&m.c), 0);
-	consume(&m, 200, &g);
-	CU_ASSERT_EQUAL(g.missing, 0);
-	CU_ASSERT(g.twice <= fin.st.possibly_persisted);
-	CU_ASSERT_EQUAL(g.out_of_order, 0);
-	mock_down(&m);
-}
-
 /* Polls for ms milliseconds, as the sink thread does while idle. */
-static void poll_for(struct sink_kafka *k, unsigned int ms);
+static void poll_for(struct sink_kafka *k, unsigned int ms)
+{
+	uint64_t end = now_ns() + (uint64_t)ms * 1000000u;
+
+	while (now_ns() < end) {
+		sink_kafka_poll(k, now_ns());
+		usleep(2000);
+	}
+}
 
 /* The broker goes down with requests under way (written, the answer not yet sent: a
  * round trip of 500 ms), as a broker stopped under load does: librdkafka keeps them to
- * retry, the outage purges them to the spool, and the replay sends them again. They
- * arrive twice, and the sink counted each as possibly persisted. */
+ * retry, the outage purges them to the spool, and the replay sends them again: each
+ * copy that arrives twice was counted as possibly persisted, and none is lost. */
 static void test_down_in_flight(void)
 {
 	struct sink_kafka_final fin;
@@ -407,10 +390,7 @@ static void test_down_in_flight(void)
 	static struct mock m;
 	struct got g;
 
-	mock_up(&m);
-	k = producer(&m, "linger.ms=1\n", spool_new());
-	send_range(k, 0, 100);
-	CU_ASSERT(run_until_idle(k, 10));
+	k = started(&m, "linger.ms=1\n", 100);
 	rd_kafka_mock_broker_set_rtt(m.mc, 1, 500);
 	send_range(k, 100, 200);
 	poll_for(k, 200);
@@ -430,14 +410,35 @@ static void test_down_in_flight(void)
 	mock_down(&m);
 }
 
-static void poll_for(struct sink_kafka *k, unsigned int ms)
+/* Produce requests that time out on the broker (librdkafka cannot know whether it
+ * wrote them) retried for longer than --kafka-stall-ms: the stall purges the retries
+ * to the spool, counted as possibly persisted, and the replay delivers them once. */
+static void test_retry_purged(void)
 {
-	uint64_t end = now_ns() + (uint64_t)ms * 1000000u;
+	static const rd_kafka_resp_err_t timed_out = RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT;
+	struct sink_kafka_final fin;
+	struct sink_kafka *k;
+	static struct mock m;
+	unsigned int e;
+	struct got g;
 
-	while (now_ns() < end) {
-		sink_kafka_poll(k, now_ns());
-		usleep(2000);
-	}
+	k = started(&m, "linger.ms=1\nretry.backoff.ms=100\n", 100);
+	for (e = 0; e < 20; e++) /* 2 s of answers "timed out" */
+		rd_kafka_mock_push_request_errors_array(m.mc, KAFKA_API_PRODUCE, 1, &timed_out);
+	send_range(k, 100, 200);
+	CU_ASSERT(run_until_idle(k, 30));
+	sink_kafka_close(k, 1000, &fin);
+	CU_ASSERT(fin.st.outages[SINK_OUTAGE_STALLED] >= 1);
+	CU_ASSERT(fin.st.possibly_persisted > 0);
+	CU_ASSERT(m.c.spooled >= fin.st.possibly_persisted);
+	CU_ASSERT_EQUAL(fin.st.replayed, m.c.spooled);
+	CU_ASSERT_EQUAL(m.c.delivered, 200);
+	CU_ASSERT_EQUAL(lost_total(&m.c), 0);
+	consume(&m, 200, &g);
+	CU_ASSERT_EQUAL(g.missing, 0);
+	CU_ASSERT(g.twice <= fin.st.possibly_persisted);
+	CU_ASSERT_EQUAL(g.out_of_order, 0);
+	mock_down(&m);
 }
 
 /* The broker down and a spool of 16 KiB: drop-newest drops (counted) and never holds
