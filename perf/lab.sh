@@ -149,16 +149,14 @@ measure() {
 # progress LABEL: the sender's last second, and riptide's totals when it answers.
 last_events=0
 progress() {
-	local s r=""
+	local s r="" st
 	s=$(grep '^{' "$work/send.err" 2>/dev/null | tail -1)
 	[ -n "$s" ] || return 0
-	if [ -S "$work/ctl.sock" ]; then
-		r=$("$ctl" --socket "$work/ctl.sock" --timeout 1 --json stats 2>/dev/null |
-			jq -r --argjson last "$last_events" \
-				'"riptide events \(.events) (+\(.events - $last)), produced \(.produced)"' \
-				2>/dev/null || true)
-		last_events=$("$ctl" --socket "$work/ctl.sock" --timeout 1 --json stats 2>/dev/null |
-			jq .events 2>/dev/null || echo "$last_events")
+	if [ -S "$work/ctl.sock" ] &&
+		st=$("$ctl" --socket "$work/ctl.sock" --timeout 1 --json stats 2>/dev/null); then
+		r=$(jq -r --argjson last "$last_events" \
+			'"riptide events \(.events) (+\(.events - $last)), produced \(.produced)"' <<<"$st")
+		last_events=$(jq .events <<<"$st")
 	fi
 	printf '  [%s] t=%ss sender %s pps %s\n' "$1" "$(jq .t <<<"$s")" "$(jq .pps <<<"$s")" "$r" >&2
 }
