@@ -58,10 +58,32 @@ void win_keys_fini(struct win_keys *t)
 	t->index = NULL;
 }
 
-void win_keys_encode(struct win_keys *t, const struct fmt_row *row)
+/* memcpy() for what keys mostly are, a few bytes, without a call: two words that may
+ * overlap, read and written inside [0, n) only. */
+static inline void copy_bytes(uint8_t *d, const uint8_t *s, uint32_t n)
 {
-	const struct win_keyspec *ks = t->ks;
-	uint8_t *o = t->kbuf;
+	uint64_t a, b;
+	uint32_t x, y;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else {
+		memcpy(d, s, n);
+	}
+}
+
+/* The bytes of row's key into o, which has room for them; returns their count. */
+static uint32_t encode(const struct win_keyspec *ks, const struct fmt_row *row, uint8_t *o)
+{
+	const uint8_t *o0 = o;
 	uint32_t k;
 
 	for (k = 0; k < ks->n; k++) {
@@ -76,7 +98,7 @@ void win_keys_encode(struct win_keys *t, const struct fmt_row *row)
 		switch (ks->type[k]) {
 		case PAT_T_STRING:
 			memcpy(o, &v->s.len, 4);
-			memcpy(o + 4, v->s.p, v->s.len);
+			copy_bytes(o + 4, v->s.p, v->s.len);
 			o += 4 + v->s.len;
 			break;
 		case PAT_T_DOUBLE: {
@@ -99,8 +121,52 @@ void win_keys_encode(struct win_keys *t, const struct fmt_row *row)
 			break;
 		}
 	}
-	t->klen = (uint32_t)(o - t->kbuf);
-	t->khash = win_hash64(t->kbuf, t->klen, 0);
+	return (uint32_t)(o - o0);
+}
+
+/* The hash of row's key, from the row's values (not from the bytes encode() has just
+ * written, which a load of eight would wait for). Equal keys, equal hashes: a double
+ * is taken as encode() takes it (-0 as 0), an absent column as nothing but its mark. */
+static uint64_t key_hash(const struct win_keyspec *ks, const struct fmt_row *row)
+{
+	uint64_t h = ks->n;
+	uint32_t k;
+
+	for (k = 0; k < ks->n; k++) {
+		uint32_t c = ks->cols[k];
+		const struct fmt_value *v = &row->v[c];
+		uint64_t w;
+
+		if (!(row->present >> c & 1)) {
+			h = win_mix64(h ^ UINT64_C(0x2545f4914f6cdd1d));
+			continue;
+		}
+		switch (ks->type[k]) {
+		case PAT_T_STRING:
+			h = win_hash64(v->s.p, v->s.len, h);
+			continue;
+		case PAT_T_DOUBLE: {
+			double d = v->d == 0 ? 0.0 : v->d;
+
+			memcpy(&w, &d, 8);
+			break;
+		}
+		case PAT_T_BOOLEAN:
+			w = v->b;
+			break;
+		default:
+			w = (uint64_t)v->i;
+			break;
+		}
+		h = win_mix64(h ^ w ^ UINT64_C(0x9e3779b97f4a7c15));
+	}
+	return h;
+}
+
+void win_keys_encode(struct win_keys *t, const struct fmt_row *row)
+{
+	t->klen = encode(t->ks, row, t->kbuf);
+	t->khash = key_hash(t->ks, row);
 }
 
 const struct fmt_row *win_keys_row(struct win_keys *t, uint32_t i)

@@ -10,22 +10,59 @@
 #define EXACT_MIN  2		    /* entries of the first exact block */
 #define DD_MIN_CAP 16
 
+/* The two halves of a 128-bit product folded: every bit of a and b reaches the result. */
+static inline uint64_t mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t load64(const uint8_t *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, 8);
+	return w;
+}
+
+static inline uint64_t load32(const uint8_t *s)
+{
+	uint32_t w;
+
+	memcpy(&w, s, 4);
+	return w;
+}
+
+#define H_K0 UINT64_C(0xa0761d6478bd642f)
+#define H_K1 UINT64_C(0xe7037ed1a0b428db)
+
 uint64_t win_hash64(const void *p, size_t len, uint64_t seed)
 {
 	const uint8_t *s = p;
-	uint64_t h = seed ^ (len * UINT64_C(0x9e3779b97f4a7c15)), w;
+	uint64_t h = seed ^ (len * UINT64_C(0x9e3779b97f4a7c15)), a, b;
+	size_t n = len;
 
-	while (len >= 8) {
-		memcpy(&w, s, 8);
-		h = win_mix64(h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
-		s += 8;
-		len -= 8;
+	/* sixteen bytes a round, one multiplication each; the last 1 to 16 bytes read
+	 * as two words that may overlap (never a byte outside s[0..len)) */
+	while (n > 16) {
+		h = mum(load64(s) ^ H_K0 ^ h, load64(s + 8) ^ H_K1);
+		s += 16;
+		n -= 16;
 	}
-	if (len > 0) {
-		w = 0;
-		memcpy(&w, s, len);
-		h = win_mix64(h ^ w ^ ((uint64_t)len << 56)) * UINT64_C(0x9e3779b97f4a7c15);
+	if (n >= 8) {
+		a = load64(s);
+		b = load64(s + n - 8);
+	} else if (n >= 4) {
+		a = load32(s);
+		b = load32(s + n - 4);
+	} else if (n > 0) {
+		a = (uint64_t)s[0] << 16 | (uint64_t)s[n / 2] << 8 | s[n - 1];
+		b = 0;
+	} else {
+		a = b = 0;
 	}
+	h = mum(a ^ H_K0 ^ h, b ^ H_K1 ^ (uint64_t)n);
 	return win_mix64(h);
 }
 

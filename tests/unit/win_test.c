@@ -580,6 +580,46 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The hash behind keys and COUNT_DISTINCT: it reads only the bytes it is given (each
+ * length hashed at the very end of its allocation, for ASan), the seed and every
+ * length and byte count, and one flipped input bit flips about half the output bits. */
+static void test_hash(void)
+{
+	uint8_t base[40];
+	uint64_t h[41], flips = 0, trials = 0;
+	unsigned int len, i, b;
+
+	for (i = 0; i < sizeof(base); i++)
+		base[i] = (uint8_t)(i * 37 + 11);
+	for (len = 0; len <= sizeof(base); len++) {
+		uint8_t *tail = malloc(len ? len : 1);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tail);
+		memcpy(tail, base, len);
+		h[len] = win_hash64(tail, len, 7);
+		CU_ASSERT_EQUAL(h[len], win_hash64(base, len, 7));
+		CU_ASSERT_NOT_EQUAL(h[len], win_hash64(base, len, 8));
+		for (i = 0; i < len; i++) {
+			for (b = 0; b < 8; b++) {
+				uint64_t x;
+
+				tail[i] ^= (uint8_t)(1u << b);
+				x = win_hash64(tail, len, 7) ^ h[len];
+				tail[i] ^= (uint8_t)(1u << b);
+				CU_ASSERT_NOT_EQUAL(x, 0);
+				flips += (uint64_t)__builtin_popcountll(x);
+				trials++;
+			}
+		}
+		free(tail);
+	}
+	/* the prefixes of one buffer: every length its own hash */
+	for (len = 0; len <= sizeof(base); len++)
+		for (i = 0; i < len; i++)
+			CU_ASSERT_NOT_EQUAL(h[i], h[len]);
+	CU_ASSERT(flips > trials * 30 && flips < trials * 34);
+}
+
 static void test_percentile_error(void)
 {
 	static const double ps[] = { 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999 };
@@ -907,6 +947,7 @@ int main(void)
 		{ "key and memory bounds", test_bounds },
 		{ "event times out of range", test_out_of_range_time },
 		{ "COUNT_DISTINCT within 1%", test_distinct_error },
+		{ "hash: bounds, every bit counts", test_hash },
 		{ "PERCENTILE_APPROX within 1%", test_percentile_error },
 		{ "property: tumbling vs reference", test_property_tumbling },
 		{ "property: hopping vs reference", test_property_hopping },
