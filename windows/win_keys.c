@@ -80,6 +80,23 @@ static inline void copy_bytes(uint8_t *d, const uint8_t *s, uint32_t n)
 	}
 }
 
+/* The eight bytes that stand for a value other than a string in a key: a double as
+ * its bits (-0 as 0, so that equal values are equal keys), a boolean as 0 or 1. */
+static inline uint64_t key_word(uint8_t type, const struct fmt_value *v)
+{
+	uint64_t w;
+
+	if (type == PAT_T_DOUBLE) {
+		double d = v->d == 0 ? 0.0 : v->d;
+
+		memcpy(&w, &d, 8);
+		return w;
+	}
+	if (type == PAT_T_BOOLEAN)
+		return (uint64_t)v->b;
+	return (uint64_t)v->i;
+}
+
 /* The bytes of row's key into o, which has room for them; returns their count. */
 static uint32_t encode(const struct win_keyspec *ks, const struct fmt_row *row, uint8_t *o)
 {
@@ -95,38 +112,23 @@ static uint32_t encode(const struct win_keyspec *ks, const struct fmt_row *row, 
 			continue;
 		}
 		*o++ = 1;
-		switch (ks->type[k]) {
-		case PAT_T_STRING:
+		if (ks->type[k] == PAT_T_STRING) {
 			memcpy(o, &v->s.len, 4);
 			copy_bytes(o + 4, v->s.p, v->s.len);
 			o += 4 + v->s.len;
-			break;
-		case PAT_T_DOUBLE: {
-			double d = v->d == 0 ? 0.0 : v->d;
+		} else {
+			uint64_t w = key_word(ks->type[k], v);
 
-			memcpy(o, &d, 8);
+			memcpy(o, &w, 8);
 			o += 8;
-			break;
-		}
-		case PAT_T_BOOLEAN: {
-			int64_t b = v->b;
-
-			memcpy(o, &b, 8);
-			o += 8;
-			break;
-		}
-		default:
-			memcpy(o, &v->i, 8);
-			o += 8;
-			break;
 		}
 	}
 	return (uint32_t)(o - o0);
 }
 
 /* The hash of row's key, from the row's values (not from the bytes encode() has just
- * written, which a load of eight would wait for). Equal keys, equal hashes: a double
- * is taken as encode() takes it (-0 as 0), an absent column as nothing but its mark. */
+ * written, which a load of eight would wait for). Equal keys, equal hashes: the same
+ * words as encode() writes (key_word), an absent column as nothing but its mark. */
 static uint64_t key_hash(const struct win_keyspec *ks, const struct fmt_row *row)
 {
 	uint64_t h = ks->n;
@@ -135,30 +137,15 @@ static uint64_t key_hash(const struct win_keyspec *ks, const struct fmt_row *row
 	for (k = 0; k < ks->n; k++) {
 		uint32_t c = ks->cols[k];
 		const struct fmt_value *v = &row->v[c];
-		uint64_t w;
 
 		if (!(row->present >> c & 1)) {
 			h = win_mix64(h ^ UINT64_C(0x2545f4914f6cdd1d));
 			continue;
 		}
-		switch (ks->type[k]) {
-		case PAT_T_STRING:
+		if (ks->type[k] == PAT_T_STRING)
 			h = win_hash64(v->s.p, v->s.len, h);
-			continue;
-		case PAT_T_DOUBLE: {
-			double d = v->d == 0 ? 0.0 : v->d;
-
-			memcpy(&w, &d, 8);
-			break;
-		}
-		case PAT_T_BOOLEAN:
-			w = v->b;
-			break;
-		default:
-			w = (uint64_t)v->i;
-			break;
-		}
-		h = win_mix64(h ^ w ^ UINT64_C(0x9e3779b97f4a7c15));
+		else
+			h = win_mix64(h ^ key_word(ks->type[k], v) ^ UINT64_C(0x9e3779b97f4a7c15));
 	}
 	return h;
 }
