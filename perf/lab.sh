@@ -5,6 +5,7 @@
 # (docs/benchmarks/lab.md, lab.json, lab-*.png).
 #
 #   perf/lab.sh [--seconds S] [--scenarios LIST] [--lcores LIST] [--out DIR]
+#               [--no-references] [--raw FILE]
 #
 # Scenarios (in this order by default):
 #   decode      packets to a port no stream declares: I/O, decode, pre-filter
@@ -12,15 +13,24 @@
 #   regexp100   + 100 REGEXP alert rules (Hyperscan)
 #   tumbling    + a tumbling COUNT/SUM aggregate by card (sharded by key)
 #   patterns    + card-testing and velocity patterns (MATCH_RECOGNIZE)
+#   full        docs/examples/payments.rql, results to files (--out): the example
+#               rule set where no broker can run
 #   full_kafka  docs/examples/payments.rql, results to a Kafka broker (KRaft, one
 #               node, started here from the Maven Central jars; skipped without Java)
 # For each: packets/s and events/s, riptide / testpmd, ns per event per stage (the
 # TSC stage counters), RX-to-result latency p50/p99/p99.9 (and result-to-Kafka-ack),
-# for each count of worker lcores in --lcores that the machine has cores for
-# (a sender core, riptide's main core shared with it, one per worker).
+# for each count N of worker lcores in --lcores that the machine has N + 1 cores for:
+# riptide's main core (asleep) shared with the first sender lcore, a core per worker;
+# the sender sends on N memif queues (one per receiving worker) from its first core
+# and as many of the cores left over as there are queues.
 # References in the same run: dpdk-testpmd rxonly on the same memif with the same
-# sender, and raw hs_scan of the same records with the same 100 patterns
-# (riptide-bench-rules).
+# sender, N queues on N forwarding lcores, for each N; raw hs_scan of the same records
+# with the same 100 patterns (riptide-bench-rules).
+# --no-references skips them (a run to be merged with one that has them: lab_report.py
+# takes several raw files); --raw FILE keeps the raw JSON (lab_report.py's input).
+# Environment: RIPTIDE_BUILD (default build/), RIPTIDE_TESTPMD (a dpdk-testpmd binary
+# instead of perf/tools/build-testpmd.sh's), LAB_MACHINE (a line describing the machine
+# for the report).
 # Live progress: a line a second per run (riptide's rates from its control socket);
 # a one-line summary per scenario at the end. Needs root (hugepages) and build/.
 set -euo pipefail
@@ -28,9 +38,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${RIPTIDE_BUILD:-$root/build}
 secs=5
-scenarios=decode,parse,regexp100,tumbling,patterns,full_kafka
+scenarios=decode,parse,regexp100,tumbling,patterns,full,full_kafka
 lcores_list=1,2,4,8,12
 out=$root/docs/benchmarks
+refs=1
+raw=
 usage() { sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -38,6 +50,8 @@ while [ $# -gt 0 ]; do
 	--scenarios) scenarios=$2; shift 2 ;;
 	--lcores) lcores_list=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
+	--no-references) refs=0; shift ;;
+	--raw) raw=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "lab: unknown argument $1" >&2; usage >&2; exit 2 ;;
 	esac
@@ -58,11 +72,20 @@ trap cleanup EXIT
 gen=$build/perf/riptide-gen
 riptide=$build/dataplane/riptide
 ctl=$build/control/riptidectl
-testpmd=$("$root/perf/tools/build-testpmd.sh")
+testpmd=${RIPTIDE_TESTPMD:-$("$root/perf/tools/build-testpmd.sh")}
 cores=($(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' |
 	awk -F- '{ if (NF == 2) for (i = $1; i <= $2; i++) print i; else print $1 }'))
 ncores=${#cores[@]}
-send_core=${cores[0]}
+
+# sender_cores N: the sender's CPUs for a receiver on cores 0..N: core 0 (riptide's or
+# testpmd's main lcore, which waits) and the cores after N, one a queue at most.
+sender_cores() {
+	local n=$1 list=${cores[0]} k
+	for ((k = n + 1; k < ncores && k <= 2 * n - 1; k++)); do
+		list+=,${cores[k]}
+	done
+	echo "$list"
+}
 
 # --- the feed: 150-byte JSON payments, 100,000 cards, 1 in 1,000 events beginning
 # a fraud sequence; 65,536 distinct frames in the sender's loop, whose event times each
@@ -108,25 +131,26 @@ CREATE PATTERN velocity AS SELECT * FROM payments MATCH_RECOGNIZE (
     DEFINE X AS country <> 'DE' AND status = 'approved');
 RQL
 		;;
-	full_kafka)
+	full | full_kafka)
 		cat "$root/docs/examples/payments.rql"
 		;;
 	esac
 }
 
-# measure SOCK RECEIVER-PID LABEL: once the receiver's memif socket is there, the
-# sender runs $secs s; then the receiver stops first, the sender after (DPDK 22.11's
-# memif server can crash when its client goes while it polls). Leaves the sender's
-# JSON in $work/send.out; prints a progress line a second while it runs.
+# measure SOCK RECEIVER-PID LABEL N: once the receiver's memif socket is there, the
+# sender runs $secs s on N queues; then the receiver stops first, the sender after
+# (DPDK 22.11's memif server can crash when its client goes while it polls). Leaves
+# the sender's JSON in $work/send.out; prints a progress line a second while it runs.
 measure() {
-	local sock=$1 rpid=$2 label=$3 k sender feed=$work/feed.pcap
+	local sock=$1 rpid=$2 label=$3 n=$4 k sender feed=$work/feed.pcap
 	[ "$label" = decode ] && feed=$work/other.pcap
 	for k in $(seq 200); do
 		[ -S "$sock" ] && break
 		sleep 0.1
 	done
 	"$gen" send --pcap "$feed" --frames $frames --input "memif:$sock:client" \
-		--seconds "$secs" --core "$send_core" --link-wait 20 --linger 60 --progress --advance-ts \
+		--seconds "$secs" --queues "$n" --cores "$(sender_cores "$n")" --link-wait 20 \
+		--linger 60 --progress --advance-ts \
 		>"$work/send.out" 2>"$work/send.err" &
 	sender=$!
 	pids+=($sender)
@@ -155,26 +179,38 @@ progress() {
 	if [ -S "$work/ctl.sock" ] &&
 		st=$("$ctl" --socket "$work/ctl.sock" --timeout 1 --json stats 2>/dev/null); then
 		r=$(jq -r --argjson last "$last_events" \
-			'"riptide events \(.events) (+\(.events - $last)), produced \(.produced)"' <<<"$st")
-		last_events=$(jq .events <<<"$st")
+			'.result | "riptide events \(.events) (+\(.events - $last)), produced \(.produced)"' <<<"$st")
+		last_events=$(jq .result.events <<<"$st")
 	fi
 	printf '  [%s] t=%ss sender %s pps %s\n' "$1" "$(jq .t <<<"$s")" "$(jq .pps <<<"$s")" "$r" >&2
 }
 
+IFS=, read -r -a scen_arr <<<"$scenarios"
+IFS=, read -r -a lc_arr <<<"$lcores_list"
+
 # --- references -----------------------------------------------------------------
-echo "== reference: dpdk-testpmd rxonly on the same memif, the same sender" >&2
-"$testpmd" -l "${cores[0]},${cores[1]:-${cores[0]}}" --main-lcore "${cores[0]}" --no-pci \
-	--file-prefix "lab-tp-$$" --huge-unlink --no-telemetry \
-	--vdev "net_memif0,role=server,socket=$work/tp.sock,socket-abstract=no" -- \
-	--forward-mode=rxonly --stats-period 1 --nb-cores 1 --rxq 1 --txq 1 --rxd 1024 \
-	>"$work/tp.log" 2>&1 &
-pids+=($!)
-measure "$work/tp.sock" "${pids[-1]}" testpmd || true
-testpmd_json=$(cat "$work/send.out")
-echo "  testpmd rxonly: $testpmd_json" >&2
-echo "== reference: raw hs_scan of the same records, the same 100 patterns" >&2
-hs_json=$("$build/perf/riptide-bench-rules" --rules 100)
-echo "  $hs_json" >&2
+# testpmd rxonly with N forwarding lcores polling N queues, for each N of --lcores
+testpmd_json={}
+for n in "${lc_arr[@]}"; do
+	[ $refs -eq 1 ] && [ $((n + 1)) -le "$ncores" ] || continue
+	echo "== reference: dpdk-testpmd rxonly on the same memif, the same sender, $n lcore(s)" >&2
+	rm -f "$work/tp.sock"
+	"$testpmd" -l "$(IFS=,; echo "${cores[*]:0:n+1}")" --main-lcore "${cores[0]}" --no-pci \
+		--file-prefix "lab-tp-$$" --huge-unlink --no-telemetry \
+		--vdev "net_memif0,role=server,socket=$work/tp.sock,socket-abstract=no" -- \
+		--forward-mode=rxonly --stats-period 1 --nb-cores "$n" --rxq "$n" --txq "$n" \
+		--rxd 1024 >"$work/tp.log" 2>&1 &
+	pids+=($!)
+	measure "$work/tp.sock" "${pids[-1]}" testpmd "$n" || true
+	testpmd_json=$(jq -c --arg n "$n" --slurpfile s "$work/send.out" '.[$n] = $s[0]' <<<"$testpmd_json")
+	echo "  testpmd rxonly, $n lcore(s): $(cat "$work/send.out")" >&2
+done
+hs_json=null
+if [ $refs -eq 1 ]; then
+	echo "== reference: raw hs_scan of the same records, the same 100 patterns" >&2
+	hs_json=$("$build/perf/riptide-bench-rules" --rules 100)
+	echo "  $hs_json" >&2
+fi
 
 # --- Kafka, for full_kafka --------------------------------------------------------
 kafka_ok=0
@@ -191,8 +227,6 @@ fi
 
 # --- scenarios ----------------------------------------------------------------------
 : >"$work/runs.jsonl"
-IFS=, read -r -a scen_arr <<<"$scenarios"
-IFS=, read -r -a lc_arr <<<"$lcores_list"
 for sc in "${scen_arr[@]}"; do
 	if [ "$sc" = full_kafka ] && [ $kafka_ok -eq 0 ]; then
 		jq -nc --arg s "$sc" '{scenario: $s, skipped: "no Kafka broker (Java, Maven, jars)"}' >>"$work/runs.jsonl"
@@ -217,7 +251,7 @@ for sc in "${scen_arr[@]}"; do
 			--control "$work/ctl.sock" --stats-out "$work/rt-$sc-$n.json" "${extra[@]}" \
 			>"$work/rt-$sc-$n.log" 2>&1 &
 		pids+=($!)
-		if ! measure "$work/rt.sock" "${pids[-1]}" "$sc"; then
+		if ! measure "$work/rt.sock" "${pids[-1]}" "$sc" "$n"; then
 			echo "riptide failed:" >&2
 			cat "$work/rt-$sc-$n.log" >&2
 			exit 1
@@ -235,19 +269,25 @@ for sc in "${scen_arr[@]}"; do
 done
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-jq -n --arg cpu "$cpu" --argjson ncpu "$ncores" --arg commit "$(git -C "$root" rev-parse --short HEAD)" \
-	--arg date "$(date -u +%F)" --arg dpdk "$(dpkg-query -W -f '${Version}' dpdk)" \
+mem=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
+dpdk=$(dpkg-query -W -f '${Version}' dpdk 2>/dev/null || pkg-config --modversion libdpdk 2>/dev/null ||
+	echo "${RIPTIDE_DPDK_VERSION:-unknown}")
+jq -n --arg cpu "$cpu" --argjson ncpu "$ncores" --argjson mem "${mem:-0}" \
+	--arg note "${LAB_MACHINE:-}" --arg commit "$(git -C "$root" rev-parse --short HEAD 2>/dev/null ||
+		echo "${RIPTIDE_COMMIT:-unknown}")" \
+	--arg date "$(date -u +%F)" --arg dpdk "$dpdk" \
 	--arg kernel "$(uname -r)" --argjson secs "$secs" --argjson frames $frames \
 	--argjson testpmd "$testpmd_json" --argjson hs "$hs_json" \
 	--slurpfile runs "$work/runs.jsonl" --slurpfile feed "$work/feed.json" \
-	'{machine: {cpu: $cpu, cores: $ncpu, kernel: $kernel}, commit: $commit, date: $date,
-	  dpdk: $dpdk, seconds_per_run: $secs, frames_in_loop: $frames,
-	  feed: ($feed[0] | {schema, records, fraud}),
-	  reference: {testpmd_rxonly: $testpmd, raw_hs_scan_100: $hs}, runs: $runs}' \
+	'{machine: {cpu: $cpu, cores: $ncpu, memory_gib: $mem, note: $note, kernel: $kernel},
+	  commit: $commit, date: $date, dpdk: $dpdk, seconds_per_run: $secs,
+	  frames_in_loop: $frames, feed: ($feed[0] | {schema, records, fraud}),
+	  reference: {testpmd_rxonly_by_lcores: $testpmd, raw_hs_scan_100: $hs}, runs: $runs}' \
 	>"$work/lab.json"
+[ -z "$raw" ] || cp "$work/lab.json" "$raw"
 # Debian's python3 has Debian's matplotlib (scripts/install-deps.sh), whatever python3
 # comes first on the PATH
-py=/usr/bin/python3
-[ -x $py ] || py=python3
+py=python3
+/usr/bin/python3 -c 'import matplotlib' 2>/dev/null && py=/usr/bin/python3
 echo "== summary" >&2
 $py "$root/perf/lab_report.py" "$work/lab.json" "$out"

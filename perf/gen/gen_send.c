@@ -5,7 +5,9 @@
  * a loop, as fast as the port takes them or at a set rate. The frames are loaded
  * into mbufs once and sent by reference (each send takes a reference the driver gives
  * back), so that the sender's cost per packet is the driver's alone and a receiver
- * slower than the sender sets the pace: memif does not drop, it refuses.
+ * slower than the sender sets the pace: memif does not drop, it refuses. With
+ * --queues and --cores, several lcores send on several queues (a receiver polls them
+ * on as many lcores: the lab's scaling runs).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -29,6 +31,8 @@
 #define SEND_BURST	32
 #define SEND_FRAMES	4096   /* frames sent in a loop, by default */
 #define SEND_FRAMES_MAX 262144 /* and at most (2 KiB of hugepage memory each) */
+#define SEND_QUEUES_MAX 64     /* TX queues (memif rings) */
+#define SEND_LCORES_MAX 32     /* sending lcores */
 
 static volatile bool stop;
 
@@ -51,6 +55,12 @@ static const char usage[] =
 	"  --count N        stop after N packets (default: no limit)\n"
 	"  --pps R          packets per second (default 0: as fast as the port takes them)\n"
 	"  --core C         the CPU to send from (default: the first this process may use)\n"
+	"  --queues Q       TX queues (memif rings towards the receiver) (default 1, at\n"
+	"                   most 64): queue q sends frames q, q + Q, q + 2Q, ... of the loop,\n"
+	"                   so that a receiver with Q RX queues polls them on Q lcores\n"
+	"  --cores LIST     CPUs to send from, separated by commas (instead of --core),\n"
+	"                   as many as --queues at most; each sends on its run of queues\n"
+	"                   and its share of --count and --pps\n"
 	"  --frames N       how many frames of FILE to loop over (default 4096, at most\n"
 	"                   262144): more frames, more distinct keys in the loop\n"
 	"  --progress       a line of JSON each second on stderr: t, sent, pps\n"
@@ -64,7 +74,7 @@ static const char usage[] =
 	"                   (default 1); the result is printed before\n"
 	"\n"
 	"Prints one JSON object: sent, seconds, pps, refused (bursts the port refused in\n"
-	"part, a sign that the receiver set the pace).\n";
+	"part, a sign that the receiver set the pace), queues, lcores.\n";
 
 /* --advance-ts: where each frame's event time is (its 13 epoch-ms digits: after "ts":
  * in JSON, the first CSV field), 0: none; its value in the pcap; the span of the
@@ -154,16 +164,20 @@ static unsigned int load_frames(const char *path, struct rte_mempool *mp, struct
 	return n;
 }
 
-static int port_up(uint16_t port, struct rte_mempool *mp, double wait_s)
+static int port_up(uint16_t port, struct rte_mempool *mp, uint16_t n_txq, double wait_s)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_link link;
 	uint64_t deadline;
+	uint16_t q;
 	int rc;
 
-	rc = rte_eth_dev_configure(port, 1, 1, &conf);
+	/* one RX queue: a memif server refuses a client with more rings towards it than
+	 * it has TX queues (riptide and testpmd rxonly have one) */
+	rc = rte_eth_dev_configure(port, 1, n_txq, &conf);
 	rc = rc ?: rte_eth_rx_queue_setup(port, 0, 256, (unsigned int)rte_socket_id(), NULL, mp);
-	rc = rc ?: rte_eth_tx_queue_setup(port, 0, 1024, (unsigned int)rte_socket_id(), NULL);
+	for (q = 0; q < n_txq && rc == 0; q++)
+		rc = rte_eth_tx_queue_setup(port, q, 1024, (unsigned int)rte_socket_id(), NULL);
 	rc = rc ?: rte_eth_dev_start(port);
 	if (rc != 0) {
 		fprintf(stderr, "riptide-gen send: port set-up failed: %s\n", rte_strerror(-rc));
@@ -179,6 +193,141 @@ static int port_up(uint16_t port, struct rte_mempool *mp, double wait_s)
 	return -ETIMEDOUT;
 }
 
+/* One TX queue's place in the loop: queue q of Q sends frames q, q + Q, q + 2Q, ... of
+ * the loop (its own mbufs: --advance-ts rewrites them), and holds back what the port
+ * refused, to send first next time. */
+struct txq {
+	uint16_t q;
+	unsigned int f;
+	uint64_t pass;
+	uint16_t held;
+	struct rte_mbuf *burst[SEND_BURST];
+};
+
+/* One sending lcore: its queues, its share of --count and --pps, its counters (read
+ * by the main lcore for --progress). */
+struct sender {
+	struct txq *txq;
+	unsigned int n_txq;
+	uint64_t count, end;
+	double pps;
+	volatile uint64_t sent, refused;
+} __rte_cache_aligned;
+
+static struct rte_mbuf **frames;
+static unsigned int n_frames, n_queues;
+static uint16_t port;
+static struct sender senders[SEND_LCORES_MAX];
+static unsigned int n_senders;
+static uint64_t progress_every; /* TSC cycles between --progress lines, 0: none */
+
+/* --progress, from the main lcore: every lcore's packets so far. */
+static void progress_line(uint64_t t0, uint64_t now, uint64_t *last)
+{
+	uint64_t sent = 0;
+	unsigned int i;
+
+	for (i = 0; i < n_senders; i++)
+		sent += senders[i].sent;
+	fprintf(stderr, "{\"t\":%.0f,\"sent\":%" PRIu64 ",\"pps\":%" PRIu64 "}\n",
+		(double)(now - t0) / (double)rte_get_tsc_hz(), sent, sent - *last);
+	*last = sent;
+}
+
+/* Tops up queue t's burst with want more frames of its share and sends at most limit
+ * of it. */
+static uint16_t send_burst(struct txq *t, uint16_t want, uint64_t limit)
+{
+	uint16_t n = (uint16_t)(t->held + want), done, k;
+
+	for (k = t->held; k < n; k++) {
+		unsigned int f = t->f;
+
+		/* the port copies what it sends (memif, af_packet, af_xdp in copy mode):
+		 * the frame is ours again once a burst has gone */
+		if (t->pass > 0 && ts_off != NULL && ts_off[f])
+			put_ts(rte_pktmbuf_mtod(frames[f], uint8_t *) + ts_off[f],
+			       ts_base[f] + t->pass * ts_span);
+		rte_mbuf_refcnt_update(frames[f], 1);
+		t->burst[k] = frames[f];
+		t->f += n_queues;
+		if (t->f >= n_frames) {
+			t->f = t->q;
+			t->pass++;
+		}
+	}
+	done = rte_eth_tx_burst(port, t->q, t->burst, (uint16_t)RTE_MIN((uint64_t)n, limit));
+	t->held = (uint16_t)(n - done);
+	if (t->held)
+		memmove(t->burst, t->burst + done, t->held * sizeof(t->burst[0]));
+	return done;
+}
+
+static int send_loop(void *arg)
+{
+	struct sender *s = arg;
+	uint64_t hz = rte_get_tsc_hz(), t0 = rte_rdtsc(), next = t0, sent = 0, refused = 0;
+	uint64_t report = t0 + progress_every, last = 0;
+	bool reports = progress_every && s == &senders[0];
+	unsigned int i = 0, k;
+
+	while (!stop && (s->count == 0 || sent < s->count)) {
+		uint64_t now = rte_rdtsc();
+		struct txq *t = &s->txq[i];
+		uint16_t want = (uint16_t)(SEND_BURST - t->held), done;
+		uint64_t limit = s->count ? s->count - sent : SEND_BURST;
+
+		if (now >= s->end)
+			break;
+		if (reports && now >= report) {
+			progress_line(t0, now, &last);
+			report += progress_every;
+		}
+		if (s->pps > 0) {
+			if (now < next)
+				continue;
+			next += (uint64_t)((double)RTE_MIN((uint64_t)SEND_BURST, limit) *
+					   (double)hz / s->pps);
+		}
+		done = send_burst(t, want, limit);
+		sent += done;
+		if (t->held) {
+			/* the receiver is behind: give it a microsecond rather than spin on the
+			 * ring's indexes, whose cache lines it needs too */
+			uint64_t until = rte_rdtsc() + hz / 1000000;
+
+			refused++;
+			while (rte_rdtsc() < until)
+				rte_pause();
+		}
+		s->sent = sent;
+		s->refused = refused;
+		if (++i == s->n_txq)
+			i = 0;
+	}
+	for (i = 0; i < s->n_txq; i++) /* give back the references of what was refused */
+		for (k = 0; k < s->txq[i].held; k++)
+			rte_mbuf_refcnt_update(s->txq[i].burst[k], -1);
+	return 0;
+}
+
+/* --cores LIST: CPU numbers separated by commas, at most max. */
+static int parse_cores(const char *arg, unsigned int *cores, unsigned int max)
+{
+	unsigned int n = 0;
+	char *end;
+
+	do {
+		unsigned long c = strtoul(arg, &end, 10);
+
+		if (end == arg || c >= CPU_SETSIZE || n == max)
+			return -1;
+		cores[n++] = (unsigned int)c;
+		arg = end + (*end == ',');
+	} while (*end == ',');
+	return *end == '\0' ? (int)n : -1;
+}
+
 int gen_send_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -188,6 +337,8 @@ int gen_send_main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "pps", required_argument, NULL, 'r' },
 		{ "core", required_argument, NULL, 'c' },
+		{ "cores", required_argument, NULL, 'C' },
+		{ "queues", required_argument, NULL, 'q' },
 		{ "link-wait", required_argument, NULL, 'w' },
 		{ "linger", required_argument, NULL, 'g' },
 		{ "frames", required_argument, NULL, 'f' },
@@ -197,25 +348,22 @@ int gen_send_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct dp_config cfg;
-	struct rte_mbuf **frames = NULL;
-	unsigned int max_frames = SEND_FRAMES;
-	uint64_t report = 0, last_sent = 0;
+	static unsigned int cores[SEND_LCORES_MAX];
+	static struct txq txqs[SEND_QUEUES_MAX];
+	unsigned int max_frames = SEND_FRAMES, n_cores = 0, i;
+	uint64_t count = 0, sent, refused, t0, end, hz;
 	bool progress = false, advance = false;
-	uint64_t pass = 0;
-	struct rte_mbuf *burst[SEND_BURST];
 	const char *pcap = NULL;
 	double seconds = 10, wait_s = 10, pps = 0, linger_s = 1, elapsed;
-	uint64_t count = 0, sent = 0, refused = 0, t0, end, hz, next;
-	unsigned int core = 0, n_frames, f = 0, k;
 	struct dp_argv eal = { 0 };
 	char **eal_view = NULL;
 	struct rte_mempool *mp;
 	char err[256], prefix[64];
-	int ch, rc = 1, have_core = 0;
-	uint16_t port;
+	int ch, rc = 1, n;
 
 	dp_config_init(&cfg);
 	cfg.log_level = DP_LOG_ERROR;
+	n_queues = 1;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -241,8 +389,25 @@ int gen_send_main(int argc, char **argv)
 			pps = atof(optarg);
 			break;
 		case 'c':
-			core = (unsigned int)atoi(optarg);
-			have_core = 1;
+		case 'C':
+			n = parse_cores(optarg, cores, ch == 'c' ? 1 : SEND_LCORES_MAX);
+			if (n <= 0) {
+				fprintf(stderr, "riptide-gen send: --%s %s: %s\n",
+					ch == 'c' ? "core" : "cores", optarg,
+					ch == 'c' ? "a CPU number"
+						  : "CPU numbers separated by commas, at most 32");
+				return 2;
+			}
+			n_cores = (unsigned int)n;
+			break;
+		case 'q':
+			n = atoi(optarg);
+			if (n < 1 || n > SEND_QUEUES_MAX) {
+				fprintf(stderr, "riptide-gen send: --queues %s: 1 to %d\n", optarg,
+					SEND_QUEUES_MAX);
+				return 2;
+			}
+			n_queues = (unsigned int)n;
 			break;
 		case 'w':
 			wait_s = atof(optarg);
@@ -276,16 +441,19 @@ int gen_send_main(int argc, char **argv)
 		fprintf(stderr, "riptide-gen send: --pcap and --input are required\n%s", usage);
 		return 2;
 	}
-	if (!have_core) {
+	if (n_cores == 0) {
 		cpu_set_t set;
 
 		if (sched_getaffinity(0, sizeof(set), &set) == 0)
-			while (core < CPU_SETSIZE - 1 && !CPU_ISSET(core, &set))
-				core++;
+			while (cores[0] < CPU_SETSIZE - 1 && !CPU_ISSET(cores[0], &set))
+				cores[0]++;
+		n_cores = 1;
 	}
+	if (n_cores > n_queues)
+		n_cores = n_queues; /* a sending lcore has a queue at least */
 	snprintf(prefix, sizeof(prefix), "riptide-gen-%d", (int)getpid());
 	/* EAL permutes the vector it gets: it gets a copy, the strings are freed from eal */
-	if (dp_eal_args(&cfg, &core, 1, prefix, &eal) != 0 ||
+	if (dp_eal_args(&cfg, cores, n_cores, prefix, &eal) != 0 ||
 	    (eal_view = calloc((size_t)eal.argc + 1, sizeof(*eal_view))) == NULL) {
 		fprintf(stderr, "riptide-gen send: cannot build the EAL arguments\n");
 		goto out;
@@ -322,62 +490,49 @@ int gen_send_main(int argc, char **argv)
 		fprintf(stderr, "riptide-gen send: no frame to send in %s\n", pcap);
 		goto out_eal;
 	}
-	if (port_up(port, mp, wait_s) != 0)
+	if (n_frames < n_queues) {
+		fprintf(stderr,
+			"riptide-gen send: %u frames for %u queues: a frame a queue at least\n",
+			n_frames, n_queues);
+		goto out_eal;
+	}
+	if (port_up(port, mp, (uint16_t)n_queues, wait_s) != 0)
 		goto out_eal;
 
 	hz = rte_get_tsc_hz();
 	t0 = rte_rdtsc();
 	end = t0 + (uint64_t)(seconds * (double)hz);
-	next = t0;
-	report = t0 + hz;
-	while (!stop && (count == 0 || sent < count)) {
-		uint64_t now = rte_rdtsc();
-		uint16_t n = SEND_BURST, done;
+	/* lcore i sends on its run of queues; --count and --pps are shared out */
+	for (i = 0; i < n_queues; i++) {
+		txqs[i].q = (uint16_t)i;
+		txqs[i].f = i;
+	}
+	for (i = 0; i < n_cores; i++) {
+		struct sender *s = &senders[i];
+		unsigned int lo = i * n_queues / n_cores, hi = (i + 1) * n_queues / n_cores;
 
-		if (now >= end)
-			break;
-		if (progress && now >= report) {
-			fprintf(stderr, "{\"t\":%.0f,\"sent\":%" PRIu64 ",\"pps\":%" PRIu64 "}\n",
-				(double)(now - t0) / (double)hz, sent, sent - last_sent);
-			last_sent = sent;
-			report += hz;
-		}
-		if (count != 0 && count - sent < n)
-			n = (uint16_t)(count - sent);
-		if (pps > 0) {
-			if (now < next)
-				continue;
-			next += (uint64_t)((double)n * (double)hz / pps);
-		}
-		for (k = 0; k < n; k++) {
-			burst[k] = frames[f];
-			/* the port copies what it sends (memif, af_packet, af_xdp in copy
-			 * mode): the frame is ours again once a burst has gone */
-			if (pass > 0 && ts_off != NULL && ts_off[f])
-				put_ts(rte_pktmbuf_mtod(frames[f], uint8_t *) + ts_off[f],
-				       ts_base[f] + pass * ts_span);
-			rte_mbuf_refcnt_update(frames[f], 1);
-			if (++f == n_frames) {
-				f = 0;
-				pass++;
-			}
-		}
-		done = rte_eth_tx_burst(port, 0, burst, n);
-		sent += done;
-		if (done < n) {
-			refused++;
-			/* give back the references of what was not taken, and send those
-			 * frames again next time round */
-			for (k = done; k < n; k++)
-				rte_mbuf_refcnt_update(burst[k], -1);
-			if (f < (n - done) % n_frames && pass > 0)
-				pass--; /* back over the wrap */
-			f = (f + n_frames - (n - done) % n_frames) % n_frames;
-		}
+		s->txq = &txqs[lo];
+		s->n_txq = hi - lo;
+		s->count = count ? count / n_cores + (i < count % n_cores) : 0;
+		s->pps = pps / n_cores;
+		s->end = end;
+		if (count && s->count == 0)
+			s->end = t0; /* fewer packets than lcores */
+	}
+	n_senders = n_cores;
+	progress_every = progress ? hz : 0;
+	for (i = 1; i < n_cores; i++)
+		rte_eal_remote_launch(send_loop, &senders[i], i);
+	send_loop(&senders[0]);
+	rte_eal_mp_wait_lcore();
+	for (i = 0, sent = refused = 0; i < n_cores; i++) {
+		sent += senders[i].sent;
+		refused += senders[i].refused;
 	}
 	elapsed = (double)(rte_rdtsc() - t0) / (double)hz;
-	printf("{\"sent\":%" PRIu64 ",\"seconds\":%.3f,\"pps\":%.0f,\"refused\":%" PRIu64 "}\n",
-	       sent, elapsed, (double)sent / elapsed, refused);
+	printf("{\"sent\":%" PRIu64 ",\"seconds\":%.3f,\"pps\":%.0f,\"refused\":%" PRIu64
+	       ",\"queues\":%u,\"lcores\":%u}\n",
+	       sent, elapsed, (double)sent / elapsed, refused, n_queues, n_cores);
 	fflush(stdout);
 	/* The last frames are in the port's ring: closing now would take them away from
 	 * the receiver (a memif peer that goes loses what it had not handed over). A

@@ -47,4 +47,10 @@ check("RX to result p50", d["rx_to_result_us"]["0.5"], (1.0, False))
 check("no Kafka: no ack latency", d["result_to_kafka_ack_us"]["0.99"], None)
 run["stats"]["rx_packets"] -= 1
 check("a packet missing is seen", lr.derive(run, 4000000.0)["all_received"], False)
+run["stats"]["rx_packets"] += 1
+check("no reference at this count of lcores", lr.derive(run, None)["vs_testpmd"], None)
+old = {"reference": {"testpmd_rxonly": {"pps": 9.0}}}
+check("one testpmd reference (older reports): 1 lcore", lr.testpmd_refs(old), {1: {"pps": 9.0}})
+new = {"reference": {"testpmd_rxonly_by_lcores": {"1": {"pps": 9.0}, "4": {"pps": 30.0}}}}
+check("testpmd by count of lcores", lr.testpmd_refs(new), {1: {"pps": 9.0}, 4: {"pps": 30.0}})
 sys.exit(1 if failed else 0)
