@@ -20,12 +20,13 @@
 # For each: packets/s and events/s, riptide / testpmd, ns per event per stage (the
 # TSC stage counters), RX-to-result latency p50/p99/p99.9 (and result-to-Kafka-ack),
 # for each count N of worker lcores in --lcores that the machine has N + 1 cores for:
-# riptide's main core (asleep) shared with the first sender lcore, a core per worker;
-# the sender sends on N memif queues (one per receiving worker) from its first core
-# and as many of the cores left over as there are queues.
+# riptide's main core (its sink thread) and a core per worker; the sender sends on N
+# memif queues (one per receiving worker) from the cores left over, up to N of them,
+# or, where none is left, from riptide's main core.
 # References in the same run: dpdk-testpmd rxonly on the same memif with the same
 # sender, N queues on N forwarding lcores, for each N; raw hs_scan of the same records
-# with the same 100 patterns (riptide-bench-rules).
+# with the same 100 patterns (riptide-bench-rules); decode + parse of the feed's
+# records on one core without I/O (riptide-bench-ingest).
 # --no-references skips them (a run to be merged with one that has them: lab_report.py
 # takes several raw files); --raw FILE keeps the raw JSON (lab_report.py's input).
 # Environment: RIPTIDE_BUILD (default build/), RIPTIDE_TESTPMD (a dpdk-testpmd binary
@@ -77,14 +78,15 @@ cores=($(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' |
 	awk -F- '{ if (NF == 2) for (i = $1; i <= $2; i++) print i; else print $1 }'))
 ncores=${#cores[@]}
 
-# sender_cores N: the sender's CPUs for a receiver on cores 0..N: core 0 (riptide's or
-# testpmd's main lcore, which waits) and the cores after N, one a queue at most.
+# sender_cores N: the sender's CPUs for a receiver on cores 0..N: the cores after N,
+# one a queue at most, or core 0 (the receiver's main lcore: riptide's sink thread)
+# where there is none.
 sender_cores() {
-	local n=$1 list=${cores[0]} k
-	for ((k = n + 1; k < ncores && k <= 2 * n - 1; k++)); do
-		list+=,${cores[k]}
+	local n=$1 list= k
+	for ((k = n + 1; k < ncores && k <= 2 * n; k++)); do
+		list+=${list:+,}${cores[k]}
 	done
-	echo "$list"
+	echo "${list:-${cores[0]}}"
 }
 
 # --- the feed: 150-byte JSON payments, 100,000 cards, 1 in 1,000 events beginning
@@ -206,10 +208,16 @@ for n in "${lc_arr[@]}"; do
 	echo "  testpmd rxonly, $n lcore(s): $(cat "$work/send.out")" >&2
 done
 hs_json=null
+ingest_json=null
 if [ $refs -eq 1 ]; then
 	echo "== reference: raw hs_scan of the same records, the same 100 patterns" >&2
 	hs_json=$("$build/perf/riptide-bench-rules" --rules 100)
 	echo "  $hs_json" >&2
+	echo "== reference: decode + parse of the feed's records on one core, no I/O" >&2
+	rules_for parse >"$work/ingest.rql"
+	ingest_json=$("$build/perf/riptide-bench-ingest" --rules "$work/ingest.rql" \
+		--pcap "$work/feed.pcap" --seconds 2 --label lab | jq -sc .)
+	jq -r '.[] | "  \(.stage): \(.ns_per_event) ns an event"' <<<"$ingest_json" >&2
 fi
 
 # --- Kafka, for full_kafka --------------------------------------------------------
@@ -277,12 +285,13 @@ jq -n --arg cpu "$cpu" --argjson ncpu "$ncores" --argjson mem "${mem:-0}" \
 		echo "${RIPTIDE_COMMIT:-unknown}")" \
 	--arg date "$(date -u +%F)" --arg dpdk "$dpdk" \
 	--arg kernel "$(uname -r)" --argjson secs "$secs" --argjson frames $frames \
-	--argjson testpmd "$testpmd_json" --argjson hs "$hs_json" \
+	--argjson testpmd "$testpmd_json" --argjson hs "$hs_json" --argjson ingest "$ingest_json" \
 	--slurpfile runs "$work/runs.jsonl" --slurpfile feed "$work/feed.json" \
 	'{machine: {cpu: $cpu, cores: $ncpu, memory_gib: $mem, note: $note, kernel: $kernel},
 	  commit: $commit, date: $date, dpdk: $dpdk, seconds_per_run: $secs,
 	  frames_in_loop: $frames, feed: ($feed[0] | {schema, records, fraud}),
-	  reference: {testpmd_rxonly_by_lcores: $testpmd, raw_hs_scan_100: $hs}, runs: $runs}' \
+	  reference: {testpmd_rxonly_by_lcores: $testpmd, raw_hs_scan_100: $hs,
+	    ingest_one_core: $ingest}, runs: $runs}' \
 	>"$work/lab.json"
 [ -z "$raw" ] || cp "$work/lab.json" "$raw"
 # Debian's python3 has Debian's matplotlib (scripts/install-deps.sh), whatever python3

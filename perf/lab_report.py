@@ -84,8 +84,9 @@ def merge(labs):
     by = testpmd_refs(lab)
     for other in labs[1:]:
         by.update(testpmd_refs(other))
-        if lab["reference"].get("raw_hs_scan_100") is None:
-            lab["reference"]["raw_hs_scan_100"] = other["reference"].get("raw_hs_scan_100")
+        for k in ("raw_hs_scan_100", "ingest_one_core"):
+            if lab["reference"].get(k) is None:
+                lab["reference"][k] = other["reference"].get(k)
         lab["runs"] += other["runs"]
     lab["reference"].pop("testpmd_rxonly", None)
     lab["reference"]["testpmd_rxonly_by_lcores"] = {str(n): v for n, v in sorted(by.items())}
@@ -212,9 +213,9 @@ def main():
         "patterns complete as in a live feed. memif does not drop: a receiver slower than the sender refuses bursts "
         "and sets the pace, so the sender's rate is the receiver's (every run checks that "
         "riptide received every packet sent). With N worker lcores the sender sends on N "
-        "memif queues, one per receiving worker, from its first core (shared with the "
-        "receiver's main lcore, which waits) and up to N - 1 cores left over by the "
-        "receiver."
+        "memif queues, one per receiving worker, from up to N cores that the receiver "
+        "leaves over (riptide's main core runs its sink thread), or from the receiver's "
+        "main core where none is left."
     )
     L.append("")
     L.append("## References, same run")
@@ -236,6 +237,14 @@ def main():
             "records are 150-byte payments whose merchant carries two more words (a longer "
             "value to scan than the lab feed's `merchant-NNNN`, on which the regexp100 "
             "scenario's match stage is cheaper: see the stage table)."
+        )
+    ing = {x["stage"]: x for x in lab["reference"].get("ingest_one_core") or []}
+    if ing:
+        L.append(
+            "- decode + parse of the feed's records on one core, no I/O "
+            "(riptide-bench-ingest, from memory): "
+            + ", ".join(f"{k} **{v['ns_per_event']:.0f} ns**" for k, v in ing.items())
+            + " an event."
         )
     L.append("")
     L.append("## Scenarios")

@@ -17,7 +17,8 @@ pmd_dir=/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0
 rm -rf "$dir"
 mkdir -p "$dir/bin/dataplane" "$dir/bin/perf" "$dir/bin/control" "$dir/lib" "$dir/pmds"
 cp "$build/dataplane/riptide" "$dir/bin/dataplane/"
-cp "$build/perf/riptide-gen" "$build/perf/riptide-bench-rules" "$dir/bin/perf/"
+cp "$build/perf/riptide-gen" "$build/perf/riptide-bench-rules" "$build/perf/riptide-bench-ingest" \
+	"$dir/bin/perf/"
 cp "$build/control/riptidectl" "$dir/bin/control/"
 cp "$("$root/perf/tools/build-testpmd.sh")" "$dir/bin/dpdk-testpmd"
 cp "$(command -v jq)" "$dir/bin/jq"
