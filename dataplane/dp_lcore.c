@@ -165,6 +165,13 @@ static inline uint64_t inner_cycles(const struct dp_counters *c)
 	return n;
 }
 
+static bool link_up(const struct dp_port *p)
+{
+	struct rte_eth_link link;
+
+	return rte_eth_link_get_nowait(p->port_id, &link) == 0 && link.link_status;
+}
+
 /* The RX role: polls its queues until they end or riptide stops. One non-empty burst
  * in DP_STAGE_EVERY is timed, stage by stage (dp_stats.h DP_STAGES). */
 static void rx_loop(struct dp_worker *w)
@@ -182,6 +189,8 @@ static void rx_loop(struct dp_worker *w)
 			housekeeping(w, tsc);
 		for (i = 0; i < w->n_rxq; i++) {
 			if (unlikely(w->ended[i]))
+				continue;
+			if (unlikely(w->rxq[i].port->link_gated) && !link_up(w->rxq[i].port))
 				continue;
 			if (unlikely(time_next))
 				t0 = dp_cycles();

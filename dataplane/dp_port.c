@@ -120,6 +120,7 @@ static int port_start(struct dp_port *p, unsigned int idx, uint16_t rxq_want, ch
 	/* Feeds often arrive on a mirror port or a tap, addressed to other MACs. Ports
 	 * that have no such filter (pcap, null) refuse the call, which is harmless. */
 	rte_eth_promiscuous_enable(p->port_id);
+	p->link_gated = p->in->kind == DP_IN_MEMIF;
 	DP_LOG(INFO, "port %u %s (%s): %u RX queue(s), %u descriptors, %s", p->port_id, p->devname,
 	       p->in->spec, p->n_rxq, nb_rxd,
 	       conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS ? "RSS" : "no RSS");

@@ -25,6 +25,12 @@ struct dp_port {
 	uint64_t expected;
 	struct rte_mempool *pool;
 	bool xdp; /* af_xdp running riptide's XDP pre-filter: sources judged there */
+	/* memif: polled only while its link is up. DPDK 22.11's memif receive takes
+	 * the ring's address before it looks at whether the peer is connected, so a
+	 * poll that straddles the connection reads the ring through a region not yet
+	 * mapped (seen crashing riptide and testpmd when a client came to 8 polling
+	 * lcores); the link goes up after the mapping, down before the unmapping. */
+	bool link_gated;
 };
 
 /*

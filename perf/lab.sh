@@ -31,7 +31,7 @@
 # takes several raw files); --raw FILE keeps the raw JSON (lab_report.py's input).
 # Environment: RIPTIDE_BUILD (default build/), RIPTIDE_TESTPMD (a dpdk-testpmd binary
 # instead of perf/tools/build-testpmd.sh's), LAB_MACHINE (a line describing the machine
-# for the report).
+# for the report), LAB_KEEP (a folder to keep the runs' logs in).
 # Live progress: a line a second per run (riptide's rates from its control socket);
 # a one-line summary per scenario at the end. Needs root (hugepages) and build/.
 set -euo pipefail
@@ -67,6 +67,10 @@ cleanup() {
 	sleep 1
 	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
 	[ -n "${KAFKA_PID:-}" ] && kafka_stop
+	if [ -n "${LAB_KEEP:-}" ]; then # the runs' logs, for a look after
+		mkdir -p "$LAB_KEEP"
+		cp "$work"/*.log "$work"/*.err "$work"/*.out "$LAB_KEEP"/ 2>/dev/null || true
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -166,7 +170,8 @@ measure() {
 	done
 	sleep 1
 	kill -INT "$rpid"
-	wait "$rpid" || true
+	rcv_status=0
+	wait "$rpid" || rcv_status=$?
 	kill -INT $sender 2>/dev/null
 	wait $sender || true
 	[ -s "$work/send.out" ] || { cat "$work/send.err" >&2; return 1; }
@@ -174,6 +179,7 @@ measure() {
 
 # progress LABEL: the sender's last second, and riptide's totals when it answers.
 last_events=0
+rcv_status=0
 progress() {
 	local s r="" st
 	s=$(grep '^{' "$work/send.err" 2>/dev/null | tail -1)
@@ -196,14 +202,20 @@ testpmd_json={}
 for n in "${lc_arr[@]}"; do
 	[ $refs -eq 1 ] && [ $((n + 1)) -le "$ncores" ] || continue
 	echo "== reference: dpdk-testpmd rxonly on the same memif, the same sender, $n lcore(s)" >&2
-	rm -f "$work/tp.sock"
-	"$testpmd" -l "$(IFS=,; echo "${cores[*]:0:n+1}")" --main-lcore "${cores[0]}" --no-pci \
-		--file-prefix "lab-tp-$$" --huge-unlink --no-telemetry \
-		--vdev "net_memif0,role=server,socket=$work/tp.sock,socket-abstract=no" -- \
-		--forward-mode=rxonly --stats-period 1 --nb-cores "$n" --rxq "$n" --txq "$n" \
-		--rxd 1024 >"$work/tp.log" 2>&1 &
-	pids+=($!)
-	measure "$work/tp.sock" "${pids[-1]}" testpmd "$n" || true
+	# DPDK 22.11's memif receive can crash when the client connects while it polls
+	# (riptide waits for the link: dp_port.h): testpmd gets three tries
+	for try in 1 2 3; do
+		rm -f "$work/tp.sock"
+		"$testpmd" -l "$(IFS=,; echo "${cores[*]:0:n+1}")" --main-lcore "${cores[0]}" --no-pci \
+			--file-prefix "lab-tp-$$" --huge-unlink --no-telemetry \
+			--vdev "net_memif0,role=server,socket=$work/tp.sock,socket-abstract=no" -- \
+			--forward-mode=rxonly --stats-period 1 --nb-cores "$n" --rxq "$n" --txq "$n" \
+			--rxd 1024 >"$work/tp.log" 2>&1 &
+		pids+=($!)
+		measure "$work/tp.sock" "${pids[-1]}" testpmd "$n" || true
+		[ $rcv_status -eq 139 ] || [ $rcv_status -eq 134 ] || break
+		echo "  testpmd crashed (status $rcv_status), try $try" >&2
+	done
 	testpmd_json=$(jq -c --arg n "$n" --slurpfile s "$work/send.out" '.[$n] = $s[0]' <<<"$testpmd_json")
 	echo "  testpmd rxonly, $n lcore(s): $(cat "$work/send.out")" >&2
 done
@@ -264,6 +276,7 @@ for sc in "${scen_arr[@]}"; do
 			cat "$work/rt-$sc-$n.log" >&2
 			exit 1
 		fi
+		cp "$work/send.err" "$work/send-$sc-$n.err"
 		rm -rf "$work/out-$sc-$n"
 		jq -c --arg s "$sc" --argjson n "$n" --slurpfile st "$work/rt-$sc-$n.json" \
 			'{scenario: $s, lcores: $n, send: ., stats: ($st[0] | {rx_packets, datagrams, events,
