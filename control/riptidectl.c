@@ -410,11 +410,14 @@ static void top_frame(json_t *cur, json_t *prev, double dt)
 	latency_line("RX to result", json_object_get(cur, "rx_to_result_latency_us"),
 		     json_object_get(prev, "rx_to_result_latency_us"));
 	kafka = json_object_get(json_object_get(cur, "sink"), "kafka");
-	if (kafka != NULL)
-		latency_line(
-			"result to delivery", json_object_get(kafka, "delivery_latency_us"),
-			json_object_get(json_object_get(json_object_get(prev, "sink"), "kafka"),
-					"delivery_latency_us"));
+	if (kafka != NULL) {
+		json_t *pk = json_object_get(json_object_get(prev, "sink"), "kafka");
+
+		latency_line("result to delivery", json_object_get(kafka, "delivery_latency_us"),
+			     json_object_get(pk, "delivery_latency_us"));
+		latency_line("RX to delivery", json_object_get(kafka, "rx_to_ack_latency_us"),
+			     json_object_get(pk, "rx_to_ack_latency_us"));
+	}
 	printf("watermark lag (ms)\n");
 	json_object_foreach(json_object_get(live, "watermark_lag_ms"), key, lag)
 		printf("  %-32s %12" JSON_INTEGER_FORMAT "\n", key, json_integer_value(lag));

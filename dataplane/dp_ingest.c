@@ -473,7 +473,7 @@ void dp_ingest_commit_key(struct dp_ingest *in, const struct fmt_out *out, uint1
 		in->c->lost[DP_LOST_TOO_LARGE]++;
 		return;
 	}
-	sink_ring_commit(in->ring, topic, key_len, out->len);
+	sink_ring_commit_rx(in->ring, topic, key_len, out->len, in->rx_cycles);
 	in->c->produced++;
 	if (in->rx_cycles == 0 || in->us_per_cycle_fp == 0) {
 		in->c->rx_result_untimed++;

@@ -49,6 +49,12 @@ static void on_signal(int sig)
 }
 
 /* Compiles the rule file; prints every error. Returns 0 or EXIT_USAGE. */
+/* The lcores' clock (dp_cycles), for the sink thread: the RX stamps of results. */
+static uint64_t sink_rx_clock(void)
+{
+	return dp_cycles();
+}
+
 static int load_rules(const char *path, struct pat_ruleset **rs)
 {
 	struct pat_diags diags = { 0 };
@@ -431,6 +437,8 @@ int main(int argc, char **argv)
 		}
 	}
 	sink.out_dir = cfg.out_dir;
+	sink.rx_clock = sink_rx_clock;
+	sink.rx_us_per_tick_fp = dp_us_per_cycle_fp((double)rte_get_tsc_hz());
 	sink.topics = &topics;
 	if (sink_start(&sink, err, sizeof(err)) != 0) {
 		fprintf(stderr, "riptide: %s\n", err);

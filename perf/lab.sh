@@ -282,7 +282,9 @@ for sc in "${scen_arr[@]}"; do
 			'{scenario: $s, lcores: $n, send: ., stats: ($st[0] | {rx_packets, datagrams, events,
 			  produced, delivered, lost, filtered, malformed, stages, late_events,
 			  rx_to_result_latency_us, rx_to_result_untimed,
-			  kafka_latency_us: .sink.kafka.delivery_latency_us, imissed: .ports[0].imissed})}' \
+			  kafka_latency_us: .sink.kafka.delivery_latency_us,
+			  rx_to_ack_latency_us: .sink.kafka.rx_to_ack_latency_us,
+			  rx_to_ack_untimed: .sink.kafka.rx_to_ack_untimed, imissed: .ports[0].imissed})}' \
 			"$work/send.out" >>"$work/runs.jsonl"
 		jq -r '"  sent \(.send.sent) at \(.send.pps | floor) pps; riptide rx \(.stats.rx_packets), events \(.stats.events), produced \(.stats.produced)"' \
 			<<<"$(tail -1 "$work/runs.jsonl")" >&2
@@ -294,8 +296,8 @@ mem=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
 dpdk=$(dpkg-query -W -f '${Version}' dpdk 2>/dev/null || pkg-config --modversion libdpdk 2>/dev/null ||
 	echo "${RIPTIDE_DPDK_VERSION:-unknown}")
 jq -n --arg cpu "$cpu" --argjson ncpu "$ncores" --argjson mem "${mem:-0}" \
-	--arg note "${LAB_MACHINE:-}" --arg commit "$(git -C "$root" rev-parse --short HEAD 2>/dev/null ||
-		echo "${RIPTIDE_COMMIT:-unknown}")" \
+	--arg note "${LAB_MACHINE:-}" --arg commit "${RIPTIDE_COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null ||
+		echo unknown)}" \
 	--arg date "$(date -u +%F)" --arg dpdk "$dpdk" \
 	--arg kernel "$(uname -r)" --argjson secs "$secs" --argjson frames $frames \
 	--argjson testpmd "$testpmd_json" --argjson hs "$hs_json" --argjson ingest "$ingest_json" \

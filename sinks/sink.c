@@ -58,7 +58,8 @@ static int deliver(struct sink *s, const struct sink_msg *m)
 	size_t len = m->len - m->key_len;
 	int file_rc = 0;
 
-	if (s->k != NULL && sink_kafka_send(s->k, m->topic, key, m->key_len, value, len) != 0)
+	if (s->k != NULL &&
+	    sink_kafka_send(s->k, m->topic, key, m->key_len, value, len, m->rx) != 0)
 		return -EAGAIN;
 	if (s->file != NULL) {
 		file_rc = sink_file_write(s->file, m->topic, value, len);
@@ -149,7 +150,10 @@ static int kafka_open(struct sink *s, char *err, size_t errlen)
 		s->spool_backlog_start = spool_end_id(sp) - spool_ack_id(sp);
 	}
 	s->k = sink_kafka_new(conf, s->topics, sp, &s->c, s->kafka.stall_ms, err, errlen);
-	return s->k == NULL ? -errno : 0;
+	if (s->k == NULL)
+		return -errno;
+	sink_kafka_rx_clock(s->k, s->rx_clock, s->rx_us_per_tick_fp);
+	return 0;
 }
 
 int sink_start(struct sink *s, char *err, size_t errlen)
@@ -225,16 +229,17 @@ static json_t *kafka_json(const struct sink_kafka_final *f)
 		if (st->outages[k])
 			json_object_set_new(outages, sink_outage_name(k),
 					    json_integer((json_int_t)st->outages[k]));
-	return json_pack("{sI sI sI sI so sI sI sI sI sI sI sI so}", "produced",
-			 (json_int_t)st->produced, "delivered", (json_int_t)st->delivered,
-			 "replayed", (json_int_t)st->replayed, "spooled", (json_int_t)st->spooled,
-			 "outages", outages, "producer_restarts", (json_int_t)st->producer_restarts,
-			 "replay_rewinds", (json_int_t)st->rewinds, "queue_full_waits",
-			 (json_int_t)st->queue_full_waits, "late_failures",
-			 (json_int_t)st->late_failures, "possibly_persisted",
-			 (json_int_t)st->possibly_persisted, "queue_peak",
-			 (json_int_t)st->outq_peak, "queue_at_stop", (json_int_t)st->outq,
-			 "delivery_latency_us", sink_lat_json(st->latency_us));
+	return json_pack(
+		"{sI sI sI sI so sI sI sI sI sI sI sI so so sI}", "produced",
+		(json_int_t)st->produced, "delivered", (json_int_t)st->delivered, "replayed",
+		(json_int_t)st->replayed, "spooled", (json_int_t)st->spooled, "outages", outages,
+		"producer_restarts", (json_int_t)st->producer_restarts, "replay_rewinds",
+		(json_int_t)st->rewinds, "queue_full_waits", (json_int_t)st->queue_full_waits,
+		"late_failures", (json_int_t)st->late_failures, "possibly_persisted",
+		(json_int_t)st->possibly_persisted, "queue_peak", (json_int_t)st->outq_peak,
+		"queue_at_stop", (json_int_t)st->outq, "delivery_latency_us",
+		sink_lat_json(st->latency_us), "rx_to_ack_latency_us",
+		sink_lat_json(st->rx_latency_us), "rx_to_ack_untimed", (json_int_t)st->rx_untimed);
 }
 
 static json_t *spool_json(const struct sink_kafka_final *f)

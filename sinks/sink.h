@@ -99,6 +99,11 @@ struct sink {
 	const char *out_dir;	     /* --out, or NULL */
 	struct sink_kafka_cfg kafka; /* kafka.conf NULL: no Kafka */
 	const struct sink_topics *topics;
+	/* the producers' clock (struct sink_msg's rx), to time RX to the Kafka
+	 * acknowledgement: a reading, and microseconds a tick in 32.32 fixed point;
+	 * NULL: not timed */
+	uint64_t (*rx_clock)(void);
+	uint64_t rx_us_per_tick_fp;
 	unsigned int n_rings;
 	struct sink_ring *rings[SINK_MAX_RINGS];
 	/* the sink thread's */

@@ -15,7 +15,8 @@
 #define REPLAY_WINDOW (1u << 20)
 /* How often the spool is fsync'd while it is written. */
 #define SINK_SPOOL_SYNC_MS 100
-/* A replayed record's opaque: its id, tagged; direct results carry 0. */
+/* A message's opaque: a replayed record's id, shifted, with bit 0 set; a direct
+ * result's RX stamp, shifted (0: none). */
 #define REPLAY_TAG(id) ((void *)(uintptr_t)((id) << 1 | 1))
 
 enum { K_DIRECT, K_SPOOLING };
@@ -52,6 +53,8 @@ struct sink_kafka {
 	uint64_t ack;	  /* every replayed record below is delivered */
 	uint8_t *done;	  /* delivered bits of ids ack .. ack + REPLAY_WINDOW */
 	uint64_t progress_ns, now_ns, synced_ns;
+	uint64_t (*rx_clock)(void); /* NULL: RX to acknowledgement not timed */
+	uint64_t rx_fp;
 };
 
 static const char *const outage_names[] = {
@@ -453,6 +456,14 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 			k->c->topic[t - 1]++;
 		if (lat >= 0)
 			k->st.latency_us[sink_lat_bucket((uint64_t)lat)]++;
+		if ((tag & 1) == 0 && tag != 0 && k->rx_clock != NULL) {
+			uint64_t ticks = k->rx_clock() - (uint64_t)(tag >> 1);
+
+			k->st.rx_latency_us[sink_lat_bucket(
+				(uint64_t)((unsigned __int128)ticks * k->rx_fp >> 32))]++;
+		} else {
+			k->st.rx_untimed++;
+		}
 		if (tag & 1) {
 			k->st.replayed++;
 			k->probing = false;
@@ -559,8 +570,14 @@ static rd_kafka_resp_err_t produce(struct sink_kafka *k, rd_kafka_topic_t *rkt, 
 	return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
+void sink_kafka_rx_clock(struct sink_kafka *k, uint64_t (*clock)(void), uint64_t us_per_tick_fp)
+{
+	k->rx_clock = us_per_tick_fp ? clock : NULL;
+	k->rx_fp = us_per_tick_fp;
+}
+
 int sink_kafka_send(struct sink_kafka *k, uint16_t topic, const uint8_t *key, size_t key_len,
-		    const uint8_t *value, size_t value_len)
+		    const uint8_t *value, size_t value_len, uint64_t rx)
 {
 	const char *name = k->topics->names[topic];
 	rd_kafka_resp_err_t err;
@@ -569,7 +586,8 @@ int sink_kafka_send(struct sink_kafka *k, uint16_t topic, const uint8_t *key, si
 		serve_purge(k);
 	if (k->state == K_SPOOLING)
 		return spool_put(k, name, strlen(name), key, key_len, value, value_len);
-	err = produce(k, topic_of(k, topic), key, key_len, value, value_len, NULL);
+	err = produce(k, topic_of(k, topic), key, key_len, value, value_len,
+		      (void *)(uintptr_t)((rx & (UINT64_MAX >> 1)) << 1));
 	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		if (k->direct++ == 0)
 			k->progress_ns = k->now_ns;

@@ -62,7 +62,9 @@ struct sink_kafka_stats {
 	uint64_t possibly_persisted; /* failed results the brokers may have written anyway */
 	uint64_t outq_peak;	     /* most messages librdkafka held at once */
 	uint64_t outq;		     /* messages librdkafka holds now */
-	uint64_t latency_us[SINK_LAT_BUCKETS];
+	uint64_t latency_us[SINK_LAT_BUCKETS];	  /* produce to acknowledgement */
+	uint64_t rx_latency_us[SINK_LAT_BUCKETS]; /* the packet's RX to acknowledgement */
+	uint64_t rx_untimed; /* acknowledged without an RX stamp (made by the clock, replayed) */
 };
 
 /*
@@ -90,7 +92,12 @@ struct sink_kafka *sink_kafka_new(rd_kafka_conf_t *conf, const struct sink_topic
  * SPOOL_FULL_WAIT): the caller keeps it and tries again after sink_kafka_poll().
  */
 int sink_kafka_send(struct sink_kafka *k, uint16_t topic, const uint8_t *key, size_t key_len,
-		    const uint8_t *value, size_t value_len);
+		    const uint8_t *value, size_t value_len, uint64_t rx);
+
+/* The clock of the results' RX stamps (sink_kafka_send's rx, below 2^63; 0: none): a
+ * reading and microseconds a tick (32.32 fixed point). With it, each acknowledged
+ * result that has a stamp counts its RX-to-acknowledgement time (rx_latency_us). */
+void sink_kafka_rx_clock(struct sink_kafka *k, uint64_t (*clock)(void), uint64_t us_per_tick_fp);
 
 /* Serves delivery reports and errors, notices outages, replays the spool, writes and
  * (every SINK_SPOOL_SYNC_MS) fsyncs it. now_ns: CLOCK_MONOTONIC. */

@@ -8,9 +8,15 @@
 /* A header with this topic fills the end of the buffer: the next message is at 0. */
 #define PAD_TOPIC 0xffff
 
-static inline size_t align8(size_t n)
+/* Messages begin at multiples of a header's size, so that a header always fits at
+ * the end of the buffer (as a pad when the message does not). */
+#define MSG_ALIGN sizeof(struct sink_msg)
+_Static_assert((sizeof(struct sink_msg) & (sizeof(struct sink_msg) - 1)) == 0,
+	       "a header's size is a power of two");
+
+static inline size_t align_msg(size_t n)
 {
-	return (n + 7) & ~(size_t)7;
+	return (n + MSG_ALIGN - 1) & ~(size_t)(MSG_ALIGN - 1);
 }
 
 struct sink_ring *sink_ring_new(size_t size)
@@ -56,7 +62,7 @@ uint8_t *sink_ring_reserve(struct sink_ring *r, size_t max)
 
 	if (max > sink_ring_max_msg(r))
 		return NULL;
-	need = align8(sizeof(struct sink_msg) + max);
+	need = align_msg(sizeof(struct sink_msg) + max);
 	contig = r->size - pos;
 	wrap = contig < need ? contig : 0;
 	total = wrap + need;
@@ -72,6 +78,12 @@ uint8_t *sink_ring_reserve(struct sink_ring *r, size_t max)
 
 void sink_ring_commit(struct sink_ring *r, uint16_t topic, uint16_t key_len, size_t len)
 {
+	sink_ring_commit_rx(r, topic, key_len, len, 0);
+}
+
+void sink_ring_commit_rx(struct sink_ring *r, uint16_t topic, uint16_t key_len, size_t len,
+			 uint64_t rx)
+{
 	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 	struct sink_msg *m = (struct sink_msg *)(r->buf + r->res_at);
 
@@ -81,11 +93,13 @@ void sink_ring_commit(struct sink_ring *r, uint16_t topic, uint16_t key_len, siz
 		pad->len = (uint32_t)(r->res_wrap - sizeof(*pad));
 		pad->topic = PAD_TOPIC;
 		pad->key_len = 0;
+		pad->rx = 0;
 	}
 	m->len = (uint32_t)len;
 	m->topic = topic;
 	m->key_len = key_len;
-	atomic_store_explicit(&r->head, head + r->res_wrap + align8(sizeof(*m) + len),
+	m->rx = rx;
+	atomic_store_explicit(&r->head, head + r->res_wrap + align_msg(sizeof(*m) + len),
 			      memory_order_release);
 }
 
@@ -109,7 +123,8 @@ void sink_ring_release(struct sink_ring *r, const struct sink_msg *m)
 {
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 
-	atomic_store_explicit(&r->tail, tail + align8(sizeof(*m) + m->len), memory_order_release);
+	atomic_store_explicit(&r->tail, tail + align_msg(sizeof(*m) + m->len),
+			      memory_order_release);
 }
 
 size_t sink_ring_used(const struct sink_ring *r)

@@ -23,6 +23,8 @@ struct sink_msg {
 	uint32_t len;	  /* bytes after this header: key then value */
 	uint16_t topic;	  /* index into the sink's topic table */
 	uint16_t key_len; /* the Kafka message key, first key_len bytes; 0: no key */
+	uint64_t rx;	  /* the producer's clock reading at the RX of the packet behind
+			   * it (below 2^63), 0: none (made by the clock) */
 };
 
 struct sink_ring {
@@ -52,6 +54,10 @@ uint8_t *sink_ring_reserve(struct sink_ring *r, size_t max);
 /* Producer: publishes the reserved message with len bytes of key and value. topic is
  * below SINK_MAX_TOPICS (the ring keeps 0xffff for itself). */
 void sink_ring_commit(struct sink_ring *r, uint16_t topic, uint16_t key_len, size_t len);
+/* The same, stamped with the RX time rx of what the message comes from (struct
+ * sink_msg's rx). */
+void sink_ring_commit_rx(struct sink_ring *r, uint16_t topic, uint16_t key_len, size_t len,
+			 uint64_t rx);
 
 /* Consumer: the oldest message, or NULL when the ring is empty. */
 const struct sink_msg *sink_ring_peek(struct sink_ring *r);

@@ -125,7 +125,7 @@ static int bench_kafka(const char *brokers, uint64_t n, size_t size)
 		fprintf(stderr, "bench: %s\n", err);
 		return 1;
 	}
-	sink_kafka_send(k, 0, NULL, 0, (const uint8_t *)"warm", 4);
+	sink_kafka_send(k, 0, NULL, 0, (const uint8_t *)"warm", 4, 0);
 	while (!sink_kafka_idle(k))
 		sink_kafka_poll(k, (uint64_t)bench_now_ns());
 	c.delivered = 0;
@@ -136,7 +136,7 @@ static int bench_kafka(const char *brokers, uint64_t n, size_t size)
 		int kl = snprintf(key, sizeof(key), "k%llu", (unsigned long long)(i % 1000));
 
 		while (sink_kafka_send(k, 0, (const uint8_t *)key, (size_t)kl, (const uint8_t *)buf,
-				       len) == -EAGAIN)
+				       len, 0) == -EAGAIN)
 			sink_kafka_poll(k, (uint64_t)bench_now_ns());
 		if ((i & 63) == 0)
 			sink_kafka_poll(k, (uint64_t)bench_now_ns());

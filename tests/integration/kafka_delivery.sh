@@ -90,6 +90,12 @@ check_eq "replay: nothing spooled" "$(jq .spooled "$s")" 0
 check_eq "replay: nothing lost" "$(jq -c .lost "$s")" "{}"
 check_eq "replay: Kafka's delivery reports" "$(jq '.sink.kafka.delivered' "$s")" "$produced"
 check_eq "replay: a latency for every delivery" "$(jq '.sink.kafka.delivery_latency_us | add' "$s")" "$produced"
+# RX to acknowledgement: each result timed from its packet's RX at commit is timed at
+# its acknowledgement too; the others (windows closed at the end of the input) untimed
+check_eq "replay: RX to ack for each result timed from RX" \
+	"$(jq '(.sink.kafka.rx_to_ack_latency_us | add) == (.rx_to_result_latency_us | add)' "$s")" true
+check_eq "replay: RX to ack timed + untimed = delivered" \
+	"$(jq '(.sink.kafka.rx_to_ack_latency_us | add) + .sink.kafka.rx_to_ack_untimed' "$s")" "$produced"
 check_eq "replay: the producer's queue was seen" "$(jq '.sink.kafka.queue_peak > 0 and .sink.kafka.queue_at_stop == 0' "$s")" true
 check_eq "replay: delivered to replay_seq" "$(jq '.sink.delivered_by_topic.replay_seq' "$s")" 20000
 check_eq "replay: delivered to replay_agg" "$(jq '.sink.delivered_by_topic.replay_agg' "$s")" "$aggs"
@@ -152,6 +158,10 @@ check_eq "live: the outage was seen" \
 	"$(jq '.sink.kafka.outages | (.brokers_down // 0) + (.stalled // 0) > 0' "$s")" true
 check_eq "live: results went through the spool" "$(jq '.spooled > 0' "$s")" true
 check_eq "live: all spooled replayed" "$(jq '.sink.kafka.replayed == .spooled' "$s")" true
+check_eq "live: RX to ack timed + untimed = delivered" \
+	"$(jq '((.sink.kafka.rx_to_ack_latency_us | add) // 0) + .sink.kafka.rx_to_ack_untimed == .sink.kafka.delivered' "$s")" true
+check_eq "live: replayed results untimed (no RX stamp in the spool)" \
+	"$(jq '.sink.kafka.rx_to_ack_untimed >= .sink.kafka.replayed' "$s")" true
 check_eq "live: spool empty at stop" "$(jq '.sink.spool.records_at_stop' "$s")" 0
 # at least once: a result whose request was under way when the broker went (librdkafka
 # cannot know whether it was written) is sent again from the spool and may arrive

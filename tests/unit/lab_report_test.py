@@ -45,6 +45,11 @@ check("every packet received", d["all_received"], True)
 check("stages with samples only", d["stage_ns"], {"parse": 85.0})
 check("RX to result p50", d["rx_to_result_us"]["0.5"], (1.0, False))
 check("no Kafka: no ack latency", d["result_to_kafka_ack_us"]["0.99"], None)
+check("no Kafka: no RX to ack latency", d["rx_to_kafka_ack_us"]["0.5"], None)
+run["stats"]["rx_to_ack_latency_us"] = {"32": 10}
+check("RX to Kafka ack p50 in [16, 32)", lr.derive(run, 4000000.0)["rx_to_kafka_ack_us"]["0.5"],
+      (24.0, False))
+del run["stats"]["rx_to_ack_latency_us"]
 run["stats"]["rx_packets"] -= 1
 check("a packet missing is seen", lr.derive(run, 4000000.0)["all_received"], False)
 run["stats"]["rx_packets"] += 1

@@ -110,6 +110,9 @@ static struct spool *spool_new(void)
 	return spool_bounded(0, 65536, SPOOL_FULL_WAIT);
 }
 
+/* The RX stamp send_one gives its results (0: none). */
+static uint64_t send_rx;
+
 /* Result "<n>", keyed k<n % 7>. Returns what sink_kafka_send does. */
 static int send_one(struct sink_kafka *k, unsigned int n)
 {
@@ -118,7 +121,7 @@ static int send_one(struct sink_kafka *k, unsigned int n)
 	int kl = snprintf(key, sizeof(key), "k%u", n % 7);
 
 	return sink_kafka_send(k, 0, (const uint8_t *)key, (size_t)kl, (const uint8_t *)v,
-			       (size_t)len);
+			       (size_t)len, send_rx);
 }
 
 /* Sends results "<n>" for n in [from, to), polling as the sink thread does. */
@@ -269,6 +272,44 @@ static void test_transient_errors(void)
 	CU_ASSERT_EQUAL(g.missing, 0);
 	CU_ASSERT_EQUAL(g.twice, 0);
 	CU_ASSERT_EQUAL(g.out_of_order, 0);
+	mock_down(&m);
+}
+
+/* The RX stamps' clock in test_rx_to_ack: stands still at 10 s, a tick a microsecond. */
+static uint64_t fake_ticks(void)
+{
+	return 10000000;
+}
+
+/* Results stamped 5 ms before the clock's reading count 5 ms from RX to the
+ * acknowledgement (the bucket [4096, 8192) us), whatever the produce took; results
+ * without a stamp count untimed. */
+static void test_rx_to_ack(void)
+{
+	const struct sink_kafka_stats *st;
+	struct sink_kafka_final fin;
+	struct sink_kafka *k;
+	static struct mock m;
+	uint64_t timed = 0;
+	unsigned int b;
+
+	mock_up(&m);
+	k = producer(&m, "", NULL);
+	sink_kafka_rx_clock(k, fake_ticks, 1ull << 32);
+	send_rx = fake_ticks() - 5000;
+	send_range(k, 0, 300);
+	send_rx = 0;
+	send_range(k, 300, 400);
+	CU_ASSERT(run_until_idle(k, 30));
+	st = sink_kafka_stats(k);
+	for (b = 0; b < SINK_LAT_BUCKETS; b++)
+		timed += st->rx_latency_us[b];
+	CU_ASSERT_EQUAL(st->rx_latency_us[sink_lat_bucket(5000)], 300);
+	CU_ASSERT_EQUAL(sink_lat_bucket(5000), 13); /* [4096, 8192) */
+	CU_ASSERT_EQUAL(timed, 300);
+	CU_ASSERT_EQUAL(st->rx_untimed, 100);
+	CU_ASSERT_EQUAL(m.c.delivered, 400);
+	sink_kafka_close(k, 1000, &fin);
 	mock_down(&m);
 }
 
@@ -559,6 +600,8 @@ int main(void)
 	static const struct unit_test tests[] = {
 		{ "configuration: file, errors located, fixed properties", test_conf },
 		{ "mock cluster: transient produce errors", test_transient_errors },
+		{ "mock cluster: RX to acknowledgement from the results' RX stamps",
+		  test_rx_to_ack },
 		{ "mock cluster: RTT above message.timeout.ms, spooled", test_slow_broker_spool },
 		{ "mock cluster: RTT above message.timeout.ms, no spool",
 		  test_slow_broker_no_spool },
