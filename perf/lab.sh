@@ -223,7 +223,7 @@ hs_json=null
 ingest_json=null
 if [ $refs -eq 1 ]; then
 	echo "== reference: raw hs_scan of the same records, the same 100 patterns" >&2
-	hs_json=$("$build/perf/riptide-bench-rules" --rules 100)
+	hs_json=$("$build/perf/riptide-bench-rules" --rules 100 --pcap "$work/feed.pcap")
 	echo "  $hs_json" >&2
 	echo "== reference: decode + parse of the feed's records on one core, no I/O" >&2
 	rules_for parse >"$work/ingest.rql"

@@ -13,7 +13,6 @@
  */
 #include <getopt.h>
 #include <jansson.h>
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,18 +22,11 @@
 #include <emmintrin.h>
 #endif
 
+#include "bench_pcap.h"
 #include "dataplane/dp_decode.h"
 #include "dataplane/dp_ingest.h"
 
-struct frame {
-	const uint8_t *data;
-	uint32_t len;
-};
-
-static struct frame *frames;
-static size_t n_frames;
-static const uint8_t **recs;
-static size_t *rec_lens, n_recs;
+static struct bench_feed feed;
 
 static double now(void)
 {
@@ -42,66 +34,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int load(const char *path)
-{
-	char err[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *h;
-	const u_char *d;
-	pcap_t *p = pcap_open_offline(path, err);
-	size_t cap = 0;
-
-	if (p == NULL) {
-		fprintf(stderr, "riptide-bench-ingest: %s\n", err);
-		return -1;
-	}
-	while (pcap_next_ex(p, &h, &d) == 1) {
-		uint8_t *copy = malloc(h->caplen);
-
-		if (n_frames == cap) {
-			cap = cap ? 2 * cap : 1024;
-			frames = realloc(frames, cap * sizeof(*frames));
-		}
-		if (copy == NULL || frames == NULL)
-			return -1;
-		memcpy(copy, d, h->caplen);
-		frames[n_frames].data = copy;
-		frames[n_frames++].len = h->caplen;
-	}
-	pcap_close(p);
-	return 0;
-}
-
-/* Frames every datagram of the pipeline's streams into records, for the parse-only
- * and reference loops. */
-static const struct dp_stream_rt *frame_records(const struct dp_pipeline *pl)
-{
-	const struct dp_stream_rt *st = NULL;
-	size_t f, cap = 0;
-
-	for (f = 0; f < n_frames; f++) {
-		struct dp_l4 l4;
-		uint8_t reason;
-		const uint8_t *rec;
-		size_t pos = 0, rl;
-
-		if (dp_decode(frames[f].data, frames[f].len, &l4, &reason) != DP_DATAGRAM ||
-		    pl->stream_of_port[l4.dst_port] == DP_NO_STREAM)
-			continue;
-		st = &pl->streams[pl->stream_of_port[l4.dst_port]];
-		while (fmt_next_record(&st->sc, frames[f].data + l4.payload_off, l4.payload_len,
-				       &pos, &rec, &rl)) {
-			if (n_recs == cap) {
-				cap = cap ? 2 * cap : 1024;
-				recs = realloc(recs, cap * sizeof(*recs));
-				rec_lens = realloc(rec_lens, cap * sizeof(*rec_lens));
-			}
-			recs[n_recs] = rec;
-			rec_lens[n_recs++] = rl;
-		}
-	}
-	return st;
 }
 
 enum what { W_INGEST, W_PARSE, W_SCAN, W_QUOTES, W_JANSSON };
@@ -138,47 +70,50 @@ static uint64_t pass(enum what w, struct dp_ingest *in, const struct dp_stream_r
 
 	switch (w) {
 	case W_INGEST:
-		for (k = 0; k < n_frames; k++) {
+		for (k = 0; k < feed.n_frames; k++) {
 			struct dp_l4 l4;
 			struct dp_origin o = { .src_addr = l4.src_addr };
 
-			if (dp_decode(frames[k].data, frames[k].len, &l4, &reason) != DP_DATAGRAM)
+			if (dp_decode(feed.frames[k].data, feed.frames[k].len, &l4, &reason) !=
+			    DP_DATAGRAM)
 				continue;
 			o.dst_port = l4.dst_port;
-			dp_ingest_datagram(in, &o, frames[k].data + l4.payload_off, l4.payload_len);
+			dp_ingest_datagram(in, &o, feed.frames[k].data + l4.payload_off,
+					   l4.payload_len);
 		}
 		return in->c->events - before;
 	case W_PARSE:
-		for (k = 0; k < n_recs; k++) {
+		for (k = 0; k < feed.n_recs; k++) {
 			in->scratch.used = 0;
-			n += fmt_parse(&st->sc, recs[k], rec_lens[k], rec_lens[k], &row,
-				       &in->scratch, &reason) == 0;
+			n += fmt_parse(&st->sc, feed.recs[k], feed.rec_lens[k], feed.rec_lens[k],
+				       &row, &in->scratch, &reason) == 0;
 		}
 		return n;
 	case W_SCAN:
-		for (k = 0; k < n_recs; k++) {
-			const uint8_t *e = memchr(recs[k], '\n', rec_lens[k]);
+		for (k = 0; k < feed.n_recs; k++) {
+			const uint8_t *e = memchr(feed.recs[k], '\n', feed.rec_lens[k]);
 
-			sink += e ? (uint64_t)(e - recs[k]) : rec_lens[k];
+			sink += e ? (uint64_t)(e - feed.recs[k]) : feed.rec_lens[k];
 			n++;
 		}
 		return n;
 	case W_QUOTES:
 		/* every quote of the record, each found from the one before: the chain of
 		 * dependent searches that any JSON parser walks to find its strings' ends */
-		for (k = 0; k < n_recs; k++) {
-			const uint8_t *p = recs[k], *e = recs[k] + rec_lens[k];
+		for (k = 0; k < feed.n_recs; k++) {
+			const uint8_t *p = feed.recs[k], *e = feed.recs[k] + feed.rec_lens[k];
 
 			while (p < e)
 				p = next_quote(p, e) + 1;
-			sink += (uint64_t)(p - recs[k]);
+			sink += (uint64_t)(p - feed.recs[k]);
 			n++;
 		}
 		return n;
 	case W_JANSSON:
-		for (k = 0; k < n_recs; k++) {
+		for (k = 0; k < feed.n_recs; k++) {
 			json_error_t err;
-			json_t *o = json_loadb((const char *)recs[k], rec_lens[k], 0, &err);
+			json_t *o =
+				json_loadb((const char *)feed.recs[k], feed.rec_lens[k], 0, &err);
 			uint32_t c;
 
 			if (o == NULL)
@@ -235,7 +170,7 @@ int main(int argc, char **argv)
 	struct dp_ingest in;
 	volatile bool quit = false;
 	double secs = 0.5, bytes = 0;
-	int ch, w;
+	int ch, w, failed;
 	size_t k;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -267,17 +202,20 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s\n", d.msgs[k]);
 		return 2;
 	}
-	if (load(pcap) != 0 || dp_pipeline_init(&pl, rs, &topics, NULL) != 0 ||
+	if (bench_pcap_load(&feed, pcap, "riptide-bench-ingest") != 0 ||
+	    dp_pipeline_init(&pl, rs, &topics, NULL) != 0 ||
 	    dp_ingest_init(&in, &pl, &c, NULL, &quit) != 0)
 		return 1;
-	st = frame_records(&pl);
-	if (st == NULL || n_recs == 0) {
+	st = bench_pcap_records(&feed, &pl, &failed);
+	if (failed)
+		return 1;
+	if (st == NULL || feed.n_recs == 0) {
 		fprintf(stderr, "riptide-bench-ingest: no record of a stream in %s\n", pcap);
 		return 1;
 	}
 	ps = &rs->streams[st - pl.streams];
-	for (k = 0; k < n_recs; k++)
-		bytes += (double)rec_lens[k];
+	for (k = 0; k < feed.n_recs; k++)
+		bytes += (double)feed.rec_lens[k];
 	for (w = W_INGEST; w <= W_JANSSON; w++) {
 		uint64_t items = 0;
 		double ns;
@@ -288,12 +226,13 @@ int main(int argc, char **argv)
 		printf("{\"label\":\"%s\",\"format\":\"%s\",\"stage\":\"%s\",\"ns_per_event\":%.2f,"
 		       "\"events_per_s\":%.0f,\"record_bytes\":%.1f,\"records\":%zu}\n",
 		       label, pat_format_name(st->sc.format), what_name[w], ns, 1e9 / ns,
-		       bytes / (double)n_recs, n_recs);
+		       bytes / (double)feed.n_recs, feed.n_recs);
 	}
 	dp_ingest_fini(&in);
 	dp_pipeline_fini(&pl);
 	sink_topics_free(&topics);
 	pat_ruleset_free(rs);
 	pat_diags_free(&d);
+	bench_pcap_free(&feed);
 	return 0;
 }

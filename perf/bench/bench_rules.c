@@ -6,7 +6,8 @@
  * patterns (same flags) and a callback that only counts. The riptide figure is the
  * whole alert stage of dp_ingest_datagram for a parsed event (dp_rules_event): one
  * scan of the column through the stream's database, the WHERE of each rule whose
- * predicate fired, and a message into the result ring for each match.
+ * predicate fired, and a message into the result ring for each match. The events are
+ * made here, or (--pcap) the first 20,000 records of a feed (the lab's own).
  *
  * Output: one JSON object per rule count on stdout.
  */
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_pcap.h"
 #include "bench_util.h"
 #include "dataplane/dp_ingest.h"
 
@@ -45,8 +47,15 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static char *records[N_EVENTS];
-static size_t rec_len[N_EVENTS];
+static const char stream_ddl[] =
+	"CREATE STREAM pay (ts TIMESTAMP, card STRING, merchant STRING, amount DOUBLE, "
+	"country STRING, status STRING) WITH (format = 'json', port = 9000, "
+	"timestamp = 'ts');\n";
+
+static const char *records[N_EVENTS];
+static size_t rec_len[N_EVENTS], n_events = N_EVENTS;
+static const char *source = "made"; /* or "pcap" */
+static struct bench_feed feed;
 
 static void make_events(double *avg_bytes)
 {
@@ -66,6 +75,41 @@ static void make_events(double *avg_bytes)
 		total += (size_t)n;
 	}
 	*avg_bytes = (double)total / N_EVENTS;
+}
+
+/* --pcap: the first N_EVENTS records of path's datagrams to port 9000, framed as the
+ * stream frames them. Returns 0, or -1 with a message. */
+static int load_events(const char *path, double *avg_bytes)
+{
+	struct pat_diags d = { 0 };
+	struct pat_ruleset *rs = NULL;
+	struct sink_topics topics = { 0 };
+	struct dp_pipeline *pl = calloc(1, sizeof(*pl));
+	size_t total = 0, k;
+	int failed = 0;
+
+	if (pl == NULL || bench_pcap_load(&feed, path, "riptide-bench-rules") != 0 ||
+	    pat_compile("bench.rql", stream_ddl, strlen(stream_ddl), &rs, &d) != 0 ||
+	    dp_pipeline_init(pl, rs, &topics, NULL) != 0)
+		return -1;
+	if (bench_pcap_records(&feed, pl, &failed) == NULL || failed || feed.n_recs == 0) {
+		fprintf(stderr, "riptide-bench-rules: no record to port 9000 in %s\n", path);
+		return -1;
+	}
+	n_events = feed.n_recs < N_EVENTS ? feed.n_recs : N_EVENTS;
+	for (k = 0; k < n_events; k++) {
+		records[k] = (const char *)feed.recs[k];
+		rec_len[k] = feed.rec_lens[k];
+		total += rec_len[k];
+	}
+	*avg_bytes = (double)total / (double)n_events;
+	source = "pcap";
+	dp_pipeline_fini(pl);
+	sink_topics_free(&topics);
+	pat_ruleset_free(rs);
+	pat_diags_free(&d);
+	free(pl);
+	return 0;
 }
 
 /* Drains the result ring: the sink thread's part, outside the timed loop. */
@@ -104,10 +148,7 @@ static int run(uint32_t n_rules, double avg_bytes)
 	if (src == NULL || pl == NULL || c == NULL || ring == NULL || scratch.buf == NULL ||
 	    exprs == NULL || flags == NULL || ids == NULL)
 		return -1;
-	len = (size_t)snprintf(src, cap,
-			       "CREATE STREAM pay (ts TIMESTAMP, card STRING, merchant STRING, "
-			       "amount DOUBLE, country STRING, status STRING) WITH (format = "
-			       "'json', port = 9000, timestamp = 'ts');\n");
+	len = (size_t)snprintf(src, cap, "%s", stream_ddl);
 	for (k = 0; k < n_rules; k++)
 		len += (size_t)snprintf(
 			src + len, cap - len,
@@ -133,7 +174,7 @@ static int run(uint32_t n_rules, double avg_bytes)
 		    HS_SUCCESS ||
 	    hs_alloc_scratch(db, &hscratch) != HS_SUCCESS)
 		return -1;
-	for (k = 0; k < N_EVENTS; k++) {
+	for (k = 0; k < n_events; k++) {
 		uint8_t reason;
 
 		scratch.used = 0;
@@ -146,7 +187,7 @@ static int run(uint32_t n_rules, double avg_bytes)
 		double t0 = now(), t1;
 
 		raw_matches = 0;
-		for (k = 0; k < N_EVENTS; k++)
+		for (k = 0; k < n_events; k++)
 			hs_scan(db, (const char *)rows[k].v[2].s.p, rows[k].v[2].s.len, 0, hscratch,
 				bench_count_match, &raw_matches);
 		t1 = now();
@@ -154,7 +195,7 @@ static int run(uint32_t n_rules, double avg_bytes)
 			best_raw = t1 - t0;
 		memset(c->results, 0, sizeof(c->results));
 		t0 = now();
-		for (k = 0; k < N_EVENTS; k++)
+		for (k = 0; k < n_events; k++)
 			dp_rules_event(&in, 0, &rows[k], 0);
 		t1 = now();
 		if (t1 - t0 < best_rt)
@@ -165,10 +206,12 @@ static int run(uint32_t n_rules, double avg_bytes)
 		results += c->results[k];
 	printf("{\"rules\":%u,\"record_bytes\":%.1f,\"events\":%d,\"raw_hs_ns\":%.1f,"
 	       "\"riptide_ns\":%.1f,\"overhead\":%.3f,\"raw_matches\":%llu,\"alerts\":%llu,"
-	       "\"lost\":%llu}\n",
-	       n_rules, avg_bytes, N_EVENTS, best_raw * 1e9 / N_EVENTS, best_rt * 1e9 / N_EVENTS,
-	       best_rt / best_raw - 1, (unsigned long long)raw_matches, (unsigned long long)results,
-	       (unsigned long long)(c->lost[DP_LOST_SINK_RING_FULL] + c->lost[DP_LOST_TOO_LARGE]));
+	       "\"lost\":%llu,\"events_from\":\"%s\"}\n",
+	       n_rules, avg_bytes, (int)n_events, best_raw * 1e9 / (double)n_events,
+	       best_rt * 1e9 / (double)n_events, best_rt / best_raw - 1,
+	       (unsigned long long)raw_matches, (unsigned long long)results,
+	       (unsigned long long)(c->lost[DP_LOST_SINK_RING_FULL] + c->lost[DP_LOST_TOO_LARGE]),
+	       source);
 	fflush(stdout);
 	/* the same events, the same matches: else the comparison means nothing */
 	if (raw_matches != results) {
@@ -197,17 +240,21 @@ static int run(uint32_t n_rules, double avg_bytes)
 }
 
 static const char usage[] =
-	"usage: riptide-bench-rules [--rules N,N,...]\n"
+	"usage: riptide-bench-rules [--rules N,N,...] [--pcap FILE]\n"
 	"  N REGEXP alert rules on one string column of 150-byte JSON events: ns per event\n"
 	"  of riptide's alert stage and of raw hs_scan of the same values, same patterns,\n"
-	"  in the same run (best of 5 passes over 20,000 events). Default 1,10,100,1000.\n";
+	"  in the same run (best of 5 passes over 20,000 events). Default 1,10,100,1000.\n"
+	"  --pcap FILE: the events are the first 20,000 JSON records of FILE's datagrams to\n"
+	"  UDP port 9000 (ts, card, merchant, amount, country, status), such as a\n"
+	"  riptide-gen payments feed, instead of events made here.\n";
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = { { "rules", required_argument, NULL, 'r' },
+					      { "pcap", required_argument, NULL, 'p' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	const char *list = "1,10,100,1000";
+	const char *list = "1,10,100,1000", *pcap = NULL;
 	double avg;
 	char *copy, *tok, *save = NULL;
 	int o;
@@ -215,12 +262,17 @@ int main(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (o == 'r') {
 			list = optarg;
+		} else if (o == 'p') {
+			pcap = optarg;
 		} else {
 			fputs(usage, o == 'h' ? stdout : stderr);
 			return o == 'h' ? 0 : 2;
 		}
 	}
-	make_events(&avg);
+	if (pcap == NULL)
+		make_events(&avg);
+	else if (load_events(pcap, &avg) != 0)
+		return 1;
 	copy = strdup(list);
 	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		long n = strtol(tok, NULL, 10);
@@ -236,5 +288,6 @@ int main(int argc, char **argv)
 		}
 	}
 	free(copy);
+	bench_pcap_free(&feed);
 	return 0;
 }

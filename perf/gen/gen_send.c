@@ -35,10 +35,12 @@
 #define SEND_LCORES_MAX 32     /* sending lcores */
 
 static volatile bool stop;
+static volatile sig_atomic_t stop_signal; /* the signal that ended the sending, 0: none */
 
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (!stop)
+		stop_signal = sig;
 	stop = true;
 }
 
@@ -74,7 +76,8 @@ static const char usage[] =
 	"                   (default 1); the result is printed before\n"
 	"\n"
 	"Prints one JSON object: sent, seconds, pps, refused (bursts the port refused in\n"
-	"part, a sign that the receiver set the pace), queues, lcores.\n";
+	"part, a sign that the receiver set the pace), queues, lcores, ended (time, count,\n"
+	"or the signal that stopped it).\n";
 
 /* --advance-ts: where each frame's event time is (its 13 epoch-ms digits: after "ts":
  * in JSON, the first CSV field), 0: none; its value in the pcap; the span of the
@@ -531,8 +534,11 @@ int gen_send_main(int argc, char **argv)
 	}
 	elapsed = (double)(rte_rdtsc() - t0) / (double)hz;
 	printf("{\"sent\":%" PRIu64 ",\"seconds\":%.3f,\"pps\":%.0f,\"refused\":%" PRIu64
-	       ",\"queues\":%u,\"lcores\":%u}\n",
-	       sent, elapsed, (double)sent / elapsed, refused, n_queues, n_cores);
+	       ",\"queues\":%u,\"lcores\":%u,\"ended\":\"%s\"}\n",
+	       sent, elapsed, (double)sent / elapsed, refused, n_queues, n_cores,
+	       stop_signal		? strsignal(stop_signal)
+	       : count && sent >= count ? "count"
+					: "time");
 	fflush(stdout);
 	/* The last frames are in the port's ring: closing now would take them away from
 	 * the receiver (a memif peer that goes loses what it had not handed over). A
