@@ -154,6 +154,9 @@ measure() {
 		[ -S "$sock" ] && break
 		sleep 0.1
 	done
+	# the last run's result must be gone before the wait below looks for this one's
+	# (the redirection truncates it only once the sender's process is under way)
+	rm -f "$work/send.out" "$work/send.err"
 	"$gen" send --pcap "$feed" --frames $frames --input "memif:$sock:client" \
 		--seconds "$secs" --queues "$n" --cores "$(sender_cores "$n")" --link-wait 20 \
 		--linger 60 --progress --advance-ts \

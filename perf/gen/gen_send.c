@@ -356,7 +356,7 @@ int gen_send_main(int argc, char **argv)
 	unsigned int max_frames = SEND_FRAMES, n_cores = 0, i;
 	uint64_t count = 0, sent, refused, t0, end, hz;
 	bool progress = false, advance = false;
-	const char *pcap = NULL;
+	const char *pcap = NULL, *ended;
 	double seconds = 10, wait_s = 10, pps = 0, linger_s = 1, elapsed;
 	struct dp_argv eal = { 0 };
 	char **eal_view = NULL;
@@ -533,12 +533,14 @@ int gen_send_main(int argc, char **argv)
 		refused += senders[i].refused;
 	}
 	elapsed = (double)(rte_rdtsc() - t0) / (double)hz;
+	ended = "time";
+	if (stop_signal)
+		ended = strsignal(stop_signal);
+	else if (count && sent >= count)
+		ended = "count";
 	printf("{\"sent\":%" PRIu64 ",\"seconds\":%.3f,\"pps\":%.0f,\"refused\":%" PRIu64
 	       ",\"queues\":%u,\"lcores\":%u,\"ended\":\"%s\"}\n",
-	       sent, elapsed, (double)sent / elapsed, refused, n_queues, n_cores,
-	       stop_signal		? strsignal(stop_signal)
-	       : count && sent >= count ? "count"
-					: "time");
+	       sent, elapsed, (double)sent / elapsed, refused, n_queues, n_cores, ended);
 	fflush(stdout);
 	/* The last frames are in the port's ring: closing now would take them away from
 	 * the receiver (a memif peer that goes loses what it had not handed over). A
