@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void fmt_out_str(struct fmt_out *o, const uint8_t *s, size_t n)
 {
@@ -71,12 +72,78 @@ void fmt_out_str(struct fmt_out *o, const uint8_t *s, size_t n)
 	o->len = (size_t)(d - o->p);
 }
 
+/* The decimal digits of v at the end of buf (ending at end); returns where they begin. */
+static char *u64_digits(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
 void fmt_out_i64(struct fmt_out *o, int64_t v)
 {
-	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%" PRId64, v);
+	char buf[24], *end = buf + sizeof(buf), *p;
 
-	fmt_out_raw(o, buf, (size_t)n);
+	p = u64_digits(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+	if (v < 0)
+		*--p = '-';
+	fmt_out_raw(o, p, (size_t)(end - p));
+}
+
+/* Powers of ten that doubles hold exactly. */
+static const double pow10_exact[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+
+/*
+ * What %.15g prints for v, without printf, when v is m / 10^k for an integer m below
+ * 10^15 and k at most 9 (money, counts, their sums and averages that come out even):
+ * then the decimal m * 10^-k reads back to v (the division and strtod round the same
+ * exact quotient), it has at most 15 significant digits, and v lies within half an ulp
+ * of it, far less than half a unit of its 15th digit, so %.15g rounds v to exactly it.
+ * 1e-4 <= |v| < 1e15 keeps %g off its exponent form. Returns the length, or 0 for
+ * another v (printf's turn).
+ */
+static int decimal_fast(double v, char *buf)
+{
+	double a = fabs(v), m = 0;
+	char digits[24], *end = digits + sizeof(digits), *d, *o = buf;
+	unsigned int k;
+	int n_int;
+
+	if (!(a >= 1e-4 && a < 1e15))
+		return 0;
+	for (k = 0; k < sizeof(pow10_exact) / sizeof(pow10_exact[0]); k++) {
+		m = nearbyint(a * pow10_exact[k]);
+		if (m >= 1e15)
+			return 0;
+		if (m / pow10_exact[k] == a)
+			break;
+	}
+	if (k == sizeof(pow10_exact) / sizeof(pow10_exact[0]))
+		return 0;
+	d = u64_digits(end, (uint64_t)m);
+	if (v < 0)
+		*o++ = '-';
+	n_int = (int)(end - d) - (int)k; /* digits before the point */
+	if (n_int <= 0) {
+		*o++ = '0';
+	} else {
+		memcpy(o, d, (size_t)n_int);
+		o += n_int;
+		d += n_int;
+	}
+	if (k > 0) {
+		/* the fraction: leading zeros, its digits, none of m's trailing zeros */
+		while (end > d && end[-1] == '0')
+			end--;
+		*o++ = '.';
+		for (; n_int < 0; n_int++)
+			*o++ = '0';
+		memcpy(o, d, (size_t)(end - d));
+		o += end - d;
+	}
+	return (int)(o - buf);
 }
 
 void fmt_out_double(struct fmt_out *o, double v)
@@ -86,6 +153,11 @@ void fmt_out_double(struct fmt_out *o, double v)
 
 	if (!isfinite(v)) {
 		fmt_out_lit(o, "null");
+		return;
+	}
+	n = decimal_fast(v, buf);
+	if (n > 0) {
+		fmt_out_raw(o, buf, (size_t)n);
 		return;
 	}
 	/* the shortest of %.15g, %.16g, %.17g that reads back exactly */

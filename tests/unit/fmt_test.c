@@ -5,8 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+
 #include "formats/fmt.h"
 #include "formats/fmt_event.h"
+#include "formats/fmt_out.h"
 #include "unit.h"
 
 static struct pat_ruleset *rs;
@@ -462,6 +467,124 @@ static void test_no_timestamp_column(void)
 	CU_ASSERT_STRING_EQUAL(fmt_malformed_name(FMT_M__COUNT), "unknown");
 }
 
+/* fmt_out_double's text against printf's: the shortest of %.15g, %.16g, %.17g that
+ * reads back (what it printed before its fast path for decimals). */
+static int double_ref(double v, char *buf, size_t cap)
+{
+	int n = 0, prec;
+
+	if (!isfinite(v))
+		return snprintf(buf, cap, "null");
+	for (prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, cap, "%.*g", prec, v);
+		if (prec == 17 || strtod(buf, NULL) == v)
+			break;
+	}
+	return n;
+}
+
+static unsigned int double_mismatches;
+
+static void check_double(double v)
+{
+	uint8_t got[64];
+	char want[64];
+	struct fmt_out o = { .p = got, .cap = sizeof(got) };
+	int n = double_ref(v, want, sizeof(want));
+
+	fmt_out_double(&o, v);
+	if (o.len != (size_t)n || memcmp(got, want, (size_t)n) != 0) {
+		if (double_mismatches++ < 5)
+			fprintf(stderr, "fmt_out_double(%.17g): '%.*s', printf '%s'\n", v,
+				(int)o.len, (const char *)got, want);
+	}
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* The fast path for decimals prints what printf does, and every other value still
+ * goes through printf: amounts in cents and their running sums, quotients, integers,
+ * the edges of the fast path (1e-4, 1e15, 9 decimals), random bit patterns. */
+static void test_out_numbers(void)
+{
+	static const double edges[] = { 0.0,
+					-0.0,
+					1e-4,
+					-1e-4,
+					9.9999e-5,
+					1e15,
+					999999999999999.0,
+					1e15 - 0.5,
+					123456789.123456789,
+					0.1,
+					0.2,
+					0.3,
+					1.0 / 3,
+					2.0 / 3,
+					1e-9,
+					1.5e-9,
+					0.123456789,
+					0.1234567891,
+					100.0,
+					1e21,
+					1e22,
+					5e-324,
+					1.7976931348623157e308,
+					4503599627370496.5,
+					9007199254740993.0 };
+	uint64_t r = 0x9e3779b97f4a7c15ull, k;
+	double sum = 0;
+	uint8_t buf[64];
+	struct fmt_out o = { .p = buf, .cap = sizeof(buf) };
+
+	for (k = 0; k < sizeof(edges) / sizeof(edges[0]); k++) {
+		check_double(edges[k]);
+		check_double(-edges[k]);
+	}
+	for (k = 0; k < 200000; k++) {
+		double cents = (double)(xorshift(&r) % 100000000) / 100.0;
+		double bits;
+		uint64_t b = xorshift(&r);
+
+		check_double(cents);
+		sum += cents;
+		check_double(sum);
+		check_double(sum / (double)(k + 1));
+		check_double((double)(int64_t)(xorshift(&r) >> (xorshift(&r) % 64)));
+		check_double((double)(xorshift(&r) % 1000000000) / 1e9);
+		memcpy(&bits, &b, sizeof(bits));
+		check_double(bits);
+	}
+	CU_ASSERT_EQUAL(double_mismatches, 0);
+	/* integers as printf prints them */
+	fmt_out_i64(&o, INT64_MIN);
+	fmt_out_lit(&o, " ");
+	fmt_out_i64(&o, INT64_MAX);
+	CU_ASSERT_EQUAL(o.len, 40);
+	CU_ASSERT_NSTRING_EQUAL(buf, "-9223372036854775808 9223372036854775807", 40);
+	for (k = 0; k < 100000; k++) {
+		int64_t v = (int64_t)xorshift(&r) >> (xorshift(&r) % 64);
+		char want[24];
+		int n = snprintf(want, sizeof(want), "%" PRId64, v);
+
+		o.len = 0;
+		fmt_out_i64(&o, v);
+		if (o.len != (size_t)n || memcmp(buf, want, (size_t)n) != 0) {
+			CU_FAIL("fmt_out_i64 differs from printf");
+			break;
+		}
+	}
+	o.len = 0;
+	fmt_out_i64(&o, 0);
+	CU_ASSERT(o.len == 1 && buf[0] == '0');
+}
+
 static void test_event_pack(void)
 {
 	static uint8_t buf[1024];
@@ -507,6 +630,7 @@ int main(void)
 		{ "iso8601", test_iso8601 },
 		{ "no timestamp column", test_no_timestamp_column },
 		{ "events packed for a ring", test_event_pack },
+		{ "numbers out: as printf prints them", test_out_numbers },
 		{ NULL, NULL },
 	};
 	int rc = unit_run("formats", tests);
