@@ -63,6 +63,9 @@ measure() {
 		[ -S "$work/$2.sock" ] && break
 		sleep 0.1
 	done
+	# the last run's result must be gone before the wait below looks for this one's
+	# (the redirection truncates it only once the sender's process is under way)
+	rm -f "$work/send.out" "$work/send.err"
 	"$gen" send --pcap "$work/$1.pcap" --input "memif:$work/$2.sock:client" \
 		--seconds "$secs" --core "$main_core" --link-wait 20 --linger 60 \
 		>"$work/send.out" 2>"$work/send.err" &
