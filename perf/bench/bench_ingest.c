@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 	struct dp_ingest in;
 	volatile bool quit = false;
 	double secs = 0.5, bytes = 0;
-	int ch, w, failed;
+	int ch, w;
 	size_t k;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -206,9 +206,7 @@ int main(int argc, char **argv)
 	    dp_pipeline_init(&pl, rs, &topics, NULL) != 0 ||
 	    dp_ingest_init(&in, &pl, &c, NULL, &quit) != 0)
 		return 1;
-	st = bench_pcap_records(&feed, &pl, &failed);
-	if (failed)
-		return 1;
+	st = bench_pcap_records(&feed, &pl);
 	if (st == NULL || feed.n_recs == 0) {
 		fprintf(stderr, "riptide-bench-ingest: no record of a stream in %s\n", pcap);
 		return 1;

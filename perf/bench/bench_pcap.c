@@ -48,13 +48,11 @@ int bench_pcap_load(struct bench_feed *f, const char *path, const char *who)
 	return 0;
 }
 
-const struct dp_stream_rt *bench_pcap_records(struct bench_feed *f, const struct dp_pipeline *pl,
-					      int *failed)
+const struct dp_stream_rt *bench_pcap_records(struct bench_feed *f, const struct dp_pipeline *pl)
 {
 	const struct dp_stream_rt *st = NULL;
 	size_t k, cap = 0;
 
-	*failed = 0;
 	for (k = 0; k < f->n_frames; k++) {
 		struct dp_l4 l4;
 		uint8_t reason;
@@ -79,15 +77,15 @@ const struct dp_stream_rt *bench_pcap_records(struct bench_feed *f, const struct
 				if (l != NULL)
 					f->rec_lens = l;
 				if (r == NULL || l == NULL) {
-					*failed = -1;
-					return st;
+					fprintf(stderr, "bench: no memory for the records\n");
+					return NULL;
 				}
 			}
 			f->recs[f->n_recs] = rec;
 			f->rec_lens[f->n_recs++] = rl;
 		}
 	}
-	return st;
+	return f->n_recs ? st : NULL;
 }
 
 void bench_pcap_free(struct bench_feed *f)

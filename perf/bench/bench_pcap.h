@@ -29,10 +29,9 @@ struct bench_feed {
 int bench_pcap_load(struct bench_feed *f, const char *path, const char *who);
 
 /* Frames the datagrams of f that go to a stream of pl into records (f->recs). Returns
- * the stream of the last one, NULL when none goes to a stream, or (st) when memory
- * runs out (-1 in *failed). */
-const struct dp_stream_rt *bench_pcap_records(struct bench_feed *f, const struct dp_pipeline *pl,
-					      int *failed);
+ * the stream of the last one, or NULL when there is no record (or no memory: said on
+ * stderr). */
+const struct dp_stream_rt *bench_pcap_records(struct bench_feed *f, const struct dp_pipeline *pl);
 
 void bench_pcap_free(struct bench_feed *f);
 
