@@ -395,10 +395,15 @@ int gen_send_main(int argc, char **argv)
 		case 'C':
 			n = parse_cores(optarg, cores, ch == 'c' ? 1 : SEND_LCORES_MAX);
 			if (n <= 0) {
-				fprintf(stderr, "riptide-gen send: --%s %s: %s\n",
-					ch == 'c' ? "core" : "cores", optarg,
-					ch == 'c' ? "a CPU number"
-						  : "CPU numbers separated by commas, at most 32");
+				if (ch == 'c')
+					fprintf(stderr,
+						"riptide-gen send: --core %s: a CPU number\n",
+						optarg);
+				else
+					fprintf(stderr,
+						"riptide-gen send: --cores %s: CPU numbers separated "
+						"by commas, at most %d\n",
+						optarg, SEND_LCORES_MAX);
 				return 2;
 			}
 			n_cores = (unsigned int)n;

@@ -61,4 +61,19 @@ wait $pid
 check_eq "SIGINT on a null port: exit status" "$?" 0
 check_eq "null port packets are counted" "$(jq '.rx_packets > 0' "$WORK/null.json")" true
 check_eq "and balance" "$(jq '.rx_packets == ([.datagrams, (.filtered[]), (.decode_errors[])] | add)' "$WORK/null.json")" true
+
+# riptide-gen send refuses bad queue and core lists with exit 2 and a message, before EAL
+gen_send_bad() { # WHAT EXPECTED-TEXT ARGS...
+	local what=$1 want=$2
+	shift 2
+	"$RIPTIDE_GEN" send --pcap "$WORK/none.pcap" --input "memif:$WORK/none.sock:client" "$@" \
+		>/dev/null 2>"$WORK/gen.err"
+	check_eq "riptide-gen send $what: exit status" "$?" 2
+	check_eq "riptide-gen send $what: said" "$(grep -c -- "$want" "$WORK/gen.err")" 1
+}
+gen_send_bad "--queues 0" "--queues 0: 1 to 64" --queues 0
+gen_send_bad "--queues 65" "--queues 65: 1 to 64" --queues 65
+gen_send_bad "--cores 1,a" "--cores 1,a: CPU numbers separated by commas, at most 32" --cores 1,a
+gen_send_bad "--cores 1," "--cores 1,: CPU numbers" --cores 1,
+gen_send_bad "--core 1,2" "--core 1,2: a CPU number" --core 1,2
 finish
