@@ -263,11 +263,13 @@ static void send_to(struct dp_shard_out *o, unsigned int d, uint8_t si, const st
 		o->c->shard_handled++;
 		o->c->streams[st->slot].keyed_events++;
 		if (likely(!*o->timing)) {
-			dp_win_event(&o->self_in->wl, o->rx_index, si, row, wm, now_ms, list, n);
+			dp_win_event(&o->self_in->wl, o->rx_index, si, row, wm, now_ms, list, n,
+				     NULL, 0);
 		} else {
 			uint64_t t = dp_cycles();
 
-			dp_win_event(&o->self_in->wl, o->rx_index, si, row, wm, now_ms, list, n);
+			dp_win_event(&o->self_in->wl, o->rx_index, si, row, wm, now_ms, list, n,
+				     NULL, 0);
 			t = dp_cycles() - t;
 			dp_stage_add(&o->c->stage[DP_STAGE_STATE], t, 1);
 			*o->state_inner += t;
@@ -343,17 +345,73 @@ void dp_shard_route(void *ctx, uint8_t si, const struct fmt_row *row, uint64_t n
 	}
 }
 
-/* One item of ring r. Returns false at a generation marker newer than the pipeline
- * this lcore runs: the caller keeps it and what follows for after the adoption. */
-static bool handle(struct dp_shard_in *in, unsigned int r, void *item)
+/* Ring r's items ev[0..n), ahead of handling them: each event's row unpacked, its
+ * aggregates' key hashes and the loads of their index slots started. Stops at a
+ * generation marker (the events after it may be of another pipeline) and leaves out
+ * events of the generation before (handle() translates them) and malformed ones
+ * (handle() counts them). */
+static void look_ahead(struct dp_shard_in *in, unsigned int r, void *const *ev, unsigned int n)
+{
+	const struct dp_pipeline *pl = in->pl;
+	unsigned int k, j;
+
+	memset(in->unpacked, 0, n * sizeof(in->unpacked[0]));
+	memset(in->n_ahead, 0, n * sizeof(in->n_ahead[0]));
+	if (in->ch_gen[r] < pl->ruleset)
+		return;
+	for (k = 0; k < n; k++) {
+		const struct dp_ev_hdr *h = ev[k];
+		const struct fmt_event_hdr *e;
+		const uint32_t *refs;
+
+		if (is_mark(ev[k])) {
+			if (mark_stream(ev[k]) == MARK_GEN)
+				return;
+			continue;
+		}
+		e = (const void *)(h + 1);
+		if (e->stream >= pl->n_streams ||
+		    fmt_event_unpack(&pl->streams[e->stream].sc, e, h->ev_len, &in->rows[k]) != 0)
+			continue;
+		in->unpacked[k] = true;
+		refs = (const uint32_t *)((const uint8_t *)e + h->ev_len);
+		in->n_ahead[k] = (uint8_t)RTE_MIN(h->n_rules, DP_AHEAD_RULES);
+		for (j = 0; j < in->n_ahead[k]; j++) {
+			struct win_state *w = in->wl.win[DP_REF_IDX(refs[j])];
+
+			in->ahead_win[k][j] = w;
+			if (w != NULL) { /* an aggregate */
+				in->hash[k][j] = win_hash(w, &in->rows[k]);
+				win_prefetch_slot(w, in->hash[k][j]);
+			}
+		}
+	}
+}
+
+/* The records of item k's keys on their way (look_ahead() started their slots'). */
+static inline void fetch_ahead(const struct dp_shard_in *in, unsigned int k)
+{
+	unsigned int j;
+
+	for (j = 0; j < in->n_ahead[k]; j++)
+		if (in->ahead_win[k][j] != NULL)
+			win_prefetch_key(in->ahead_win[k][j], in->hash[k][j]);
+}
+
+/* One item of ring r, the k-th of the burst look_ahead() saw (-1: another). Returns
+ * false at a generation marker newer than the pipeline this lcore runs: the caller
+ * keeps it and what follows for after the adoption. */
+static bool handle(struct dp_shard_in *in, unsigned int r, void *item, int k_ahead)
 {
 	const struct dp_pipeline *pl = in->pl, *epl = pl;
 	const struct dp_ev_hdr *h = item;
 	const struct fmt_event_hdr *e;
+	const struct fmt_row *row = &in->row;
+	const uint64_t *hash = NULL;
 	const uint32_t *refs;
 	bool old = in->ch_gen[r] < pl->ruleset;
 	uint64_t *rx_cycles = &in->wl.out->rx_cycles, saved = *rx_cycles;
-	uint32_t n, k, m;
+	uint32_t n, k, m, n_hash = 0;
 	int si;
 
 	if (is_mark(item)) {
@@ -385,8 +443,13 @@ static bool handle(struct dp_shard_in *in, unsigned int r, void *item)
 	e = (const void *)(h + 1);
 	if (old)
 		epl = pl->prev;
-	if (unlikely(e->stream >= epl->n_streams ||
-		     fmt_event_unpack(&epl->streams[e->stream].sc, e, h->ev_len, &in->row) != 0)) {
+	if (k_ahead >= 0 && in->unpacked[k_ahead]) {
+		row = &in->rows[k_ahead];
+		hash = in->hash[k_ahead];
+		n_hash = in->n_ahead[k_ahead];
+	} else if (unlikely(e->stream >= epl->n_streams ||
+			    fmt_event_unpack(&epl->streams[e->stream].sc, e, h->ev_len, &in->row) !=
+				    0)) {
 		in->c->shard_corrupt++; /* cannot happen: same process */
 		goto out;
 	}
@@ -411,13 +474,13 @@ static bool handle(struct dp_shard_in *in, unsigned int r, void *item)
 	}
 	*rx_cycles = h->rx_cycles;
 	if (likely(in->c->shard_received % DP_STAGE_EVERY != 0)) {
-		dp_win_event(&in->wl, in->ring_ch[r], (uint8_t)si, &in->row, h->wm, h->now_ms, refs,
-			     n);
+		dp_win_event(&in->wl, in->ring_ch[r], (uint8_t)si, row, h->wm, h->now_ms, refs, n,
+			     hash, n_hash);
 	} else {
 		uint64_t t = dp_cycles();
 
-		dp_win_event(&in->wl, in->ring_ch[r], (uint8_t)si, &in->row, h->wm, h->now_ms, refs,
-			     n);
+		dp_win_event(&in->wl, in->ring_ch[r], (uint8_t)si, row, h->wm, h->now_ms, refs, n,
+			     hash, n_hash);
 		dp_stage_add(&in->c->stage[DP_STAGE_STATE], dp_cycles() - t, 1);
 	}
 	*rx_cycles = saved;
@@ -433,7 +496,7 @@ static int unstash(struct dp_shard_in *in, unsigned int r)
 	int done = 0;
 
 	while (in->stash_at[r] < in->n_stash[r]) {
-		if (!handle(in, r, in->stash[r][in->stash_at[r]]))
+		if (!handle(in, r, in->stash[r][in->stash_at[r]], -1))
 			return done ? done : -1;
 		in->stash_at[r]++;
 		done++;
@@ -456,10 +519,15 @@ unsigned int dp_shard_poll(struct dp_shard_in *in)
 			total += (unsigned int)done;
 		}
 		n = rte_ring_sc_dequeue_burst(in->ring[r], ev, DP_SHARD_BURST, NULL);
+		if (n == 0)
+			continue;
+		look_ahead(in, r, ev, n);
+		for (k = 0; k < n && k < DP_AHEAD; k++)
+			fetch_ahead(in, k);
 		for (k = 0; k < n; k++) {
-			if (k + 1 < n && !is_mark(ev[k + 1]))
-				rte_prefetch0(ev[k + 1]);
-			if (unlikely(!handle(in, r, ev[k]))) {
+			if (k + DP_AHEAD < n)
+				fetch_ahead(in, k + DP_AHEAD);
+			if (unlikely(!handle(in, r, ev[k], (int)k))) {
 				memcpy(in->stash[r], &ev[k], (n - k) * sizeof(*ev));
 				in->n_stash[r] = (uint16_t)(n - k);
 				in->stash_at[r] = 0;

@@ -665,7 +665,8 @@ static void pattern_row(struct dp_win_lcore *wl, uint8_t si, const struct fmt_ro
 }
 
 void dp_win_event(struct dp_win_lcore *wl, unsigned int ch, uint8_t si, const struct fmt_row *row,
-		  int64_t wm, int64_t now_ms, const uint32_t *refs, uint32_t n)
+		  int64_t wm, int64_t now_ms, const uint32_t *refs, uint32_t n,
+		  const uint64_t *hash, uint32_t n_hash)
 {
 	struct dp_stream_time *t = &wl->time[si];
 	uint32_t k, np = 0;
@@ -682,7 +683,8 @@ void dp_win_event(struct dp_win_lcore *wl, unsigned int ch, uint8_t si, const st
 			wl->prefs[np++] = refs[k];
 			continue;
 		}
-		switch (win_add(w, row, t->W, wl->now_ms)) {
+		switch (win_add_hashed(w, row, k < n_hash ? hash[k] : win_hash(w, row), t->W,
+				       wl->now_ms)) {
 		case WIN_ADDED:
 			break;
 		case WIN_LATE:

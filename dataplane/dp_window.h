@@ -72,9 +72,11 @@ void dp_win_lcore_fini(struct dp_win_lcore *wl);
 void dp_win_watermark(struct dp_win_lcore *wl, unsigned int ch, uint8_t si, int64_t wm);
 
 /* An event of stream si from RX lcore ch, which had watermark wm before it, for the
- * stateful rules refs[0..n) (DP_REF). */
+ * stateful rules refs[0..n) (DP_REF); hash[0..n_hash): the key hashes (win_hash) of
+ * the first n_hash references where they are aggregates, computed ahead (else here). */
 void dp_win_event(struct dp_win_lcore *wl, unsigned int ch, uint8_t si, const struct fmt_row *row,
-		  int64_t wm, int64_t now_ms, const uint32_t *refs, uint32_t n);
+		  int64_t wm, int64_t now_ms, const uint32_t *refs, uint32_t n,
+		  const uint64_t *hash, uint32_t n_hash);
 
 /* EMIT CHANGES on the processing clock; the state gauges sampled. */
 void dp_win_tick(struct dp_win_lcore *wl, int64_t now_ms);

@@ -162,10 +162,14 @@ static inline bool heap_less(const struct heap_ent *a, const struct heap_ent *b)
 	return a->close < b->close || (a->close == b->close && a->win < b->win);
 }
 
+/* A window's place in the heap is kept in it for sessions, which leave the heap when
+ * they merge; fixed windows leave it only from the top, so their records are not
+ * touched (a cache miss a level once the keys outgrow the caches). */
 static inline void heap_set(struct win_state *st, uint32_t pos, struct heap_ent e)
 {
 	st->heap[pos] = e;
-	win_at(st, e.win)->heap = pos;
+	if (st->sp->kind == PAT_W_SESSION)
+		win_at(st, e.win)->heap = pos;
 }
 
 static void heap_up(struct win_state *st, uint32_t pos)
@@ -649,13 +653,34 @@ static enum win_verdict add_session(struct win_state *st, const struct fmt_row *
 	return v;
 }
 
+uint64_t win_hash(const struct win_state *st, const struct fmt_row *row)
+{
+	return win_keys_hash(&st->keys, row);
+}
+
+void win_prefetch_slot(const struct win_state *st, uint64_t h)
+{
+	win_keys_prefetch_slot(&st->keys, h);
+}
+
+void win_prefetch_key(const struct win_state *st, uint64_t h)
+{
+	win_keys_prefetch_record(&st->keys, h);
+}
+
 enum win_verdict win_add(struct win_state *st, const struct fmt_row *row, int64_t W, int64_t now)
+{
+	return win_add_hashed(st, row, win_keys_hash(&st->keys, row), W, now);
+}
+
+enum win_verdict win_add_hashed(struct win_state *st, const struct fmt_row *row, uint64_t h,
+				int64_t W, int64_t now)
 {
 	enum win_verdict v;
 
 	if (row->ts_ms > WIN_MAX_TIME || row->ts_ms < -WIN_MAX_TIME)
 		return WIN_OUT_OF_RANGE;
-	win_keys_encode(&st->keys, row);
+	win_keys_encode_hashed(&st->keys, row, h);
 	if (st->keys.klen > WIN_ARENA_MAX)
 		return WIN_FULL;
 	if (st->sp->kind == PAT_W_SESSION)
@@ -680,6 +705,8 @@ void win_advance(struct win_state *st, int64_t W)
 			continue;
 		}
 		heap_remove(st, 0);
+		if (st->heap_n > 0) /* the next to close, most likely */
+			__builtin_prefetch(win_at(st, st->heap[0].win));
 		emit(st, w, true);
 		win_release(st, w);
 	}

@@ -105,6 +105,21 @@ void win_state_rebind(struct win_state *st, const struct win_spec *sp, win_emit_
  */
 enum win_verdict win_add(struct win_state *st, const struct fmt_row *row, int64_t W, int64_t now);
 
+/*
+ * The same as win_add(), for a caller with several events at hand (a ring burst):
+ * win_hash() is the hash of row's key under this rule; win_prefetch_slot() starts
+ * loading that key's index slot and win_prefetch_key(), called once the slot has had
+ * time to arrive (some events later), the key's record; win_add_hashed() then adds
+ * the event with the hash. Prefetching changes nothing but the time: once the keys
+ * outgrow the caches, the misses of several events overlap instead of following one
+ * another.
+ */
+uint64_t win_hash(const struct win_state *st, const struct fmt_row *row);
+void win_prefetch_slot(const struct win_state *st, uint64_t h);
+void win_prefetch_key(const struct win_state *st, uint64_t h);
+enum win_verdict win_add_hashed(struct win_state *st, const struct fmt_row *row, uint64_t h,
+				int64_t W, int64_t now);
+
 /* Closes and emits, in close order, every window with end + grace <= W. */
 void win_advance(struct win_state *st, int64_t W);
 

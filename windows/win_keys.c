@@ -156,6 +156,32 @@ void win_keys_encode(struct win_keys *t, const struct fmt_row *row)
 	t->khash = key_hash(t->ks, row);
 }
 
+uint64_t win_keys_hash(const struct win_keys *t, const struct fmt_row *row)
+{
+	return key_hash(t->ks, row);
+}
+
+void win_keys_encode_hashed(struct win_keys *t, const struct fmt_row *row, uint64_t h)
+{
+	t->klen = encode(t->ks, row, t->kbuf);
+	t->khash = h;
+}
+
+void win_keys_prefetch_record(const struct win_keys *t, uint64_t h)
+{
+	const struct win_index_ent *e = &t->index[(uint32_t)h & t->mask];
+	const uint8_t *r;
+	size_t k;
+
+	/* the home slot only: a key probed past it is found without the help */
+	if (e->idx == 0 || e->tag != (uint32_t)(h >> 32))
+		return;
+	r = win_pool_at(&t->recs, e->idx - 1);
+	for (k = 0; k < t->recs.stride; k += 64)
+		__builtin_prefetch(r + k, 1);
+	__builtin_prefetch(r + t->recs.stride - 1, 1);
+}
+
 const struct fmt_row *win_keys_row(struct win_keys *t, uint32_t i)
 {
 	const struct win_keyspec *ks = t->ks;

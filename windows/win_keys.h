@@ -70,6 +70,20 @@ void win_keys_fini(struct win_keys *t);
 /* Makes row's key the current one. */
 void win_keys_encode(struct win_keys *t, const struct fmt_row *row);
 
+/* The hash of row's key (what win_keys_encode() computes), and the same encoding with
+ * that hash given, for a caller that hashed its events ahead to prefetch their keys. */
+uint64_t win_keys_hash(const struct win_keys *t, const struct fmt_row *row);
+void win_keys_encode_hashed(struct win_keys *t, const struct fmt_row *row, uint64_t h);
+
+/* Starts loading the index slot of hash h; then, once that has had time to arrive,
+ * the record that slot holds when its tag is h's (what win_keys_find() will read). */
+static inline void win_keys_prefetch_slot(const struct win_keys *t, uint64_t h)
+{
+	__builtin_prefetch(&t->index[(uint32_t)h & t->mask]);
+}
+
+void win_keys_prefetch_record(const struct win_keys *t, uint64_t h);
+
 /* The record of the current key, or WIN_NONE; *slot is where it is or would go. */
 uint32_t win_keys_find(const struct win_keys *t, uint32_t *slot);
 

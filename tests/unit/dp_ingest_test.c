@@ -436,7 +436,7 @@ static void win_route(void *ctx, uint8_t si, const struct fmt_row *row, uint64_t
 		      const uint32_t *aggs, uint32_t n)
 {
 	(void)ctx;
-	dp_win_event(&win_lc, 0, si, row, win_wm, (int64_t)(now_ns / 1000000), aggs, n);
+	dp_win_event(&win_lc, 0, si, row, win_wm, (int64_t)(now_ns / 1000000), aggs, n, NULL, 0);
 }
 
 /* The next message as "topic key value". */

@@ -872,7 +872,17 @@ static void property_run(unsigned int kind, unsigned int seed)
 		r = ev(e.ts, key, e.v);
 		r.v[C_G].i = e.g;
 		r.present |= 1u << C_G;
-		got = win_add(o.st, &r, W, 0);
+		if (seed & 1) {
+			/* what a state lcore does over a ring burst: hashed and fetched
+			 * ahead, then added with the hash */
+			uint64_t h = win_hash(o.st, &r);
+
+			win_prefetch_slot(o.st, h);
+			win_prefetch_key(o.st, h);
+			got = win_add_hashed(o.st, &r, h, W, 0);
+		} else {
+			got = win_add(o.st, &r, W, 0);
+		}
 		want = kind == 2 ? ref_session(key, &e, 30, 10, W)
 				 : ref_fixed(key, &e, 100, kind == 0 ? 100 : 25, kind == 0 ? 20 : 0,
 					     W);
