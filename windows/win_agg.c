@@ -172,12 +172,17 @@ static inline void heap_set(struct win_state *st, uint32_t pos, struct heap_ent 
 		win_at(st, e.win)->heap = pos;
 }
 
+/* A 4-ary heap: half the levels of a binary one, and a node's four children share a
+ * cache line (the array starts HEAP_PAD entries into a page), so that a step down
+ * costs one line once the heap outgrows the caches. */
+#define HEAP_PAD 3
+
 static void heap_up(struct win_state *st, uint32_t pos)
 {
 	struct heap_ent e = st->heap[pos];
 
 	while (pos > 0) {
-		uint32_t parent = (pos - 1) / 2;
+		uint32_t parent = (pos - 1) / 4;
 
 		if (!heap_less(&e, &st->heap[parent]))
 			break;
@@ -192,16 +197,19 @@ static void heap_down(struct win_state *st, uint32_t pos)
 	struct heap_ent e = st->heap[pos];
 
 	for (;;) {
-		uint32_t c = 2 * pos + 1;
+		uint32_t c = 4 * pos + 1, end = c + 4, k, m;
 
 		if (c >= st->heap_n)
 			break;
-		if (c + 1 < st->heap_n && heap_less(&st->heap[c + 1], &st->heap[c]))
-			c++;
-		if (!heap_less(&st->heap[c], &e))
+		if (end > st->heap_n)
+			end = st->heap_n;
+		for (m = c, k = c + 1; k < end; k++)
+			if (heap_less(&st->heap[k], &st->heap[m]))
+				m = k;
+		if (!heap_less(&st->heap[m], &e))
 			break;
-		heap_set(st, pos, st->heap[c]);
-		pos = c;
+		heap_set(st, pos, st->heap[m]);
+		pos = m;
 	}
 	heap_set(st, pos, e);
 }
@@ -218,7 +226,7 @@ static void heap_remove(struct win_state *st, uint32_t pos)
 	if (pos == st->heap_n)
 		return;
 	heap_set(st, pos, st->heap[st->heap_n]);
-	if (pos > 0 && heap_less(&st->heap[pos], &st->heap[(pos - 1) / 2]))
+	if (pos > 0 && heap_less(&st->heap[pos], &st->heap[(pos - 1) / 4]))
 		heap_up(st, pos);
 	else
 		heap_down(st, pos);
@@ -769,9 +777,10 @@ struct win_state *win_state_new(const struct win_spec *sp, win_emit_fn fn, void 
 	if (n_win > (UINT64_C(1) << 31))
 		n_win = UINT64_C(1) << 31;
 	st->n_win = n_win;
-	st->heap = win_reserve(n_win * sizeof(*st->heap));
+	st->heap = win_reserve((n_win + HEAP_PAD) * sizeof(*st->heap));
 	if (st->heap == NULL)
 		goto fail;
+	st->heap += HEAP_PAD;
 	if ((rc = win_arena_init(&st->arena, sp->max_bytes)) != 0 ||
 	    (rc = win_keys_init(&st->keys, &sp->group, sizeof(struct win_kx) + stride, sp->max_keys,
 				&st->arena)) != 0 ||
@@ -796,7 +805,8 @@ void win_state_free(struct win_state *st)
 {
 	if (st == NULL)
 		return;
-	win_unreserve(st->heap, st->n_win * sizeof(*st->heap));
+	if (st->heap != NULL)
+		win_unreserve(st->heap - HEAP_PAD, (st->n_win + HEAP_PAD) * sizeof(*st->heap));
 	win_keys_fini(&st->keys);
 	win_pool_fini(&st->wins);
 	win_arena_fini(&st->arena);

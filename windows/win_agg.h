@@ -18,7 +18,7 @@
  * State: keys in an open-addressing table (linear probing, load <= 1/2, backward-shift
  * deletion), key and window records in pools, sketches and long keys in an arena, all
  * reserved at win_state_new() within the spec's bounds; nothing is allocated on an
- * event. Windows close in the order of a binary heap on their close time, never by a
+ * event. Windows close in the order of a 4-ary heap on their close time, never by a
  * scan of the keys. A key lives while it has an open window.
  *
  * Bounds: max_keys keys, max_keys * (windows a key can have open) windows and

@@ -228,16 +228,18 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "keys", required_argument, NULL, 'k' },
 		{ "events", required_argument, NULL, 'e' },
+		{ "scenario", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char key_list[256] = "1000,100000,10000000", *tok, *save = NULL;
 	uint64_t n_events_opt = 0;
+	const char *only = NULL;
 	int c;
 
 	for (c = 0; c < 50; c++)
 		snprintf(mnames[c], sizeof(mnames[c]), "m%05d", c);
-	while ((c = getopt_long(argc, argv, "k:e:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:e:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			snprintf(key_list, sizeof(key_list), "%s", optarg);
@@ -245,10 +247,22 @@ int main(int argc, char **argv)
 		case 'e':
 			n_events_opt = strtoull(optarg, NULL, 10);
 			break;
+		case 's':
+			only = optarg;
+			for (c = 0; c < (int)(sizeof(scenarios) / sizeof(scenarios[0])); c++)
+				if (strcmp(only, scenarios[c].name) == 0)
+					break;
+			if (c == (int)(sizeof(scenarios) / sizeof(scenarios[0]))) {
+				fprintf(stderr, "riptide-bench-windows: no scenario '%s'\n", only);
+				return 2;
+			}
+			break;
 		case 'h':
-			printf("usage: riptide-bench-windows [--keys K1,K2,...] [--events N]\n"
-			       "  --keys    key counts (default 1000,100000,10000000)\n"
-			       "  --events  events a run (default max(10,000,000, 2 x keys))\n"
+			printf("usage: riptide-bench-windows [--keys K1,K2,...] [--events N] [--scenario S]\n"
+			       "  --keys      key counts (default 1000,100000,10000000)\n"
+			       "  --events    events a run (default max(10,000,000, 2 x keys))\n"
+			       "  --scenario  only this one: tumbling_count_sum,\n"
+			       "              tumbling_count_sum_distinct or hopping4_count_sum\n"
 			       "Prints a JSON object per scenario and key count.\n");
 			return 0;
 		default:
@@ -283,7 +297,11 @@ int main(int argc, char **argv)
 		}
 		for (sc = 0; sc < sizeof(scenarios) / sizeof(scenarios[0]); sc++) {
 			struct result r;
-			double ref = run_reference(n_keys, n_events, &check);
+			double ref;
+
+			if (only != NULL && strcmp(only, scenarios[sc].name) != 0)
+				continue;
+			ref = run_reference(n_keys, n_events, &check);
 
 			if (ref < 0 || check != n_events ||
 			    run_riptide(sc, n_keys, n_events, &r) != 0)
