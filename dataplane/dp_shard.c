@@ -346,7 +346,8 @@ void dp_shard_route(void *ctx, uint8_t si, const struct fmt_row *row, uint64_t n
 }
 
 /* Ring r's items ev[0..n), ahead of handling them: each event's row unpacked, its
- * aggregates' key hashes and the loads of their index slots started. Stops at a
+ * rules' key hashes (aggregates' and patterns') and the loads of their index slots
+ * started. Stops at a
  * generation marker (the events after it may be of another pipeline) and leaves out
  * events of the generation before (handle() translates them) and malformed ones
  * (handle() counts them). */
@@ -377,12 +378,18 @@ static void look_ahead(struct dp_shard_in *in, unsigned int r, void *const *ev, 
 		refs = (const uint32_t *)((const uint8_t *)e + h->ev_len);
 		in->n_ahead[k] = (uint8_t)RTE_MIN(h->n_rules, DP_AHEAD_RULES);
 		for (j = 0; j < in->n_ahead[k]; j++) {
-			struct win_state *w = in->wl.win[DP_REF_IDX(refs[j])];
+			uint32_t idx = DP_REF_IDX(refs[j]);
+			struct win_state *w = in->wl.win[idx];
+			struct cep_state *cs = in->wl.cep[idx];
 
-			in->ahead_win[k][j] = w;
+			in->ahead_idx[k][j] = idx;
 			if (w != NULL) { /* an aggregate */
 				in->hash[k][j] = win_hash(w, &in->rows[k]);
 				win_prefetch_slot(w, in->hash[k][j]);
+			} else if (cs != NULL) { /* a pattern: the row may wait; cep_take
+						  * hashes it again when it is taken */
+				in->hash[k][j] = cep_hash(cs, &in->rows[k]);
+				cep_prefetch_slot(cs, in->hash[k][j]);
 			}
 		}
 	}
@@ -393,9 +400,14 @@ static inline void fetch_ahead(const struct dp_shard_in *in, unsigned int k)
 {
 	unsigned int j;
 
-	for (j = 0; j < in->n_ahead[k]; j++)
-		if (in->ahead_win[k][j] != NULL)
-			win_prefetch_key(in->ahead_win[k][j], in->hash[k][j]);
+	for (j = 0; j < in->n_ahead[k]; j++) {
+		uint32_t idx = in->ahead_idx[k][j];
+
+		if (in->wl.win[idx] != NULL)
+			win_prefetch_key(in->wl.win[idx], in->hash[k][j]);
+		else if (in->wl.cep[idx] != NULL)
+			cep_prefetch_key(in->wl.cep[idx], in->hash[k][j]);
+	}
 }
 
 /* One item of ring r, the k-th of the burst look_ahead() saw (-1: another). Returns

@@ -41,10 +41,11 @@
 #define DP_EVENT_LARGE	 (112 * 1024) /* a 64 KiB record's row and 10,000 rule references */
 #define DP_EVENT_N_LARGE 63
 /* A state lcore unpacks a ring burst's events ahead of handling them, hashes their keys
- * for up to DP_AHEAD_RULES aggregates each and starts loading the keys' index slots;
- * DP_AHEAD events before handling one it starts loading its keys' records (dp_window.h
- * win_prefetch_*), so that the cache misses of a burst's events overlap. */
-#define DP_AHEAD_RULES 4
+ * for up to DP_AHEAD_RULES rules each (aggregates and patterns) and starts loading the
+ * keys' index slots; DP_AHEAD events before handling one it starts loading its keys'
+ * records (win_prefetch_*, cep_prefetch_*), so that the cache misses of a burst's
+ * events overlap. */
+#define DP_AHEAD_RULES 16
 #define DP_AHEAD       8
 
 struct dp_shard_in;
@@ -102,12 +103,12 @@ struct dp_shard_in {
 	uint32_t xrefs[PAT_MAX_RULES];
 	uint64_t mark_cycles[DP_MAX_RX]; /* each ring's last time marker */
 	/* the burst at hand, unpacked ahead (DP_AHEAD_RULES): item k's row in rows[k]
-	 * (unpacked[k]; else handle() unpacks it), the hashes of its first n_ahead[k]
-	 * rule references (aggregates': ahead_win[k][j] not NULL) */
+	 * (unpacked[k]; else handle() unpacks it), its first n_ahead[k] rules (srules
+	 * indexes) and their key hashes */
 	bool unpacked[DP_SHARD_BURST];
 	uint8_t n_ahead[DP_SHARD_BURST];
 	uint64_t hash[DP_SHARD_BURST][DP_AHEAD_RULES];
-	struct win_state *ahead_win[DP_SHARD_BURST][DP_AHEAD_RULES];
+	uint32_t ahead_idx[DP_SHARD_BURST][DP_AHEAD_RULES];
 	struct fmt_row rows[DP_SHARD_BURST];
 	struct dp_win_lcore wl; /* its windows */
 };

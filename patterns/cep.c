@@ -728,7 +728,28 @@ static int on_end(unsigned int id, unsigned long long from, unsigned long long t
 	return 0;
 }
 
+uint64_t cep_hash(const struct cep_state *st, const struct fmt_row *row)
+{
+	return win_keys_hash(&st->keys, row);
+}
+
+void cep_prefetch_slot(const struct cep_state *st, uint64_t h)
+{
+	win_keys_prefetch_slot(&st->keys, h);
+}
+
+void cep_prefetch_key(const struct cep_state *st, uint64_t h)
+{
+	win_keys_prefetch_record(&st->keys, h);
+}
+
 enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint8_t sym)
+{
+	return cep_take_hashed(st, row, sym, win_keys_hash(&st->keys, row));
+}
+
+enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row, uint8_t sym,
+				 uint64_t h)
 {
 	const struct cep_prog *p = st->p;
 	int64_t ts = row->ts_ms;
@@ -740,7 +761,7 @@ enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint8
 	if (ts > WIN_MAX_TIME || ts < -WIN_MAX_TIME)
 		return CEP_OUT_OF_RANGE;
 	cep_advance(st, ts);
-	win_keys_encode(&st->keys, row);
+	win_keys_encode_hashed(&st->keys, row, h);
 	if (st->keys.klen > WIN_ARENA_MAX)
 		return CEP_FULL;
 	i = win_keys_find(&st->keys, &slot);

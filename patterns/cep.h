@@ -128,6 +128,17 @@ void cep_state_rebind(struct cep_state *st, const struct cep_prog *p, hs_scratch
  * emitted before the call returns. Rows come in nondecreasing time. */
 enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint8_t sym);
 
+/* The same as cep_take() with the partition's key hashed ahead and its loads started,
+ * for a caller with several rows at hand (as win_add_hashed(), windows/win_agg.h):
+ * cep_hash() is the hash of row's PARTITION BY key, cep_prefetch_slot() starts loading
+ * its index slot, cep_prefetch_key() (once the slot has had time to arrive) its
+ * record. Prefetching changes nothing but the time. */
+uint64_t cep_hash(const struct cep_state *st, const struct fmt_row *row);
+void cep_prefetch_slot(const struct cep_state *st, uint64_t h);
+void cep_prefetch_key(const struct cep_state *st, uint64_t h);
+enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row, uint8_t sym,
+				 uint64_t h);
+
 /* No row before W will come: partitions whose WITHIN has passed are closed. */
 void cep_advance(struct cep_state *st, int64_t W);
 
