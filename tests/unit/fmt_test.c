@@ -561,6 +561,32 @@ static void test_out_numbers(void)
 		memcpy(&bits, &b, sizeof(bits));
 		check_double(bits);
 	}
+	/* powers of two and their neighbours (the gap below a power of two is half the
+	 * gap above), and every double near a few decimals (ties in both roundings) */
+	for (k = 0; k < 64; k++) {
+		double p2 = ldexp(1.0, (int)k - 14), x = p2;
+		int j;
+
+		check_double(p2);
+		for (j = 0; j < 40; j++) {
+			x = nextafter(x, 0);
+			check_double(x);
+		}
+		for (x = p2, j = 0; j < 40; j++) {
+			x = nextafter(x, INFINITY);
+			check_double(x);
+		}
+	}
+	for (k = 0; k < 2000; k++) {
+		double x = (double)(xorshift(&r) % 1000000000000ULL) / 1000.0;
+		int j;
+
+		for (j = 0; j < 8; j++) {
+			x = nextafter(x, INFINITY);
+			check_double(x);
+			check_double(x / 3);
+		}
+	}
 	CU_ASSERT_EQUAL(double_mismatches, 0);
 	/* integers as printf prints them */
 	fmt_out_i64(&o, INT64_MIN);
