@@ -485,16 +485,8 @@ static bool handle(struct dp_shard_in *in, unsigned int r, void *item, int k_ahe
 		n = m;
 	}
 	*rx_cycles = h->rx_cycles;
-	if (likely(in->c->shard_received % DP_STAGE_EVERY != 0)) {
-		dp_win_event(&in->wl, in->ring_ch[r], (uint8_t)si, row, h->wm, h->now_ms, refs, n,
-			     hash, n_hash);
-	} else {
-		uint64_t t = dp_cycles();
-
-		dp_win_event(&in->wl, in->ring_ch[r], (uint8_t)si, row, h->wm, h->now_ms, refs, n,
-			     hash, n_hash);
-		dp_stage_add(&in->c->stage[DP_STAGE_STATE], dp_cycles() - t, 1);
-	}
+	dp_win_event(&in->wl, in->ring_ch[r], (uint8_t)si, row, h->wm, h->now_ms, refs, n, hash,
+		     n_hash);
 	*rx_cycles = saved;
 out:
 	rte_mempool_put(rte_mempool_from_obj(item), item);
@@ -521,6 +513,8 @@ unsigned int dp_shard_poll(struct dp_shard_in *in)
 {
 	void *ev[DP_SHARD_BURST];
 	unsigned int r, k, n, total = 0;
+	uint64_t t0 = 0;
+	bool timed;
 
 	for (r = 0; r < in->n_src; r++) {
 		if (unlikely(in->n_stash[r] > 0)) {
@@ -533,6 +527,11 @@ unsigned int dp_shard_poll(struct dp_shard_in *in)
 		n = rte_ring_sc_dequeue_burst(in->ring[r], ev, DP_SHARD_BURST, NULL);
 		if (n == 0)
 			continue;
+		/* one burst in DP_STAGE_EVERY timed whole: unpacking, keys fetched ahead,
+		 * windows, patterns, their results */
+		timed = unlikely(++in->bursts % DP_STAGE_EVERY == 0);
+		if (timed)
+			t0 = dp_cycles();
 		look_ahead(in, r, ev, n);
 		for (k = 0; k < n && k < DP_AHEAD; k++)
 			fetch_ahead(in, k);
@@ -545,6 +544,13 @@ unsigned int dp_shard_poll(struct dp_shard_in *in)
 				in->stash_at[r] = 0;
 				break;
 			}
+		}
+		if (timed) {
+			uint16_t events = count_events(ev, (uint16_t)k);
+
+			if (events > 0)
+				dp_stage_add(&in->c->stage[DP_STAGE_STATE], dp_cycles() - t0,
+					     events);
 		}
 		total += k;
 	}

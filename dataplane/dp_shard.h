@@ -102,6 +102,7 @@ struct dp_shard_in {
 	void *stash[DP_MAX_RX][DP_SHARD_BURST];
 	uint32_t xrefs[PAT_MAX_RULES];
 	uint64_t mark_cycles[DP_MAX_RX]; /* each ring's last time marker */
+	uint64_t bursts;		 /* ring bursts dequeued (one in DP_STAGE_EVERY timed) */
 	/* the burst at hand, unpacked ahead (DP_AHEAD_RULES): item k's row in rows[k]
 	 * (unpacked[k]; else handle() unpacks it), its first n_ahead[k] rules (srules
 	 * indexes) and their key hashes */

@@ -33,8 +33,9 @@ enum dp_lost {
 };
 
 /* The stages of the data path whose cost is sampled (dp_cycles() around them, one
- * RX burst in DP_STAGE_EVERY, every event of it, and one state event in
- * DP_STAGE_EVERY): what each one counts a sample of, and what its cycles cover. */
+ * RX burst in DP_STAGE_EVERY, every event of it, and on a state lcore one ring burst
+ * in DP_STAGE_EVERY, whole): what each one counts a sample of, and what its cycles
+ * cover. */
 #define DP_STAGES(X)                                                                     \
 	X(RX, "rx")	    /* packet: rte_eth_rx_burst and the free of the mbufs */     \
 	X(DECODE, "decode") /* packet: checksum, L2-L4 decode, pre-filter, counters,     \
@@ -44,7 +45,9 @@ enum dp_lost {
 			       WHERE and DEFINE conditions of the stateful rules */      \
 	X(ROUTE, "route")   /* event with stateful rules: key hash, packing, staging and \
 			       the ring enqueue to its state lcore(s) */                 \
-	X(STATE, "state")   /* event on a state lcore: windows and patterns, their results */
+	X(STATE, "state")   /* event on a state lcore: unpacking, keys fetched ahead,    \
+			       windows and patterns, their results (an RX lcore's own    \
+			       keys: the windows and patterns alone) */
 
 enum dp_stage_id {
 #define X(e, s) DP_STAGE_##e,
@@ -53,7 +56,7 @@ enum dp_stage_id {
 		DP_STAGE__COUNT
 };
 
-#define DP_STAGE_EVERY 64 /* one RX burst, one state event in this many is timed */
+#define DP_STAGE_EVERY 64 /* one RX burst, one state ring burst in this many is timed */
 
 /* Cycles spent in a stage over the samples timed (cycles: dp_cycles(), the read's own
  * cost taken off each interval). */

@@ -296,9 +296,10 @@ int main(int argc, char **argv)
 				cfg.workers, cfg.workers + 1, n_cores);
 			goto out;
 		}
-		/* worker k on the cores after the main one, in turn */
+		/* the workers past the cores take them in turn, the main one's included
+		 * (the main lcore sleeps while they run): worker k on core k mod n */
 		for (i = n_cores; i < (unsigned int)cfg.workers + 1; i++)
-			cores[i] = n_cores > 1 ? cores[1 + (i - 1) % (n_cores - 1)] : cores[0];
+			cores[i] = cores[i % n_cores];
 	}
 	n_workers = (unsigned int)cfg.workers;
 	if (cfg.state_lcores > 0 && (unsigned int)cfg.state_lcores >= n_workers) {
