@@ -3,8 +3,10 @@
 # The windows benchmark: ns per event of one state lcore's window operator for a
 # tumbling COUNT/SUM by key at 1e3, 1e5 and 1e7 keys, the same with COUNT_DISTINCT, and
 # a hopping COUNT/SUM with four windows an event, beside a plain group-by hash table of
-# the same events in the same run (riptide-bench-windows). Writes
-# docs/benchmarks/windows.md and windows.json. Needs the build in build/.
+# the same events in the same run (riptide-bench-windows); then a state lcore's cost
+# per event in the data path (riptide replaying a pcap: its state stage counter).
+# Writes docs/benchmarks/windows.md, windows.json and windows-datapath.json. Needs the
+# build in build/ and hugepages (scripts/setup-host.sh).
 # Usage: perf/bench_windows.sh [RUNS, default 1] [KEYS, default 1000,100000,10000000]
 set -euo pipefail
 
@@ -23,6 +25,41 @@ done >"$out/windows.runs.json"
 jq -s 'group_by([.scenario, .keys]) | map(sort_by(.riptide_ns) | .[(length / 2 | floor)])
 	| sort_by(.keys)' "$out/windows.runs.json" >"$out/windows.json"
 rm -f "$out/windows.runs.json"
+
+# In the data path: riptide replays a pcap of 1,000,000 JSON payments (1e5 cards, ten
+# records a datagram) through one RX lcore and one state lcore (--state-lcores 1; on a
+# machine of 2 cores they share with the sleeping main lcore), the rule a tumbling
+# COUNT/SUM by card; the state stage is one ring burst in 64 timed whole on the state
+# lcore (unpacking, keys fetched ahead, windows, results formatted): five runs.
+work=$(mktemp -d /tmp/riptide-bench-windows.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+"$build/perf/riptide-gen" pcap --out "$work/pay.pcap" --seed 3 --count 100000 --batch 10 \
+	--keys 100000 --format json --port 9000 >/dev/null
+cat >"$work/rules.rql" <<'RQL'
+CREATE STREAM pay (ts TIMESTAMP, card STRING, merchant STRING, amount DOUBLE, country STRING,
+    status STRING) WITH (format = 'json', port = 9000, timestamp = 'ts');
+CREATE AGGREGATE per_card WITH (max_keys = 200000) AS SELECT card, COUNT(*) AS n,
+    SUM(amount) AS total FROM pay WINDOW TUMBLING (SIZE 10 MINUTES) GROUP BY card;
+RQL
+share=()
+layout='`--workers 2 --state-lcores 1`'
+if [ "$(nproc)" -lt 3 ]; then
+	share=(--share-cores)
+	layout="$layout with \`--share-cores\` on this machine of $(nproc) cores: the state lcore"
+	layout="$layout shares its core with the sleeping main lcore and the sink thread"
+fi
+for ((r = 0; r < 5; r++)); do
+	rm -rf "$work/out"
+	"$build/dataplane/riptide" --rules "$work/rules.rql" --input "pcap:$work/pay.pcap" \
+		--workers 2 --state-lcores 1 "${share[@]}" --out "$work/out" \
+		--stats-out "$work/stats.json" >"$work/run.log" 2>&1 || {
+		cat "$work/run.log" >&2
+		exit 1
+	}
+	jq -c '{events, produced, state_ns: .stages.state.ns, samples: .stages.state.samples,
+		parse_ns: .stages.parse.ns}' "$work/stats.json"
+done >"$work/dp.jsonl"
+jq -s 'sort_by(.state_ns) | {median: .[2], runs: .}' "$work/dp.jsonl" >"$out/windows-datapath.json"
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 l3=$(lscpu | sed -n 's/^L3 cache: *//p' | head -1)
 {
@@ -69,5 +106,20 @@ l3=$(lscpu | sed -n 's/^L3 cache: *//p' | head -1)
 	echo "and are not fetched ahead: one more miss each. COUNT_DISTINCT's sketch is a block of"
 	echo "its own in the arena: one more miss. At 1e7 keys the index and records (1.5 GB) miss"
 	echo "the TLB as well."
+	echo
+	echo "## In the data path"
+	echo
+	echo "riptide replays a pcap of 1,000,000 JSON payments (1e5 cards, ten records a"
+	echo "datagram) through one RX lcore and one state lcore ($layout),"
+	echo "a tumbling COUNT/SUM by card in 10-minute windows. The \`state\` stage counter"
+	echo "times one ring burst in 64 whole on the state lcore: the events unpacked, their"
+	echo "keys hashed and fetched ahead, the windows, the results (one for every ten events"
+	echo "here) formatted into the result ring. Median of five runs (all in"
+	echo "[windows-datapath.json](windows-datapath.json)):"
+	echo
+	jq -r '.median | "- state lcore: \(.state_ns | . * 10 | round / 10) ns an event (\(1e3 / .state_ns | . * 100 | round / 100) M events/s), over \(.samples) timed events; \(.events) events, \(.produced) results"' \
+		"$out/windows-datapath.json"
+	jq -r '.median | "- beside it, the RX lcore'"'"'s parse stage: \(.parse_ns | . * 10 | round / 10) ns a record"' \
+		"$out/windows-datapath.json"
 } >"$out/windows.md"
 cat "$out/windows.md"
