@@ -347,10 +347,9 @@ void dp_shard_route(void *ctx, uint8_t si, const struct fmt_row *row, uint64_t n
 
 /* Ring r's items ev[0..n), ahead of handling them: each event's row unpacked, its
  * rules' key hashes (aggregates' and patterns') and the loads of their index slots
- * started. Stops at a
- * generation marker (the events after it may be of another pipeline) and leaves out
- * events of the generation before (handle() translates them) and malformed ones
- * (handle() counts them). */
+ * started. Stops at a generation marker (the events after it may be of another
+ * pipeline) and leaves out events of the generation before (handle() translates them)
+ * and malformed ones (handle() counts them). */
 static void look_ahead(struct dp_shard_in *in, unsigned int r, void *const *ev, unsigned int n)
 {
 	const struct dp_pipeline *pl = in->pl;
