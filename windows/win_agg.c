@@ -22,7 +22,7 @@ struct win_win {
 	int64_t start, end;
 	uint32_t key;
 	uint32_t next; /* the key's next window, by start */
-	uint32_t heap; /* position in the close heap */
+	uint32_t heap; /* position in the close heap (sessions only) */
 	uint32_t dprev, dnext;
 	uint32_t dirty;
 	uint64_t events;
