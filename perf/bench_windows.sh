@@ -102,8 +102,9 @@ l3=$(lscpu | sed -n 's/^L3 cache: *//p' | head -1)
 	echo "starts the slots' loads, and the records' 8 events ahead (dataplane/dp_shard.c"
 	echo "look_ahead). Closing the windows is in riptide's time (a result per key and window,"
 	echo "in close order off a 4-ary heap of close times; fixed windows' records are not touched by"
-	echo "the heap's moves). Hopping windows past the first of a key live in the window pool"
-	echo "and are not fetched ahead: one more miss each. COUNT_DISTINCT's sketch is a block of"
+	echo "the heap's moves). A key's record holds the windows an event opens (hopping:"
+	echo "size / advance of them, up to 8), fetched ahead with it; windows beyond (events out"
+	echo "of order) live in the window pool, a miss each. COUNT_DISTINCT's sketch is a block of"
 	echo "its own in the arena: one more miss. At 1e7 keys the index and records (1.5 GB) miss"
 	echo "the TLB as well."
 	echo

@@ -7,13 +7,14 @@
 #include <string.h>
 
 /* A key's record (after its struct win_key, whose aux is its first window, by start),
- * and room for one window of it: the usual case (a tumbling window, a session) costs
- * one record, and a key that comes back finds its window where it was. */
+ * and room for windows of it: one for tumbling windows and sessions, as many as an
+ * event opens for hopping ones (up to 8), so that the usual case costs one record,
+ * fetched ahead whole, and a key that comes back finds its windows where they were. */
 struct win_kx {
 	uint32_t n_win;
 	uint32_t idle_next; /* the idle keys, oldest first */
 	uint8_t queued;	    /* on that list */
-	uint8_t inl;	    /* its own window is in use */
+	uint8_t inl;	    /* which of its own windows are in use (bit j: window j) */
 	uint8_t pad[6];
 	/* struct win_win follows */
 };
@@ -44,6 +45,8 @@ struct win_state {
 	uint32_t heap_n;
 	uint64_t n_win; /* windows reserved */
 	struct win_arena arena;
+	uint32_t inl_shift;	       /* a key's record holds 1 << inl_shift windows */
+	uint32_t inl_end;	       /* windows below: in the key records (key w >> inl_shift) */
 	uint32_t dirty_head;	       /* EMIT CHANGES: changed windows */
 	uint32_t idle_head, idle_tail; /* keys without a window: evicted first */
 	uint64_t live_windows;
@@ -98,12 +101,15 @@ static inline uint32_t *first_of(const struct win_state *st, uint32_t i)
 	return &win_keys_at(&st->keys, i)->aux;
 }
 
-/* Windows are numbered: below the key capacity, key i's own; above, the pool's. */
+/* Windows are numbered: below inl_end, key i >> inl_shift's own; above, the pool's. */
 static inline struct win_win *win_at(const struct win_state *st, uint32_t i)
 {
-	if (i < st->keys.recs.cap)
-		return (struct win_win *)((uint8_t *)kx_at(st, i) + sizeof(struct win_kx));
-	return win_pool_at(&st->wins, i - st->keys.recs.cap);
+	if (i < st->inl_end)
+		return (struct win_win *)((uint8_t *)kx_at(st, i >> st->inl_shift) +
+					  sizeof(struct win_kx) +
+					  (size_t)(i & ((1u << st->inl_shift) - 1)) *
+						  st->wins.stride);
+	return win_pool_at(&st->wins, i - st->inl_end);
 }
 
 /* Makes room for a key by forgetting the oldest idle one. Returns false when every key
@@ -497,13 +503,19 @@ static void win_release(struct win_state *st, uint32_t w)
 	for (link = first_of(st, x->key); *link != w; link = &win_at(st, *link)->next)
 		;
 	*link = x->next;
-	if (w < st->keys.recs.cap)
-		k->inl = 0;
+	if (w < st->inl_end)
+		k->inl &= (uint8_t) ~(1u << (w & ((1u << st->inl_shift) - 1)));
 	else
-		win_pool_put(&st->wins, w - st->keys.recs.cap);
+		win_pool_put(&st->wins, w - st->inl_end);
 	st->live_windows--;
 	if (--k->n_win == 0)
 		key_idle(st, x->key); /* kept until its room is wanted */
+}
+
+/* How many of key k's own windows are free. */
+static inline uint32_t free_inline(const struct win_state *st, const struct win_kx *k)
+{
+	return (1u << st->inl_shift) - (uint32_t)__builtin_popcount(k->inl);
 }
 
 /* A new window [start, end) of key ki, after window prev (WIN_NONE: first). */
@@ -514,14 +526,16 @@ static uint32_t win_new(struct win_state *st, uint32_t ki, uint32_t prev, int64_
 	struct win_win *x;
 	uint32_t w;
 
-	if (!k->inl) {
-		k->inl = 1;
-		w = ki;
+	if (free_inline(st, k) > 0) {
+		uint32_t j = (uint32_t)__builtin_ctz(~(uint32_t)k->inl);
+
+		k->inl |= (uint8_t)(1u << j);
+		w = ki << st->inl_shift | j;
 	} else {
 		w = win_pool_get(&st->wins);
 		if (w == WIN_NONE)
 			return WIN_NONE;
-		w += st->keys.recs.cap;
+		w += st->inl_end;
 	}
 	x = win_at(st, w);
 	memset(x, 0, st->wins.stride);
@@ -558,15 +572,17 @@ static enum win_verdict add_fixed(struct win_state *st, const struct fmt_row *ro
 		if (s + sp->size + sp->grace > W)
 			need++;
 	if (ki == WIN_NONE) {
-		/* the key's own room takes one */
-		if (need > 1 && st->wins.inuse + need - 1 > st->wins.cap)
+		/* the key's own room takes what it can */
+		uint32_t own = 1u << st->inl_shift;
+
+		if (need > own && st->wins.inuse + need - own > st->wins.cap)
 			return WIN_FULL;
 		ki = key_add(st, &slot);
 		if (ki == WIN_NONE)
 			return WIN_FULL;
 	} else if (st->wins.inuse + need > st->wins.cap) {
 		/* near the bound only: count what the key already has */
-		uint32_t have = !kx_at(st, ki)->inl;
+		uint32_t have = free_inline(st, kx_at(st, ki));
 
 		for (w = *first_of(st, ki); w != WIN_NONE; w = win_at(st, w)->next)
 			have += win_at(st, w)->start > ts - sp->size &&
@@ -642,7 +658,7 @@ static enum win_verdict add_session(struct win_state *st, const struct fmt_row *
 			ki = key_add(st, &slot);
 			if (ki == WIN_NONE)
 				return WIN_FULL;
-		} else if (kx_at(st, ki)->inl && st->wins.inuse == st->wins.cap) {
+		} else if (free_inline(st, kx_at(st, ki)) == 0 && st->wins.inuse == st->wins.cap) {
 			return WIN_FULL;
 		}
 		hit = win_new(st, ki, prev, ts, ts + gap);
@@ -777,13 +793,21 @@ struct win_state *win_state_new(const struct win_spec *sp, win_emit_fn fn, void 
 	if (n_win > (UINT64_C(1) << 31))
 		n_win = UINT64_C(1) << 31;
 	st->n_win = n_win;
+	/* hopping: the windows an event opens, in the key's record (a power of two, at
+	 * most 8, while the numbering fits 32 bits) */
+	if (sp->kind == PAT_W_HOPPING)
+		while (st->inl_shift < 3 && (1 << st->inl_shift) < sp->size / sp->advance &&
+		       ((uint64_t)sp->max_keys << (st->inl_shift + 1)) + n_win < WIN_NONE)
+			st->inl_shift++;
+	st->inl_end = sp->max_keys << st->inl_shift;
 	st->heap = win_reserve((n_win + HEAP_PAD) * sizeof(*st->heap));
 	if (st->heap == NULL)
 		goto fail;
 	st->heap += HEAP_PAD;
 	if ((rc = win_arena_init(&st->arena, sp->max_bytes)) != 0 ||
-	    (rc = win_keys_init(&st->keys, &sp->group, sizeof(struct win_kx) + stride, sp->max_keys,
-				&st->arena)) != 0 ||
+	    (rc = win_keys_init(&st->keys, &sp->group,
+				sizeof(struct win_kx) + ((size_t)stride << st->inl_shift),
+				sp->max_keys, &st->arena)) != 0 ||
 	    (rc = win_pool_init(&st->wins, stride, (uint32_t)n_win)) != 0)
 		goto fail;
 	return st;
