@@ -193,7 +193,25 @@ static int exact_fixed(double v, char *buf)
 	static const double above[] = { 1e-3, 1e-2, 1e-1, 1e0,	1e1,  1e2,  1e3,  1e4,	1e5, 1e6,
 					1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
 	double a = fabs(v);
-	uint64_t bits, f, p10 = 1;
+	static const uint64_t pow10_u64[18] = { 1ULL,
+						10ULL,
+						100ULL,
+						1000ULL,
+						10000ULL,
+						100000ULL,
+						1000000ULL,
+						10000000ULL,
+						100000000ULL,
+						1000000000ULL,
+						10000000000ULL,
+						100000000000ULL,
+						1000000000000ULL,
+						10000000000000ULL,
+						100000000000000ULL,
+						1000000000000000ULL,
+						10000000000000000ULL,
+						100000000000000000ULL };
+	uint64_t bits, f;
 	int e, x = -4, x0, prec, tries;
 
 	if (!(a >= 1e-4 && a < 1e15))
@@ -208,16 +226,12 @@ static int exact_fixed(double v, char *buf)
 		x++;
 	x0 = x;
 	for (prec = 15; prec <= 17; prec++) {
-		uint64_t lo = 1, hi;
+		const uint64_t lo = pow10_u64[prec - 1], hi = pow10_u64[prec];
 		unsigned __int128 n, r = 0;
 		int k = 0;
 		bool back = true;
 
-		for (p10 = 1, tries = 1; tries < prec; tries++)
-			p10 *= 10;
-		lo = p10;      /* 10^(prec-1) */
-		hi = p10 * 10; /* 10^prec */
-		x = x0;	       /* one more when the rounding carries to 10^prec */
+		x = x0; /* one more when the rounding carries to 10^prec */
 		for (tries = 0; tries < 3; tries++) {
 			int s;
 
