@@ -69,6 +69,7 @@ void dp_kit_free(struct dp_kit *kit)
 	free(kit->cep);
 	free(kit->ectx);
 	free(kit->prefs);
+	free(kit->btake);
 	free(kit->env_buf);
 	free(kit->pass);
 	free(kit->list);

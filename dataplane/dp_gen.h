@@ -40,6 +40,7 @@
 struct dp_pipeline;
 struct win_state;
 struct cep_state;
+struct dp_bank_take;
 struct dp_emit_ctx;
 struct dp_blocklist;
 
@@ -77,6 +78,7 @@ struct dp_kit {
 	struct cep_state **cep;
 	struct dp_emit_ctx *ectx;
 	uint32_t *prefs;
+	struct dp_bank_take *btake;
 	/* room to permute per-stream state without allocating on the lcore */
 	void *tmp;
 };

@@ -83,8 +83,14 @@ struct dp_srule {
 	uint8_t stream;
 	uint8_t route; /* the stream's route its events are sharded by */
 	bool pattern;
-	struct win_spec spec;  /* AGGREGATE */
-	struct cep_prog *cep;  /* PATTERN */
+	struct win_spec spec; /* AGGREGATE */
+	struct cep_prog *cep; /* PATTERN */
+	/* PATTERN: its bank (pat_plan_banks()): the srule index of the bank's first
+	 * lane, which holds the bank and the srule index of each lane */
+	uint32_t bank_lead;
+	uint8_t lane;
+	struct cep_bank *bank;
+	uint32_t lane_srule[PAT_BANK_LANES];
 	struct pat_item *cols; /* PATTERN: its PARTITION BY columns as message items */
 	/* {"rule","window_start","window_end",items} or
 	 * {"rule","match_start","match_end",partition columns,measures} */

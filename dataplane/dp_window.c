@@ -97,6 +97,49 @@ static int pattern_init(struct dp_srule *a, const struct pat_rule *r, const stru
 	return dp_tpl_prepare(&a->tpl, r, head, 2, a->cols, n + r->n_measures);
 }
 
+/* Each pattern's bank (pat_plan_banks()): its first lane's srule holds the bank,
+ * built over the lanes' programs. Returns 0, -EINVAL (a rule set not compiled) or
+ * -ENOMEM. */
+static int banks_init(struct dp_pipeline *pl)
+{
+	const struct cep_prog *progs[PAT_BANK_LANES];
+	uint8_t base[PAT_BANK_LANES];
+	uint32_t k, j, l;
+
+	for (k = 0; k < pl->n_srules; k++) {
+		struct dp_srule *a = &pl->srules[k];
+
+		if (!a->pattern)
+			continue;
+		for (j = 0; j < pl->n_srules && pl->srules[j].rule != a->r->bank; j++)
+			;
+		if (j == pl->n_srules)
+			return -EINVAL;
+		a->bank_lead = j;
+		a->lane = a->r->lane;
+		pl->srules[j].lane_srule[a->lane] = k;
+	}
+	for (k = 0; k < pl->n_srules; k++) {
+		struct dp_srule *a = &pl->srules[k];
+
+		if (!a->pattern || a->bank_lead != k)
+			continue;
+		a->bank = calloc(1, sizeof(*a->bank));
+		if (a->bank == NULL)
+			return -ENOMEM;
+		for (l = 0; l < a->r->n_lanes; l++) {
+			const struct dp_srule *b = &pl->srules[a->lane_srule[l]];
+
+			progs[l] = b->cep;
+			base[l] = b->r->lane_base;
+		}
+		if (cep_bank_init(a->bank, a->r->n_lanes > 1 ? a->r->bank_db : a->r->seq_db, progs,
+				  base, a->r->n_lanes) != 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int dp_srules_init(struct dp_pipeline *pl, const struct pat_ruleset *rs, struct sink_topics *topics)
 {
 	static const char *const head[] = { "window_start", "window_end" };
@@ -160,7 +203,7 @@ int dp_srules_init(struct dp_pipeline *pl, const struct pat_ruleset *rs, struct 
 		st->n_srules = pl->n_srules - st->first_srule;
 		st->stateful = st->n_keys > 0 || st->n_srules > 0;
 	}
-	return 0;
+	return banks_init(pl);
 }
 
 void dp_srules_fini(struct dp_pipeline *pl)
@@ -181,6 +224,7 @@ void dp_srules_fini(struct dp_pipeline *pl)
 		}
 		free(a->cep);
 		free(a->cols);
+		free(a->bank);
 	}
 	free(pl->srules);
 	pl->srules = NULL;
@@ -363,6 +407,40 @@ static bool needs_pending(const struct dp_pipeline *pl)
 	return false;
 }
 
+/* The operator of the bank whose first lane is srule k of pl, its lanes' matches to
+ * ectx (by srule index). */
+static struct cep_state *bank_state(const struct dp_pipeline *pl, uint32_t k, hs_scratch_t *scratch,
+				    struct dp_emit_ctx *ectx)
+{
+	const struct dp_srule *a = &pl->srules[k];
+	void *ctx[PAT_BANK_LANES];
+	uint32_t l;
+
+	for (l = 0; l < a->bank->n_lanes; l++)
+		ctx[l] = &ectx[a->lane_srule[l]];
+	return cep_state_new(a->bank, scratch, on_match, ctx);
+}
+
+/* The lanes of every bank of pl point at their first lane's operator. */
+static void share_banks(const struct dp_pipeline *pl, struct cep_state **cep)
+{
+	uint32_t k;
+
+	for (k = 0; k < pl->n_srules; k++)
+		if (pl->srules[k].pattern && pl->srules[k].bank_lead != k)
+			cep[k] = cep[pl->srules[k].bank_lead];
+}
+
+/* Only the first lanes own their operators: the others' pointers cleared. */
+static void unshare_banks(const struct dp_pipeline *pl, struct cep_state **cep)
+{
+	uint32_t k;
+
+	for (k = 0; k < pl->n_srules; k++)
+		if (pl->srules[k].pattern && pl->srules[k].bank_lead != k)
+			cep[k] = NULL;
+}
+
 int dp_win_lcore_init(struct dp_win_lcore *wl, const struct dp_pipeline *pl, struct dp_ingest *out)
 {
 	bool pending = needs_pending(pl);
@@ -379,15 +457,21 @@ int dp_win_lcore_init(struct dp_win_lcore *wl, const struct dp_pipeline *pl, str
 	wl->cep = calloc(pl->n_srules, sizeof(*wl->cep));
 	wl->ectx = calloc(pl->n_srules, sizeof(*wl->ectx));
 	wl->prefs = calloc(pl->n_srules, sizeof(*wl->prefs));
-	if (wl->win == NULL || wl->cep == NULL || wl->ectx == NULL || wl->prefs == NULL)
+	wl->btake = calloc(pl->n_srules, sizeof(*wl->btake));
+	if (wl->win == NULL || wl->cep == NULL || wl->ectx == NULL || wl->prefs == NULL ||
+	    wl->btake == NULL)
 		goto nomem;
+	for (k = 0; k < pl->n_srules; k++) {
+		wl->ectx[k].wl = wl;
+		wl->ectx[k].agg = k;
+	}
 	for (k = 0; k < pl->n_srules; k++) {
 		const struct dp_srule *a = &pl->srules[k];
 
-		wl->ectx[k].wl = wl;
-		wl->ectx[k].agg = k;
 		if (a->pattern) {
-			wl->cep[k] = cep_state_new(a->cep, out->hs_scratch, on_match, &wl->ectx[k]);
+			if (a->bank_lead != k)
+				continue;
+			wl->cep[k] = bank_state(pl, k, out->hs_scratch, wl->ectx);
 			if (wl->cep[k] == NULL)
 				goto nomem;
 		} else {
@@ -396,6 +480,7 @@ int dp_win_lcore_init(struct dp_win_lcore *wl, const struct dp_pipeline *pl, str
 				goto nomem;
 		}
 	}
+	share_banks(pl, wl->cep);
 	if (pending && win_arena_init(&wl->pend_arena, DP_PENDING_BYTES) != 0)
 		goto nomem;
 	return 0;
@@ -408,6 +493,8 @@ void dp_win_lcore_fini(struct dp_win_lcore *wl)
 {
 	uint32_t k;
 
+	if (wl->cep != NULL)
+		unshare_banks(wl->pl, wl->cep);
 	for (k = 0; k < wl->pl->n_srules; k++) {
 		if (wl->win != NULL)
 			win_state_free(wl->win[k]);
@@ -424,10 +511,12 @@ void dp_win_lcore_fini(struct dp_win_lcore *wl)
 	free(wl->cep);
 	free(wl->ectx);
 	free(wl->prefs);
+	free(wl->btake);
 	wl->win = NULL;
 	wl->cep = NULL;
 	wl->ectx = NULL;
 	wl->prefs = NULL;
+	wl->btake = NULL;
 }
 
 /* The high-water marks of a rule's state on this lcore, sampled before windows close
@@ -471,31 +560,57 @@ static int64_t next_close(const struct dp_win_lcore *wl, uint32_t k)
 	return wl->pl->srules[k].pattern ? cep_next_expiry(wl->cep[k]) : win_next_close(wl->win[k]);
 }
 
-/* Patterns refs[0..n) take a row of stream si, in its timestamp order. */
+/* Patterns refs[0..n) take a row of stream si, in its timestamp order: each bank
+ * once, with the symbols of its lanes among them. */
 static void take_row(struct dp_win_lcore *wl, uint8_t si, const struct fmt_row *row,
 		     const uint32_t *refs, uint32_t n)
 {
+	const struct dp_pipeline *pl = wl->pl;
 	struct dp_stream_time *t = &wl->time[si];
 	struct dp_counters *c = wl->out->c;
-	uint32_t k;
+	uint64_t seq = t->rows++;
+	uint32_t k, l;
 
 	for (k = 0; k < n; k++) {
 		uint32_t idx = DP_REF_IDX(refs[k]);
-		struct cep_state *cs;
+		const struct dp_srule *a;
+		struct dp_bank_take *bt;
 
 		if (idx == DP_REF_DEAD)
 			continue; /* a row that waited for a rule that a reload removed */
-		cs = wl->cep[idx];
-		switch (cep_take(cs, row, DP_REF_SYM(refs[k]))) {
+		a = &pl->srules[idx];
+		bt = &wl->btake[a->bank_lead];
+		bt->lanes |= (uint16_t)(1u << a->lane);
+		bt->sym[a->lane] = DP_REF_SYM(refs[k]);
+	}
+	for (k = 0; k < n; k++) {
+		uint32_t idx = DP_REF_IDX(refs[k]), lead;
+		const struct dp_srule *b;
+		struct dp_bank_take *bt;
+		struct cep_state *cs;
+		uint16_t lost = 0;
+
+		if (idx == DP_REF_DEAD)
+			continue;
+		lead = pl->srules[idx].bank_lead;
+		bt = &wl->btake[lead];
+		if (bt->lanes == 0)
+			continue; /* taken at the bank's first reference */
+		b = &pl->srules[lead];
+		cs = wl->cep[lead];
+		switch (cep_take(cs, row, seq, bt->lanes, bt->sym, &lost)) {
 		case CEP_TAKEN:
 			break;
 		case CEP_FULL:
-			c->state_full[wl->pl->srules[idx].rule]++;
+			for (l = 0; l < b->bank->n_lanes; l++)
+				if (lost >> l & 1)
+					c->state_full[pl->srules[b->lane_srule[l]].rule]++;
 			break;
 		default: /* out of range, or Hyperscan failed */
-			c->rule_errors++;
+			c->rule_errors += (uint64_t)__builtin_popcount(bt->lanes);
 			break;
 		}
+		bt->lanes = 0;
 		if (cep_next_expiry(cs) < t->next_close)
 			t->next_close = cep_next_expiry(cs);
 	}
@@ -745,7 +860,9 @@ int dp_win_kit(struct dp_kit *kit, struct dp_win_lcore *wl, const struct dp_pipe
 	kit->cep = calloc(n + 1, sizeof(*kit->cep));
 	kit->ectx = calloc(n + 1, sizeof(*kit->ectx));
 	kit->prefs = calloc(n + 1, sizeof(*kit->prefs));
-	if (kit->win == NULL || kit->cep == NULL || kit->ectx == NULL || kit->prefs == NULL)
+	kit->btake = calloc(n + 1, sizeof(*kit->btake));
+	if (kit->win == NULL || kit->cep == NULL || kit->ectx == NULL || kit->prefs == NULL ||
+	    kit->btake == NULL)
 		return -ENOMEM;
 	/* The lcore has not needed it yet, so it does not touch it until it adopts
 	 * this generation (published after this, with release). */
@@ -753,18 +870,26 @@ int dp_win_kit(struct dp_kit *kit, struct dp_win_lcore *wl, const struct dp_pipe
 	    win_arena_init(&wl->pend_arena, DP_PENDING_BYTES) != 0)
 		return -ENOMEM;
 	for (k = 0; k < n; k++) {
-		const struct dp_srule *a = &pl->srules[k];
-
 		kit->ectx[k].wl = wl;
 		kit->ectx[k].agg = k;
+	}
+	for (k = 0; k < n; k++) {
+		const struct dp_srule *a = &pl->srules[k];
+
+		if (a->pattern) {
+			/* every bank's operator is new: the lcore merges the old ones' rows
+			 * into it (dp_win_adopt); only the first lane holds it until then */
+			if (a->bank_lead != k)
+				continue;
+			kit->cep[k] = bank_state(pl, k, kit->hs_scratch, kit->ectx);
+			if (kit->cep[k] == NULL)
+				return -ENOMEM;
+			continue;
+		}
 		if (pl->srule_from != NULL && pl->srule_from[k] >= 0)
 			continue; /* its operator comes from the lcore's */
-		if (a->pattern)
-			kit->cep[k] =
-				cep_state_new(a->cep, kit->hs_scratch, on_match, &kit->ectx[k]);
-		else
-			kit->win[k] = win_state_new(&a->spec, on_result, &kit->ectx[k]);
-		if (kit->win[k] == NULL && kit->cep[k] == NULL)
+		kit->win[k] = win_state_new(&a->spec, on_result, &kit->ectx[k]);
+		if (kit->win[k] == NULL)
 			return -ENOMEM;
 	}
 	return 0;
@@ -809,6 +934,53 @@ static void pend_drop(struct dp_win_lcore *wl, struct dp_stream_time *t)
 	t->n_pend = t->cap_pend = 0;
 }
 
+/* The new operator `to` of the bank whose first lane is srule lead of pl takes the
+ * partitions of its lanes' old operators (rules that survive the reload), each old
+ * operator once, and rebuilds their Hyperscan streams. */
+static void adopt_bank(struct dp_win_lcore *wl, const struct dp_pipeline *pl, uint32_t lead,
+		       struct cep_state *to)
+{
+	const struct dp_pipeline *old = wl->pl;
+	const struct dp_srule *b = &pl->srules[lead];
+	struct dp_counters *c = wl->out->c;
+	uint32_t l, m, x;
+	bool merged = false;
+
+	for (l = 0; l < b->bank->n_lanes; l++) {
+		int32_t f = pl->srule_from[b->lane_srule[l]];
+		int8_t map[PAT_BANK_LANES];
+		uint32_t of;
+		uint16_t lost = 0;
+
+		if (f < 0)
+			continue;
+		of = old->srules[f].bank_lead;
+		/* an old operator is merged at its first surviving lane */
+		for (m = 0; m < l; m++) {
+			int32_t g = pl->srule_from[b->lane_srule[m]];
+
+			if (g >= 0 && old->srules[g].bank_lead == of)
+				break;
+		}
+		if (m < l)
+			continue;
+		memset(map, -1, sizeof(map));
+		for (x = 0; x < old->srules[of].bank->n_lanes; x++) {
+			int32_t to_k = pl->prev_srule_to[old->srules[of].lane_srule[x]];
+
+			if (to_k >= 0 && pl->srules[to_k].bank_lead == lead)
+				map[x] = (int8_t)pl->srules[to_k].lane;
+		}
+		cep_merge(to, wl->cep[of], map, &lost);
+		for (x = 0; x < b->bank->n_lanes; x++)
+			if (lost >> x & 1)
+				c->state_full[pl->srules[b->lane_srule[x]].rule]++;
+		merged = true;
+	}
+	if (merged && cep_rescan(to) != 0)
+		c->rule_errors++;
+}
+
 void dp_win_adopt(struct dp_win_lcore *wl, const struct dp_pipeline *pl, struct dp_kit *kit)
 {
 	const struct dp_pipeline *old = wl->pl;
@@ -819,23 +991,24 @@ void dp_win_adopt(struct dp_win_lcore *wl, const struct dp_pipeline *pl, struct 
 		const struct dp_srule *a = &pl->srules[k];
 		int32_t f = pl->srule_from[k];
 
+		if (a->pattern) {
+			if (a->bank_lead == k)
+				adopt_bank(wl, pl, k, kit->cep[k]);
+			continue;
+		}
 		if (f < 0)
 			continue;
-		if (a->pattern) {
-			kit->cep[k] = wl->cep[f];
-			wl->cep[f] = NULL;
-			cep_state_rebind(kit->cep[k], a->cep, wl->out->hs_scratch, on_match,
-					 &kit->ectx[k]);
-		} else {
-			kit->win[k] = wl->win[f];
-			wl->win[f] = NULL;
-			win_state_rebind(kit->win[k], &a->spec, on_result, &kit->ectx[k]);
-		}
+		kit->win[k] = wl->win[f];
+		wl->win[f] = NULL;
+		win_state_rebind(kit->win[k], &a->spec, on_result, &kit->ectx[k]);
 	}
+	share_banks(pl, kit->cep);
+	unshare_banks(old, wl->cep); /* the old operators stay with the kit, to be freed */
 	DP_SWAP(wl->win, kit->win);
 	DP_SWAP(wl->cep, kit->cep);
 	DP_SWAP(wl->ectx, kit->ectx);
 	DP_SWAP(wl->prefs, kit->prefs);
+	DP_SWAP(wl->btake, kit->btake);
 	kit->n_srules = old->n_srules; /* the operators of removed rules stay there */
 	memcpy(tmp, wl->time, sizeof(wl->time));
 	for (si = 0; si < PAT_MAX_STREAMS; si++) {

@@ -44,20 +44,30 @@ struct dp_stream_time {
 	int64_t W;		     /* the stream's watermark here */
 	int64_t next_close;	     /* no window closes, no partition expires, before */
 	int64_t taken;		     /* the latest row that patterns have taken */
+	uint64_t rows;		     /* rows taken: the next one's seq (cep_take) */
 	struct dp_pending *pend;     /* a binary heap on (ts, seq) */
 	uint32_t n_pend, cap_pend;
 };
 
 struct dp_emit_ctx;
 
+/* A row's lanes for one bank of patterns, gathered from its references. */
+struct dp_bank_take {
+	uint16_t lanes;
+	uint8_t sym[PAT_BANK_LANES];
+};
+
 struct dp_win_lcore {
 	const struct dp_pipeline *pl;
 	struct dp_ingest *out;	/* the lcore's result ring, evaluation scratch, counters */
 	struct win_state **win; /* by pl->srules index (aggregates) */
-	struct cep_state **cep; /* by pl->srules index (patterns) */
+	/* by pl->srules index (patterns): the operator of the rule's bank, owned by the
+	 * bank's first lane */
+	struct cep_state **cep;
 	struct dp_emit_ctx *ectx;
-	int64_t now_ms;	 /* the processing clock */
-	uint32_t *prefs; /* an event's pattern references */
+	int64_t now_ms;		    /* the processing clock */
+	uint32_t *prefs;	    /* an event's pattern references */
+	struct dp_bank_take *btake; /* a row's lanes, by bank (its first lane's index) */
 	struct win_arena pend_arena;
 	uint64_t seq;
 	struct fmt_row prow; /* a pending row, unpacked */

@@ -122,16 +122,6 @@ static uint8_t first_vars(const struct pat_re *re, bool *nullable)
 	return f;
 }
 
-/* A kept row: its time, its symbol, which kept columns have a value, and the values
- * (numbers inline, a string as a pointer to an arena block of its length and bytes). */
-struct cep_row {
-	int64_t ts;
-	uint64_t present;
-	uint8_t sym;
-	uint8_t pad[7];
-	uint64_t v[];
-};
-
 static int kept_col(struct cep_prog *p, uint32_t c, uint8_t type)
 {
 	uint32_t k;
@@ -147,7 +137,6 @@ static int kept_col(struct cep_prog *p, uint32_t c, uint8_t type)
 int cep_prog_init(struct cep_prog *p, const struct pat_rule *r, const struct pat_stream *s)
 {
 	struct emitter e = { 0 };
-	uint64_t longest;
 	bool nullable;
 	uint32_t k;
 
@@ -172,16 +161,7 @@ int cep_prog_init(struct cep_prog *p, const struct pat_rule *r, const struct pat
 		}
 	}
 	p->n_slots = r->n_aggs;
-	p->row_size = sizeof(struct cep_row) + 8 * (size_t)p->n_cols;
-	/* the rows a partition keeps: the longest match, within PAT_MAX_MATCH_ROWS and
-	 * one arena block */
-	longest = pat_re_max_rows(r->pattern);
-	p->max_rows = (uint32_t)(WIN_ARENA_MAX / p->row_size);
-	if (p->max_rows > PAT_MAX_MATCH_ROWS)
-		p->max_rows = PAT_MAX_MATCH_ROWS;
-	if (longest < p->max_rows)
-		p->max_rows = (uint32_t)longest;
-	p->truncates = longest > p->max_rows;
+	p->longest = pat_re_max_rows(r->pattern);
 	p->max_keys = r->max_keys > 0 ? r->max_keys : PAT_DEFAULT_MAX_KEYS;
 	p->max_bytes = (size_t)(r->max_state_mb > 0 ? r->max_state_mb : PAT_DEFAULT_MAX_STATE_MB)
 		       << 20;
@@ -224,15 +204,82 @@ uint8_t cep_symbol(const struct pat_rule *r, struct pat_env *env)
 	return sym;
 }
 
+/* A kept row: its time, its place in its stream (seq), the lanes that took it and
+ * their symbols, which kept columns have a value, and the values (numbers inline, a
+ * string as a pointer to an arena block of its length and bytes). */
+struct cep_row_hdr {
+	int64_t ts;
+	uint64_t seq : 48;
+	uint64_t lanes : 16;
+	uint8_t sym[PAT_BANK_LANES];
+	uint64_t v[]; /* with kept columns: v[0] which are present, v[1 + k] column k */
+};
+
+/* ---- banks ---- */
+
+int cep_bank_init(struct cep_bank *b, const hs_database_t *db, const struct cep_prog *const *lanes,
+		  const uint8_t *base, uint32_t n)
+{
+	uint64_t longest = 0, sum = 0;
+	uint32_t l, k, j;
+
+	memset(b, 0, sizeof(*b));
+	if (db == NULL || n == 0 || n > PAT_BANK_LANES)
+		return -EINVAL;
+	b->db = db;
+	b->n_lanes = n;
+	b->within = 0;
+	for (l = 0; l < n; l++) {
+		const struct cep_prog *p = lanes[l];
+
+		b->lane[l] = p;
+		b->base[l] = base[l];
+		if (p->within < 0 || b->within < 0)
+			b->within = -1;
+		else if (p->within > b->within)
+			b->within = p->within;
+		if (p->longest > longest)
+			longest = p->longest;
+		if (p->max_keys > b->max_keys)
+			b->max_keys = p->max_keys;
+		sum += p->max_bytes;
+		for (k = 0; k < p->n_cols; k++) {
+			for (j = 0; j < b->n_cols && b->cols[j] != p->cols[k]; j++)
+				;
+			if (j == b->n_cols) {
+				b->cols[j] = p->cols[k];
+				b->col_type[j] = p->col_type[k];
+				b->n_cols++;
+			}
+			b->col_of[l][k] = (uint8_t)j;
+		}
+	}
+	b->max_bytes = sum;
+	b->row_size = sizeof(struct cep_row_hdr) + (b->n_cols ? 8 * (1 + (size_t)b->n_cols) : 0);
+	/* the rows a partition keeps: the longest match, within PAT_MAX_MATCH_ROWS and
+	 * one arena block */
+	b->max_rows = (uint32_t)(WIN_ARENA_MAX / b->row_size);
+	if (b->max_rows > PAT_MAX_MATCH_ROWS)
+		b->max_rows = PAT_MAX_MATCH_ROWS;
+	if (longest < b->max_rows)
+		b->max_rows = (uint32_t)longest;
+	for (l = 0; l < n; l++)
+		if (lanes[l]->longest > b->max_rows)
+			b->truncates |= (uint16_t)(1u << l);
+	return 0;
+}
+
 /* ---- the operator ---- */
 
-/* A partition's record, after its struct win_key. */
+/* A partition's record, after its struct win_key. floor[l]: the first row (seq) that
+ * may begin a match of lane l. */
 struct cep_part {
 	hs_stream_t *hs;
 	uint32_t prev, next; /* by last row, oldest first */
 	int64_t last_ts;
 	uint8_t *rows; /* a ring of cap rows, from the arena */
 	uint32_t cap, head, n, pad;
+	uint64_t floor[PAT_BANK_LANES];
 };
 
 /* A thread of the verifier: where it is in the program, and the last row it took
@@ -247,10 +294,10 @@ struct path_node {
 };
 
 struct cep_state {
-	const struct cep_prog *p;
+	const struct cep_bank *b;
 	hs_scratch_t *scratch;
 	cep_emit_fn emit;
-	void *ctx;
+	void *ctx[PAT_BANK_LANES];
 	struct win_arena arena;
 	struct win_keys keys;
 	uint32_t lru_head, lru_tail;
@@ -261,12 +308,14 @@ struct cep_state {
 	hs_stream_t **free_streams;
 	uint32_t n_free, n_streams;
 	/* the verifier's working memory, grown to the largest verification seen */
+	uint32_t max_ins;
 	struct thread *clist, *nlist;
 	uint32_t *mark, *stack;
 	uint32_t gen;
 	struct path_node *paths;
 	size_t n_paths, cap_paths;
 	uint8_t *vars;
+	uint32_t *at; /* the kept rows of the lane being verified */
 	struct pat_val slots[PAT_MAX_ITEMS * 2];
 };
 
@@ -275,14 +324,14 @@ static inline struct cep_part *part_at(const struct cep_state *st, uint32_t i)
 	return win_keys_data(&st->keys, i);
 }
 
-static inline struct cep_row *row_at(const struct cep_state *st, const struct cep_part *pt,
-				     uint32_t k)
+static inline struct cep_row_hdr *row_at(const struct cep_state *st, const struct cep_part *pt,
+					 uint32_t k)
 {
 	uint32_t at = pt->head + k;
 
 	if (at >= pt->cap)
 		at -= pt->cap;
-	return (struct cep_row *)(pt->rows + (size_t)at * st->p->row_size);
+	return (struct cep_row_hdr *)(pt->rows + (size_t)at * st->b->row_size);
 }
 
 static void lru_unlink(struct cep_state *st, uint32_t i)
@@ -312,18 +361,18 @@ static void lru_append(struct cep_state *st, uint32_t i)
 	st->lru_tail = i;
 }
 
-static void row_free(struct cep_state *st, struct cep_row *rw)
+static void row_free(struct cep_state *st, struct cep_row_hdr *rw)
 {
-	const struct cep_prog *p = st->p;
+	const struct cep_bank *b = st->b;
 	uint32_t k;
 
-	for (k = 0; k < p->n_cols; k++) {
-		if (p->col_type[k] == PAT_T_STRING && (rw->present >> k & 1)) {
-			uint8_t *b = (uint8_t *)(uintptr_t)rw->v[k];
+	for (k = 0; k < b->n_cols; k++) {
+		if (b->col_type[k] == PAT_T_STRING && (rw->v[0] >> k & 1)) {
+			uint8_t *s = (uint8_t *)(uintptr_t)rw->v[1 + k];
 			uint32_t len;
 
-			memcpy(&len, b, 4);
-			win_free(&st->arena, b, 4 + (size_t)len);
+			memcpy(&len, s, 4);
+			win_free(&st->arena, s, 4 + (size_t)len);
 		}
 	}
 }
@@ -344,7 +393,7 @@ static void part_close(struct cep_state *st, uint32_t i)
 	while (pt->n > 0)
 		drop_front(st, pt);
 	if (pt->rows != NULL)
-		win_free(&st->arena, pt->rows, (size_t)pt->cap * st->p->row_size);
+		win_free(&st->arena, pt->rows, (size_t)pt->cap * st->b->row_size);
 	if (pt->hs != NULL) {
 		hs_reset_stream(pt->hs, 0, NULL, NULL, NULL);
 		st->free_streams[st->n_free++] = pt->hs;
@@ -372,9 +421,29 @@ static void note_peak(struct cep_state *st)
 	}
 }
 
+/* The lanes for which row rw could still begin a match at time now. */
+static uint16_t live_lanes(const struct cep_state *st, const struct cep_part *pt,
+			   const struct cep_row_hdr *rw, int64_t now)
+{
+	const struct cep_bank *b = st->b;
+	uint16_t live = 0;
+	uint32_t l;
+
+	for (l = 0; l < b->n_lanes; l++) {
+		const struct cep_prog *p = b->lane[l];
+
+		if (!(rw->lanes >> l & 1) || rw->seq < pt->floor[l] || !(rw->sym[l] & p->first) ||
+		    (p->within >= 0 && rw->ts < now - p->within))
+			continue;
+		live |= (uint16_t)(1u << l);
+	}
+	return live;
+}
+
 /* Opens the current key's partition at *slot, forgetting the one idle longest when
- * the table is full (*forgot). Returns its index or WIN_NONE. */
-static uint32_t part_open(struct cep_state *st, uint32_t *slot, bool *forgot)
+ * the table is full (*lost: the lanes it had in progress). Returns its index or
+ * WIN_NONE. */
+static uint32_t part_open(struct cep_state *st, uint32_t *slot, uint16_t *lost)
 {
 	struct cep_part *pt;
 	hs_stream_t *hs = NULL;
@@ -382,8 +451,10 @@ static uint32_t part_open(struct cep_state *st, uint32_t *slot, bool *forgot)
 
 	i = win_keys_add(&st->keys, *slot);
 	if (i == WIN_NONE && st->keys.recs.inuse == st->keys.recs.cap && st->lru_head != WIN_NONE) {
+		pt = part_at(st, st->lru_head);
+		for (uint32_t k = 0; k < pt->n; k++)
+			*lost |= live_lanes(st, pt, row_at(st, pt, k), pt->last_ts);
 		part_close(st, st->lru_head);
-		*forgot = true;
 		win_keys_find(&st->keys, slot); /* the deletion may have moved its slot */
 		i = win_keys_add(&st->keys, *slot);
 	}
@@ -392,7 +463,7 @@ static uint32_t part_open(struct cep_state *st, uint32_t *slot, bool *forgot)
 	/* a live partition holds a stream: there are never more than max_keys */
 	if (st->n_free > 0) {
 		hs = st->free_streams[--st->n_free];
-	} else if (hs_open_stream(st->p->db, 0, &hs) == HS_SUCCESS) {
+	} else if (hs_open_stream(st->b->db, 0, &hs) == HS_SUCCESS) {
 		st->n_streams++;
 	} else {
 		win_keys_del(&st->keys, i);
@@ -400,6 +471,9 @@ static uint32_t part_open(struct cep_state *st, uint32_t *slot, bool *forgot)
 	}
 	pt = part_at(st, i);
 	pt->hs = hs;
+	pt->rows = NULL;
+	pt->cap = pt->head = pt->n = 0;
+	memset(pt->floor, 0, sizeof(pt->floor));
 	lru_append(st, i);
 	note_peak(st);
 	return i;
@@ -408,15 +482,15 @@ static uint32_t part_open(struct cep_state *st, uint32_t *slot, bool *forgot)
 /* Room for one more row at the back; false when the arena is spent. */
 static bool make_room(struct cep_state *st, struct cep_part *pt)
 {
-	size_t rs = st->p->row_size;
+	size_t rs = st->b->row_size;
 	uint32_t cap, k;
 	uint8_t *b;
 
 	if (pt->n < pt->cap)
 		return true;
 	cap = pt->cap ? pt->cap * 2 : 4;
-	if (cap > st->p->max_rows)
-		cap = st->p->max_rows;
+	if (cap > st->b->max_rows)
+		cap = st->b->max_rows;
 	b = win_alloc(&st->arena, (size_t)cap * rs);
 	if (b == NULL)
 		return false;
@@ -430,13 +504,25 @@ static bool make_room(struct cep_state *st, struct cep_part *pt)
 	return true;
 }
 
-/* Appends row with symbol sym. Returns false when a string does not fit the arena
- * (the row is kept without it: counted by the caller). */
-static bool append(struct cep_state *st, struct cep_part *pt, const struct fmt_row *row,
-		   uint8_t sym)
+/* A string kept in the arena: its length, then its bytes. NULL when it does not fit. */
+static uint8_t *keep_string(struct cep_state *st, const uint8_t *p, uint32_t len)
 {
-	const struct cep_prog *p = st->p;
-	struct cep_row *rw;
+	uint8_t *b = win_alloc(&st->arena, 4 + (size_t)len);
+
+	if (b != NULL) {
+		memcpy(b, &len, 4);
+		memcpy(b + 4, p, len);
+	}
+	return b;
+}
+
+/* Appends row (seq) for lanes, their symbols sym. Returns false when a string does
+ * not fit the arena (the row is kept without it: counted by the caller). */
+static bool append(struct cep_state *st, struct cep_part *pt, const struct fmt_row *row,
+		   uint64_t seq, uint16_t lanes, const uint8_t *sym)
+{
+	const struct cep_bank *b = st->b;
+	struct cep_row_hdr *rw;
 	bool whole = true;
 	uint32_t k;
 
@@ -444,30 +530,31 @@ static bool append(struct cep_state *st, struct cep_part *pt, const struct fmt_r
 	st->rows++;
 	rw = row_at(st, pt, pt->n - 1);
 	rw->ts = row->ts_ms;
-	rw->sym = sym;
-	rw->present = 0;
-	for (k = 0; k < p->n_cols; k++) {
-		uint32_t c = p->cols[k];
+	rw->seq = seq;
+	rw->lanes = lanes;
+	memcpy(rw->sym, sym, sizeof(rw->sym));
+	if (b->n_cols > 0)
+		rw->v[0] = 0;
+	for (k = 0; k < b->n_cols; k++) {
+		uint32_t c = b->cols[k];
 		const struct fmt_value *v = &row->v[c];
 
 		if (!(row->present >> c & 1))
 			continue;
-		if (p->col_type[k] == PAT_T_STRING) {
-			uint8_t *b = win_alloc(&st->arena, 4 + (size_t)v->s.len);
+		if (b->col_type[k] == PAT_T_STRING) {
+			uint8_t *s = keep_string(st, v->s.p, v->s.len);
 
-			if (b == NULL) {
+			if (s == NULL) {
 				whole = false;
 				continue;
 			}
-			memcpy(b, &v->s.len, 4);
-			memcpy(b + 4, v->s.p, v->s.len);
-			rw->v[k] = (uint64_t)(uintptr_t)b;
-		} else if (p->col_type[k] == PAT_T_BOOLEAN) {
-			rw->v[k] = v->b;
+			rw->v[1 + k] = (uint64_t)(uintptr_t)s;
+		} else if (b->col_type[k] == PAT_T_BOOLEAN) {
+			rw->v[1 + k] = v->b;
 		} else {
-			memcpy(&rw->v[k], &v->i, 8);
+			memcpy(&rw->v[1 + k], &v->i, 8);
 		}
-		rw->present |= UINT64_C(1) << k;
+		rw->v[0] |= UINT64_C(1) << k;
 	}
 	return whole;
 }
@@ -476,10 +563,10 @@ static bool append(struct cep_state *st, struct cep_part *pt, const struct fmt_r
 
 /* Adds the threads that pc leads to without taking a row, in the order of
  * preference (a choice's x before its y), each pc once a step. */
-static void add_thread(struct cep_state *st, struct thread *list, uint32_t *n, uint32_t pc,
-		       uint32_t path)
+static void add_thread(struct cep_state *st, const struct cep_prog *p, struct thread *list,
+		       uint32_t *n, uint32_t pc, uint32_t path)
 {
-	const struct cep_ins *ins = st->p->ins;
+	const struct cep_ins *ins = p->ins;
 	uint32_t sp = 0;
 
 	st->stack[sp++] = pc;
@@ -506,7 +593,7 @@ static void add_thread(struct cep_state *st, struct thread *list, uint32_t *n, u
 static void next_gen(struct cep_state *st)
 {
 	if (++st->gen == 0) {
-		memset(st->mark, 0, st->p->n_ins * sizeof(*st->mark));
+		memset(st->mark, 0, st->max_ins * sizeof(*st->mark));
 		st->gen = 1;
 	}
 }
@@ -531,20 +618,21 @@ static uint32_t new_path(struct cep_state *st, uint32_t parent, uint8_t var)
 	return (uint32_t)st->n_paths++;
 }
 
-/* Whether rows s..e of pt are a match, anchored at both ends; *path: the preferred
- * parse's last node. Returns 1, 0, or -ENOMEM. */
-static int run(struct cep_state *st, const struct cep_part *pt, uint32_t s, uint32_t e,
+/* Whether lane l's rows st->at[s..e] of pt are a match, anchored at both ends;
+ * *path: the preferred parse's last node. Returns 1, 0, or -ENOMEM. */
+static int run(struct cep_state *st, const struct cep_part *pt, uint32_t l, uint32_t s, uint32_t e,
 	       uint32_t *path)
 {
-	const struct cep_ins *ins = st->p->ins;
+	const struct cep_prog *p = st->b->lane[l];
+	const struct cep_ins *ins = p->ins;
 	uint32_t nc = 0, nn, i, k;
 	struct thread *t;
 
 	st->n_paths = 0;
 	next_gen(st);
-	add_thread(st, st->clist, &nc, 0, UINT32_MAX);
+	add_thread(st, p, st->clist, &nc, 0, UINT32_MAX);
 	for (i = s; i <= e && nc > 0; i++) {
-		uint8_t sym = row_at(st, pt, i)->sym;
+		uint8_t sym = row_at(st, pt, st->at[i])->sym[l];
 
 		next_gen(st);
 		nn = 0;
@@ -557,7 +645,7 @@ static int run(struct cep_state *st, const struct cep_part *pt, uint32_t s, uint
 			node = new_path(st, st->clist[k].path, in->var);
 			if (node == UINT32_MAX)
 				return -ENOMEM;
-			add_thread(st, st->nlist, &nn, st->clist[k].pc + 1, node);
+			add_thread(st, p, st->nlist, &nn, st->clist[k].pc + 1, node);
 		}
 		t = st->clist;
 		st->clist = st->nlist;
@@ -575,33 +663,34 @@ static int run(struct cep_state *st, const struct cep_part *pt, uint32_t s, uint
 	return 0;
 }
 
-static void load(const struct cep_row *rw, uint32_t k, uint8_t type, struct pat_val *v)
+static void load(const struct cep_row_hdr *rw, uint32_t k, uint8_t type, struct pat_val *v)
 {
 	v->type = type;
-	v->null = !(rw->present >> k & 1);
+	v->null = !(rw->v[0] >> k & 1);
 	if (v->null)
 		return;
 	switch (type) {
 	case PAT_T_STRING: {
-		const uint8_t *b = (const uint8_t *)(uintptr_t)rw->v[k];
+		const uint8_t *b = (const uint8_t *)(uintptr_t)rw->v[1 + k];
 
 		memcpy(&v->s.len, b, 4);
 		v->s.p = b + 4;
 		break;
 	}
 	case PAT_T_BOOLEAN:
-		v->b = rw->v[k] != 0;
+		v->b = rw->v[1 + k] != 0;
 		break;
 	default:
-		memcpy(&v->i, &rw->v[k], 8);
+		memcpy(&v->i, &rw->v[1 + k], 8);
 		break;
 	}
 }
 
-/* The measures of the match s..s+n-1 whose rows took st->vars. */
-static void measures(struct cep_state *st, const struct cep_part *pt, uint32_t s, uint32_t n)
+/* Lane l's measures of the match st->at[s..s+n-1] whose rows took st->vars. */
+static void measures(struct cep_state *st, const struct cep_part *pt, uint32_t l, uint32_t s,
+		     uint32_t n)
 {
-	const struct cep_prog *p = st->p;
+	const struct cep_prog *p = st->b->lane[l];
 	uint32_t j, r;
 
 	for (j = 0; j < p->n_slots; j++) {
@@ -620,7 +709,8 @@ static void measures(struct cep_state *st, const struct cep_part *pt, uint32_t s
 			count++;
 			if (sl->fn == PAT_M_COUNT)
 				continue;
-			load(row_at(st, pt, s + r), sl->k, sl->in_type, &v);
+			load(row_at(st, pt, st->at[s + r]), st->b->col_of[l][sl->k], sl->in_type,
+			     &v);
 			if (sl->fn == PAT_M_FIRST || sl->fn == PAT_M_LAST) {
 				if (sl->fn == PAT_M_LAST || count == 1)
 					*out = v;
@@ -674,41 +764,55 @@ static void measures(struct cep_state *st, const struct cep_part *pt, uint32_t s
 	}
 }
 
-/* A match of partition i ends on its last row: the earliest start that verifies,
- * emitted. Returns 1 (emitted), 0 (none), or -ENOMEM. */
-static int verify(struct cep_state *st, uint32_t i)
+/* A match of lane l of partition i ends on its last row: the earliest start that
+ * verifies, emitted, and the lane's floor moved past it. Returns 1 (emitted), 0
+ * (none), or -ENOMEM. */
+static int verify(struct cep_state *st, uint32_t i, uint32_t l)
 {
-	const struct cep_prog *p = st->p;
-	const struct cep_part *pt = part_at(st, i);
+	const struct cep_prog *p = st->b->lane[l];
+	struct cep_part *pt = part_at(st, i);
 	const struct win_key *key = win_keys_at(&st->keys, i);
-	uint32_t e = pt->n - 1, s, path, r;
-	int64_t end = row_at(st, pt, e)->ts;
-	struct cep_match m;
+	const struct cep_row_hdr *last = row_at(st, pt, pt->n - 1);
+	int64_t end = last->ts;
+	uint32_t m = 0, e, s, path, r, k;
+	struct cep_match mt;
 	int rc;
 
-	/* every kept row is within WITHIN of the last (cep_take forgets older ones) */
-	for (s = 0; s + p->min_rows <= pt->n; s++) {
-		const struct cep_row *rw = row_at(st, pt, s);
+	/* the lane's rows that a match ending here may hold */
+	for (k = 0; k < pt->n; k++) {
+		const struct cep_row_hdr *rw = row_at(st, pt, k);
 
-		if (!(rw->sym & p->first))
+		if ((rw->lanes >> l & 1) && rw->seq >= pt->floor[l] &&
+		    (p->within < 0 || rw->ts >= end - p->within))
+			st->at[m++] = k;
+	}
+	if (m == 0)
+		return 0;
+	e = m - 1;
+	for (s = 0; s + p->min_rows <= m; s++) {
+		const struct cep_row_hdr *rw = row_at(st, pt, st->at[s]);
+
+		if (!(rw->sym[l] & p->first))
 			continue;
-		rc = run(st, pt, s, e, &path);
+		rc = run(st, pt, l, s, e, &path);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
 			continue;
 		for (r = e - s + 1; r-- > 0; path = st->paths[path].parent)
 			st->vars[r] = st->paths[path].var;
-		measures(st, pt, s, e - s + 1);
-		m.key = win_keys_row(&st->keys, i);
-		m.key_bytes = win_key_bytes(key);
-		m.key_len = key->len;
-		m.start = rw->ts;
-		m.end = end;
-		m.rows = e - s + 1;
-		m.slots = st->slots;
-		m.vars = st->vars;
-		st->emit(st->ctx, &m);
+		measures(st, pt, l, s, e - s + 1);
+		mt.lane = l;
+		mt.key = win_keys_row(&st->keys, i);
+		mt.key_bytes = win_key_bytes(key);
+		mt.key_len = key->len;
+		mt.start = rw->ts;
+		mt.end = end;
+		mt.rows = e - s + 1;
+		mt.slots = st->slots;
+		mt.vars = st->vars;
+		st->emit(st->ctx[l], &mt);
+		pt->floor[l] = last->seq + 1; /* AFTER MATCH SKIP PAST LAST ROW */
 		return 1;
 	}
 	return 0;
@@ -716,16 +820,39 @@ static int verify(struct cep_state *st, uint32_t i)
 
 /* ---- rows ---- */
 
-/* The match callback only records that some match ends here (the verifier decides). */
+/* The match callback only records which lanes some match ends at (the verifier
+ * decides). */
 static int on_end(unsigned int id, unsigned long long from, unsigned long long to,
 		  unsigned int flags, void *ctx)
+{
+	(void)from;
+	(void)to;
+	(void)flags;
+	*(uint16_t *)ctx |= (uint16_t)(1u << id);
+	return 0;
+}
+
+static int ignore_end(unsigned int id, unsigned long long from, unsigned long long to,
+		      unsigned int flags, void *ctx)
 {
 	(void)id;
 	(void)from;
 	(void)to;
 	(void)flags;
-	*(bool *)ctx = true;
+	(void)ctx;
 	return 0;
+}
+
+/* The bytes of a row's lanes, in lane order. Returns how many. */
+static uint32_t row_bytes(const struct cep_bank *b, uint16_t lanes, const uint8_t *sym,
+			  uint8_t *out)
+{
+	uint32_t l, n = 0;
+
+	for (l = 0; l < b->n_lanes; l++)
+		if (lanes >> l & 1)
+			out[n++] = (uint8_t)(b->base[l] + sym[l]);
+	return n;
 }
 
 uint64_t cep_hash(const struct cep_state *st, const struct fmt_row *row)
@@ -743,88 +870,115 @@ void cep_prefetch_key(const struct cep_state *st, uint64_t h)
 	win_keys_prefetch_record(&st->keys, h);
 }
 
-enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint8_t sym)
+enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint64_t seq,
+			  uint16_t lanes, const uint8_t *sym, uint16_t *lost)
 {
-	return cep_take_hashed(st, row, sym, win_keys_hash(&st->keys, row));
+	return cep_take_hashed(st, row, seq, lanes, sym, win_keys_hash(&st->keys, row), lost);
 }
 
-enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row, uint8_t sym,
-				 uint64_t h)
+/* Drops the rows at the front that no lane can begin a match from at time now. */
+static void trim(struct cep_state *st, struct cep_part *pt, int64_t now)
 {
-	const struct cep_prog *p = st->p;
+	while (pt->n > 0 && live_lanes(st, pt, row_at(st, pt, 0), now) == 0)
+		drop_front(st, pt);
+}
+
+enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row, uint64_t seq,
+				 uint16_t lanes, const uint8_t *sym, uint64_t h, uint16_t *lost)
+{
+	const struct cep_bank *b = st->b;
+	uint8_t syms[PAT_BANK_LANES] = { 0 }, bytes[PAT_BANK_LANES];
+	uint16_t begins = 0, hits = 0;
 	int64_t ts = row->ts_ms;
-	bool forgot = false, hit = false;
 	struct cep_part *pt;
-	uint32_t i, slot;
+	uint32_t i, slot, l;
 	int rc;
 
+	*lost = 0;
 	if (ts > WIN_MAX_TIME || ts < -WIN_MAX_TIME)
 		return CEP_OUT_OF_RANGE;
+	lanes &= (uint16_t)((1u << b->n_lanes) - 1);
+	for (l = 0; l < b->n_lanes; l++) {
+		if (!(lanes >> l & 1))
+			continue;
+		syms[l] = sym[l];
+		if (sym[l] & b->lane[l]->first)
+			begins |= (uint16_t)(1u << l);
+	}
 	cep_advance(st, ts);
 	win_keys_encode_hashed(&st->keys, row, h);
-	if (st->keys.klen > WIN_ARENA_MAX)
+	if (st->keys.klen > WIN_ARENA_MAX) {
+		*lost = lanes;
 		return CEP_FULL;
+	}
 	i = win_keys_find(&st->keys, &slot);
 	if (i == WIN_NONE) {
-		if (!(sym & p->first))
+		if (begins == 0)
 			return CEP_TAKEN; /* nothing in progress, nothing begins */
-		i = part_open(st, &slot, &forgot);
-		if (i == WIN_NONE)
+		i = part_open(st, &slot, lost);
+		if (i == WIN_NONE) {
+			*lost |= begins;
 			return CEP_FULL;
-	} else if (sym == 0) {
-		part_close(st, i); /* no variable takes it: no match goes through it */
-		return CEP_TAKEN;
+		}
+		part_at(st, i)->last_ts = ts;
+		for (l = 0; l < PAT_BANK_LANES; l++)
+			part_at(st, i)->floor[l] = seq;
 	}
 	pt = part_at(st, i);
 	lru_unlink(st, i);
 	lru_append(st, i);
 	pt->last_ts = ts;
-	if (p->within >= 0) /* too old to be in a match that ends here or later */
-		while (pt->n > 0 && row_at(st, pt, 0)->ts < ts - p->within)
-			drop_front(st, pt);
-	if (pt->n == p->max_rows) {
-		drop_front(st, pt); /* a loss only when a match may be longer */
-		forgot |= p->truncates;
+	trim(st, pt, ts); /* WITHIN: too old to be in a match that ends here or later */
+	if (pt->n == b->max_rows) {
+		/* a loss only when a match may be longer */
+		*lost |= live_lanes(st, pt, row_at(st, pt, 0), ts) & b->truncates;
+		drop_front(st, pt);
 	}
 	if (!make_room(st, pt)) {
 		if (pt->n == 0) {
 			part_close(st, i);
+			*lost |= begins;
 			return CEP_FULL;
 		}
+		*lost |= live_lanes(st, pt, row_at(st, pt, 0), ts);
 		drop_front(st, pt);
-		forgot = true;
 	}
-	if (!append(st, pt, row, sym))
-		forgot = true;
-	if (hs_scan_stream(pt->hs, (const char *)&sym, 1, 0, st->scratch, on_end, &hit) !=
-	    HS_SUCCESS) {
+	if (!append(st, pt, row, seq, lanes, syms))
+		*lost |= lanes;
+	if (hs_scan_stream(pt->hs, (const char *)bytes, row_bytes(b, lanes, syms, bytes), 0,
+			   st->scratch, on_end, &hits) != HS_SUCCESS) {
 		part_close(st, i);
 		return CEP_ERROR;
 	}
-	if (hit) {
-		rc = verify(st, i);
-		if (rc != 0) {
-			part_close(st, i); /* AFTER MATCH SKIP PAST LAST ROW */
-			return rc < 0 ? CEP_ERROR : forgot ? CEP_FULL : CEP_TAKEN;
+	for (l = 0; l < b->n_lanes; l++) {
+		if (!(lanes >> l & 1))
+			continue;
+		if (hits >> l & 1) {
+			rc = verify(st, i, l);
+			if (rc < 0) {
+				part_close(st, i);
+				return CEP_ERROR;
+			}
 		}
+		if (syms[l] == 0) /* no variable of the lane takes it: none goes through */
+			pt->floor[l] = seq + 1;
 	}
-	while (pt->n > 0 && !(row_at(st, pt, 0)->sym & p->first))
-		drop_front(st, pt); /* no match can begin there */
+	trim(st, pt, ts);
 	if (pt->n == 0)
 		part_close(st, i);
-	return forgot ? CEP_FULL : CEP_TAKEN;
+	return *lost ? CEP_FULL : CEP_TAKEN;
 }
 
 void cep_advance(struct cep_state *st, int64_t W)
 {
 	int64_t dead;
 
-	if (st->p->within < 0)
+	if (st->b->within < 0)
 		return;
 	while (st->lru_head != WIN_NONE) {
 		const struct cep_part *pt = part_at(st, st->lru_head);
 
-		if (__builtin_add_overflow(pt->last_ts, st->p->within, &dead) || dead >= W)
+		if (__builtin_add_overflow(pt->last_ts, st->b->within, &dead) || dead >= W)
 			break;
 		part_close(st, st->lru_head);
 	}
@@ -834,8 +988,8 @@ int64_t cep_next_expiry(const struct cep_state *st)
 {
 	int64_t at;
 
-	if (st->p->within < 0 || st->lru_head == WIN_NONE ||
-	    __builtin_add_overflow(part_at(st, st->lru_head)->last_ts, st->p->within + 1, &at))
+	if (st->b->within < 0 || st->lru_head == WIN_NONE ||
+	    __builtin_add_overflow(part_at(st, st->lru_head)->last_ts, st->b->within + 1, &at))
 		return INT64_MAX;
 	return at;
 }
@@ -856,38 +1010,236 @@ void cep_usage(const struct cep_state *st, struct cep_usage *u)
 	u->peak_bytes_keys = st->peak_bytes_keys;
 }
 
+/* ---- a live reload ---- */
+
+/* Row rw of from, its lanes mapped into to's, copied to dst (a row of to). Returns
+ * false when a string does not fit to's arena (kept without it). */
+static bool copy_row(struct cep_state *to, struct cep_row_hdr *dst, const struct cep_state *from,
+		     const struct cep_row_hdr *rw, const int8_t *map, bool merge)
+{
+	const struct cep_bank *tb = to->b, *fb = from->b;
+	bool whole = true;
+	uint32_t l, k, j;
+
+	if (!merge) {
+		memset(dst, 0, tb->row_size);
+		dst->ts = rw->ts;
+		dst->seq = rw->seq;
+	}
+	for (l = 0; l < fb->n_lanes; l++) {
+		if (map[l] < 0 || !(rw->lanes >> l & 1))
+			continue;
+		dst->lanes |= (uint16_t)(1u << map[l]);
+		dst->sym[map[l]] = rw->sym[l];
+	}
+	for (k = 0; k < tb->n_cols; k++) {
+		if (dst->v[0] >> k & 1)
+			continue;
+		for (j = 0; j < fb->n_cols && fb->cols[j] != tb->cols[k]; j++)
+			;
+		if (j == fb->n_cols || !(rw->v[0] >> j & 1))
+			continue;
+		if (tb->col_type[k] == PAT_T_STRING) {
+			const uint8_t *s = (const uint8_t *)(uintptr_t)rw->v[1 + j];
+			uint32_t len;
+			uint8_t *c;
+
+			memcpy(&len, s, 4);
+			c = keep_string(to, s + 4, len);
+			if (c == NULL) {
+				whole = false;
+				continue;
+			}
+			dst->v[1 + k] = (uint64_t)(uintptr_t)c;
+		} else {
+			dst->v[1 + k] = rw->v[1 + j];
+		}
+		dst->v[0] |= UINT64_C(1) << k;
+	}
+	return whole;
+}
+
+/* to's lanes that from's become. */
+static uint16_t lanes_of(const struct cep_bank *fb, const int8_t *map)
+{
+	uint16_t m = 0;
+	uint32_t l;
+
+	for (l = 0; l < fb->n_lanes; l++)
+		if (map[l] >= 0)
+			m |= (uint16_t)(1u << map[l]);
+	return m;
+}
+
+/* Partition fi of from merged into partition ti of to. */
+static void merge_part(struct cep_state *to, uint32_t ti, const struct cep_state *from, uint32_t fi,
+		       const int8_t *map, uint16_t *lost)
+{
+	const struct cep_part *fp = part_at(from, fi);
+	struct cep_part *tp = part_at(to, ti);
+	uint32_t a = 0, c = 0, total = 0, old_n = tp->n, cap, k;
+	size_t rs = to->b->row_size;
+	uint8_t *ring;
+
+	for (k = 0; k < from->b->n_lanes; k++)
+		if (map[k] >= 0)
+			tp->floor[map[k]] = fp->floor[k];
+	if (fp->last_ts > tp->last_ts)
+		tp->last_ts = fp->last_ts;
+	/* rows of both, by seq, one row for one seq; the newest max_rows kept */
+	cap = tp->n + fp->n;
+	if (cap > to->b->max_rows)
+		cap = to->b->max_rows;
+	ring = cap ? win_alloc(&to->arena, (size_t)cap * rs) : NULL;
+	if (cap > 0 && ring == NULL) {
+		*lost |= lanes_of(from->b, map);
+		return;
+	}
+	while (a < tp->n || c < fp->n) {
+		const struct cep_row_hdr *x = a < tp->n ? row_at(to, tp, a) : NULL;
+		const struct cep_row_hdr *y = c < fp->n ? row_at(from, fp, c) : NULL;
+		struct cep_row_hdr *dst;
+
+		if (total == cap) { /* the oldest gives way */
+			row_free(to, (struct cep_row_hdr *)ring);
+			memmove(ring, ring + rs, (size_t)(cap - 1) * rs);
+			total--;
+			*lost |= to->b->truncates;
+		}
+		dst = (struct cep_row_hdr *)(ring + (size_t)total * rs);
+		if (x != NULL && (y == NULL || x->seq <= y->seq)) {
+			memcpy(dst, x, rs);
+			a++;
+			if (y != NULL && y->seq == x->seq) {
+				if (!copy_row(to, dst, from, y, map, true))
+					*lost |= lanes_of(from->b, map);
+				c++;
+			}
+		} else {
+			if (!copy_row(to, dst, from, y, map, false))
+				*lost |= lanes_of(from->b, map);
+			c++;
+		}
+		total++;
+	}
+	if (tp->rows != NULL)
+		win_free(&to->arena, tp->rows, (size_t)tp->cap * rs);
+	tp->rows = ring;
+	tp->cap = cap;
+	tp->head = 0;
+	tp->n = total;
+	to->rows += total;
+	to->rows -= old_n;
+}
+
+int cep_merge(struct cep_state *to, struct cep_state *from, const int8_t *map, uint16_t *lost)
+{
+	uint32_t fi, ti, slot;
+
+	*lost = 0;
+	for (fi = from->lru_head; fi != WIN_NONE; fi = part_at(from, fi)->next) {
+		/* the key's columns, decoded into from's scratch row */
+		const struct fmt_row *key = win_keys_row(&from->keys, fi);
+
+		win_keys_encode_hashed(&to->keys, key, win_keys_hash(&to->keys, key));
+		ti = win_keys_find(&to->keys, &slot);
+		if (ti == WIN_NONE) {
+			ti = win_keys_add(&to->keys, slot);
+			if (ti == WIN_NONE) {
+				*lost |= lanes_of(from->b, map);
+				continue;
+			}
+			memset(part_at(to, ti), 0, sizeof(struct cep_part));
+			part_at(to, ti)->last_ts = INT64_MIN;
+			lru_append(to, ti);
+		}
+		merge_part(to, ti, from, fi, map, lost);
+	}
+	note_peak(to);
+	return 0;
+}
+
+int cep_rescan(struct cep_state *to)
+{
+	uint8_t bytes[PAT_BANK_LANES];
+	uint32_t i, k, next;
+	int rc = 0;
+
+	for (i = to->lru_head; i != WIN_NONE; i = next) {
+		struct cep_part *pt = part_at(to, i);
+
+		next = pt->next;
+		if (pt->n == 0) {
+			part_close(to, i);
+			continue;
+		}
+		if (pt->hs == NULL) {
+			if (to->n_free > 0) {
+				pt->hs = to->free_streams[--to->n_free];
+			} else if (hs_open_stream(to->b->db, 0, &pt->hs) == HS_SUCCESS) {
+				to->n_streams++;
+			} else {
+				pt->hs = NULL;
+				part_close(to, i);
+				rc = -ENOMEM;
+				continue;
+			}
+		}
+		for (k = 0; k < pt->n; k++) {
+			const struct cep_row_hdr *rw = row_at(to, pt, k);
+
+			if (hs_scan_stream(pt->hs, (const char *)bytes,
+					   row_bytes(to->b, rw->lanes, rw->sym, bytes), 0,
+					   to->scratch, ignore_end, NULL) != HS_SUCCESS) {
+				part_close(to, i);
+				rc = -EIO;
+				break;
+			}
+		}
+	}
+	note_peak(to);
+	return rc;
+}
+
 /* ---- set-up ---- */
 
-struct cep_state *cep_state_new(const struct cep_prog *p, hs_scratch_t *scratch, cep_emit_fn fn,
-				void *ctx)
+struct cep_state *cep_state_new(const struct cep_bank *b, hs_scratch_t *scratch, cep_emit_fn fn,
+				void *const *ctx)
 {
 	struct cep_state *st = calloc(1, sizeof(*st));
+	uint32_t l;
 	int rc = -ENOMEM;
 
 	if (st == NULL)
 		goto fail;
-	st->p = p;
+	st->b = b;
 	st->scratch = scratch;
 	st->emit = fn;
-	st->ctx = ctx;
+	for (l = 0; l < b->n_lanes; l++) {
+		st->ctx[l] = ctx[l];
+		if (b->lane[l]->n_ins > st->max_ins)
+			st->max_ins = b->lane[l]->n_ins;
+	}
 	st->lru_head = st->lru_tail = WIN_NONE;
 	st->cap_paths = 1024;
-	if (hs_stream_size(p->db, &st->stream_bytes) != HS_SUCCESS) {
+	if (hs_stream_size(b->db, &st->stream_bytes) != HS_SUCCESS) {
 		rc = -EINVAL;
 		goto fail;
 	}
-	st->free_streams = win_reserve((size_t)p->max_keys * sizeof(*st->free_streams));
-	st->clist = malloc(p->n_ins * sizeof(*st->clist));
-	st->nlist = malloc(p->n_ins * sizeof(*st->nlist));
-	st->mark = calloc(p->n_ins, sizeof(*st->mark));
-	st->stack = malloc((2 * (size_t)p->n_ins + 2) * sizeof(*st->stack));
+	st->free_streams = win_reserve((size_t)b->max_keys * sizeof(*st->free_streams));
+	st->clist = malloc(st->max_ins * sizeof(*st->clist));
+	st->nlist = malloc(st->max_ins * sizeof(*st->nlist));
+	st->mark = calloc(st->max_ins, sizeof(*st->mark));
+	st->stack = malloc((2 * (size_t)st->max_ins + 2) * sizeof(*st->stack));
 	st->paths = malloc(st->cap_paths * sizeof(*st->paths));
-	st->vars = malloc(p->max_rows);
+	st->vars = malloc(b->max_rows);
+	st->at = malloc(b->max_rows * sizeof(*st->at));
 	if (st->free_streams == NULL || st->clist == NULL || st->nlist == NULL ||
-	    st->mark == NULL || st->stack == NULL || st->paths == NULL || st->vars == NULL)
+	    st->mark == NULL || st->stack == NULL || st->paths == NULL || st->vars == NULL ||
+	    st->at == NULL)
 		goto fail;
-	if ((rc = win_arena_init(&st->arena, p->max_bytes)) != 0 ||
-	    (rc = win_keys_init(&st->keys, &p->ks, sizeof(struct cep_part), p->max_keys,
+	if ((rc = win_arena_init(&st->arena, b->max_bytes)) != 0 ||
+	    (rc = win_keys_init(&st->keys, &b->lane[0]->ks, sizeof(struct cep_part), b->max_keys,
 				&st->arena)) != 0)
 		goto fail;
 	return st;
@@ -895,16 +1247,6 @@ fail:
 	cep_state_free(st);
 	errno = -rc;
 	return NULL;
-}
-
-void cep_state_rebind(struct cep_state *st, const struct cep_prog *p, hs_scratch_t *scratch,
-		      cep_emit_fn fn, void *ctx)
-{
-	st->p = p;
-	st->keys.ks = &p->ks;
-	st->scratch = scratch;
-	st->emit = fn;
-	st->ctx = ctx;
 }
 
 void cep_state_free(struct cep_state *st)
@@ -917,7 +1259,7 @@ void cep_state_free(struct cep_state *st)
 		cep_clear(st);
 	for (k = 0; k < st->n_free; k++)
 		hs_close_stream(st->free_streams[k], NULL, NULL, NULL);
-	win_unreserve(st->free_streams, (size_t)st->p->max_keys * sizeof(*st->free_streams));
+	win_unreserve(st->free_streams, (size_t)st->b->max_keys * sizeof(*st->free_streams));
 	win_keys_fini(&st->keys);
 	win_arena_fini(&st->arena);
 	free(st->clist);
@@ -926,5 +1268,6 @@ void cep_state_free(struct cep_state *st)
 	free(st->stack);
 	free(st->paths);
 	free(st->vars);
+	free(st->at);
 	free(st);
 }

@@ -8,26 +8,35 @@
  * row's LIKE/REGEXP bits are). The pattern is a regular expression over those bytes
  * (pat_seq_expr()), compiled in streaming mode when the rule set is loaded.
  *
- * Partitions: every PARTITION BY key with a match in progress owns a Hyperscan stream,
- * fed one byte per row, and the rows that a match could still start from. Hyperscan
- * says where some match of the regular expression ends; a verifier (a Pike VM over the
- * kept rows: threads in the pattern's order of preference, so the first complete one
- * is the parse a backtracking matcher would choose) then applies the spec: the match
+ * Banks: the patterns of a stream with one PARTITION BY share, in banks of up to
+ * PAT_BANK_LANES (struct cep_bank), one partition table, the kept rows and one
+ * Hyperscan stream a partition: a row is fed as a byte for each pattern (lane), each
+ * lane on its own byte values, and each lane's expression skips the other lanes'
+ * bytes, so a row costs one lookup and one scan for the whole bank.
+ *
+ * Partitions: every PARTITION BY key with a match in progress for some lane owns a
+ * Hyperscan stream and the rows that a match could still start from. Hyperscan says
+ * where some match of a lane's expression ends; a verifier (a Pike VM over the kept
+ * rows: threads in the pattern's order of preference, so the first complete one is
+ * the parse a backtracking matcher would choose) then applies the spec: the match
  * that ends on the earliest row, among those the one that starts earliest, WITHIN,
  * greedy quantifiers and left-first alternation; it computes the MEASURES. After a
- * match the partition starts afresh (AFTER MATCH SKIP PAST LAST ROW).
+ * match the lane starts afresh past its last row (AFTER MATCH SKIP PAST LAST ROW: the
+ * lane's floor), as it does past a row that none of its variables takes.
  *
- * A partition is opened by a row that can begin a match and closed, its stream reset
- * into a pool and its rows freed, when no match can complete any more: a row that no
- * variable takes, no row left that could start one (rows older than WITHIN are
- * forgotten as time moves), or a time W with last row + WITHIN < W. Rows must come in
- * timestamp order for each rule (the data path sees to it: dp_window.h).
+ * A partition is opened by a row that can begin a match of some lane and closed, its
+ * stream reset into a pool and its rows freed, when no match of any lane can
+ * complete any more: no row left that could start one (rows older than WITHIN, below
+ * a lane's floor or that no first variable takes are forgotten from the front), or a
+ * time W with last row + WITHIN < W. Rows must come in timestamp order (the data path
+ * sees to it: dp_window.h).
  *
  * Bounds: max_keys partitions (the one idle longest is forgotten to make room for a
  * new one) and max_bytes of rows and long keys; a partition keeps the longest match
- * the pattern allows, at most PAT_MAX_MATCH_ROWS rows and one arena block of them
- * (WIN_ARENA_MAX bytes: fewer rows when a row keeps many measure columns). Whatever a bound
- * makes the operator forget is reported (CEP_FULL) for the caller to count.
+ * the lanes allow, at most PAT_MAX_MATCH_ROWS rows and one arena block of them
+ * (WIN_ARENA_MAX bytes: fewer rows when a row keeps many measure columns). Whatever a
+ * bound makes the operator forget is reported (CEP_FULL, with the lanes) for the
+ * caller to count.
  */
 #ifndef RIPTIDE_CEP_H
 #define RIPTIDE_CEP_H
@@ -62,16 +71,16 @@ struct cep_slot {
 
 /* What a PATTERN rule runs on, built once per rule set; immutable. */
 struct cep_prog {
-	const hs_database_t *db;
+	const hs_database_t *db; /* the rule alone (a bank of one scans it) */
 	uint32_t n_ins;
 	struct cep_ins *ins;
 	uint8_t first;	       /* symbols that can begin a match (one of these bits) */
 	int64_t within;	       /* ms, -1: none */
 	uint32_t min_rows;     /* the fewest rows of a match */
-	uint32_t max_rows;     /* the most rows a partition keeps */
-	bool truncates;	       /* a match may be longer than that: forgetting is a loss */
+	uint64_t longest;      /* the most (UINT64_MAX: unbounded) */
 	struct win_keyspec ks; /* PARTITION BY */
-	/* the columns that rows keep for the measures, and their types */
+	/* the columns that rows keep for the measures (columns of the stream), and
+	 * their types */
 	uint32_t n_cols;
 	uint32_t cols[PAT_MAX_COLUMNS];
 	uint8_t col_type[PAT_MAX_COLUMNS];
@@ -79,7 +88,6 @@ struct cep_prog {
 	struct cep_slot slots[PAT_MAX_ITEMS * 2];
 	uint32_t max_keys;
 	size_t max_bytes;
-	size_t row_size;
 };
 
 /* The program of PATTERN rule r over stream s (r checked and compiled: r->seq_db).
@@ -87,12 +95,44 @@ struct cep_prog {
 int cep_prog_init(struct cep_prog *p, const struct pat_rule *r, const struct pat_stream *s);
 void cep_prog_fini(struct cep_prog *p);
 
+/*
+ * A bank: the patterns of one stream with one PARTITION BY that share a partition
+ * table, the kept rows and one Hyperscan stream a partition (pat_plan_banks()). Each
+ * pattern is a lane: a row gives each lane its symbol as byte base[lane] + symbol,
+ * and db (every lane's expression, match id the lane) finds where a match of each
+ * lane ends. A bank of one lane scans its rule's seq_db (base 0). Built once per rule
+ * set from its lanes' programs, which must outlive it; immutable.
+ */
+struct cep_bank {
+	const hs_database_t *db;
+	uint32_t n_lanes;
+	const struct cep_prog *lane[PAT_BANK_LANES];
+	uint8_t base[PAT_BANK_LANES];
+	int64_t within;	    /* the longest of the lanes' (-1: some lane has none) */
+	uint32_t max_rows;  /* the most rows a partition keeps */
+	uint16_t truncates; /* lanes whose matches may be longer than that */
+	/* the kept columns: every lane's, each once; lane l's column k is col_of[l][k] */
+	uint32_t n_cols;
+	uint32_t cols[PAT_MAX_COLUMNS];
+	uint8_t col_type[PAT_MAX_COLUMNS];
+	uint8_t col_of[PAT_BANK_LANES][PAT_MAX_COLUMNS];
+	uint32_t max_keys; /* the most of the lanes' */
+	size_t max_bytes;  /* the sum of the lanes' */
+	size_t row_size;
+};
+
+/* The bank of n programs (lane l: lanes[l], its symbols from byte base[l]) scanned
+ * by db. Returns 0 or -EINVAL (no database, too many lanes). */
+int cep_bank_init(struct cep_bank *b, const hs_database_t *db, const struct cep_prog *const *lanes,
+		  const uint8_t *base, uint32_t n);
+
 /* The symbol of the row in env (its predicate bits set when the stream has any):
  * bit v when variable v has no DEFINE or its DEFINE is TRUE. */
 uint8_t cep_symbol(const struct pat_rule *r, struct pat_env *env);
 
 /* A match, valid during the emit callback only. */
 struct cep_match {
+	uint32_t lane;		   /* whose */
 	const struct fmt_row *key; /* the PARTITION BY values (other columns absent) */
 	const uint8_t *key_bytes;  /* encoded: equal keys, equal bytes */
 	uint32_t key_len;
@@ -113,20 +153,20 @@ enum cep_verdict {
 
 struct cep_state;
 
-/* The operator for p (which must outlive it), scanning with scratch (the lcore's,
- * which fits p->db), emitting through fn. Returns NULL with errno set. */
-struct cep_state *cep_state_new(const struct cep_prog *p, hs_scratch_t *scratch, cep_emit_fn fn,
-				void *ctx);
+/* The operator of bank b (which must outlive it), scanning with scratch (the lcore's,
+ * which fits b->db), emitting lane l's matches through fn(ctx[l]). Returns NULL with
+ * errno set. */
+struct cep_state *cep_state_new(const struct cep_bank *b, hs_scratch_t *scratch, cep_emit_fn fn,
+				void *const *ctx);
 void cep_state_free(struct cep_state *st);
 
-/* st goes on under p, a program equal to its own on the same database (a rule that
- * survived a reload), with the lcore's scratch, emitting through fn. */
-void cep_state_rebind(struct cep_state *st, const struct cep_prog *p, hs_scratch_t *scratch,
-		      cep_emit_fn fn, void *ctx);
-
-/* Takes row (its time row->ts_ms, its symbol sym): a match that it completes is
- * emitted before the call returns. Rows come in nondecreasing time. */
-enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint8_t sym);
+/* A row for the lanes in mask `lanes` (bit l), lane l's symbol sym[l]: its time
+ * row->ts_ms, seq its place among its stream's rows (rising: rows of two banks with
+ * one seq are one row, cep_merge()). A match that it completes is emitted before the
+ * call returns. Rows come in nondecreasing time. CEP_FULL: *lost says the lanes
+ * that a bound made forget. */
+enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint64_t seq,
+			  uint16_t lanes, const uint8_t *sym, uint16_t *lost);
 
 /* The same as cep_take() with the partition's key hashed ahead and its loads started,
  * for a caller with several rows at hand (as win_add_hashed(), windows/win_agg.h):
@@ -136,8 +176,8 @@ enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint8
 uint64_t cep_hash(const struct cep_state *st, const struct fmt_row *row);
 void cep_prefetch_slot(const struct cep_state *st, uint64_t h);
 void cep_prefetch_key(const struct cep_state *st, uint64_t h);
-enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row, uint8_t sym,
-				 uint64_t h);
+enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row, uint64_t seq,
+				 uint16_t lanes, const uint8_t *sym, uint64_t h, uint16_t *lost);
 
 /* No row before W will come: partitions whose WITHIN has passed are closed. */
 void cep_advance(struct cep_state *st, int64_t W);
@@ -147,6 +187,18 @@ int64_t cep_next_expiry(const struct cep_state *st);
 
 /* Every partition closed (the end of the input: nothing more can match). */
 void cep_clear(struct cep_state *st);
+
+/*
+ * A live reload: to (a new operator, of a bank whose lanes may come from several old
+ * ones) takes over the partitions of from, whose lane l is to's lane map[l] (-1: a
+ * rule that is gone), their rows merged by seq with what to has. Once every old
+ * operator is merged, cep_rescan() feeds each partition's kept rows to a new
+ * Hyperscan stream of to's database, which then finds every match the old streams
+ * would have (a match starts on a kept row). *lost: to's lanes that its bounds made
+ * forget. Returns 0, or -ENOMEM (to keeps what it took).
+ */
+int cep_merge(struct cep_state *to, struct cep_state *from, const int8_t *map, uint16_t *lost);
+int cep_rescan(struct cep_state *to);
 
 /* Gauges: live partitions, rows kept, bytes of state (records, index, rows, streams),
  * and the high-water marks of partitions and bytes (with the partitions then). */

@@ -25,12 +25,14 @@
 /* What the compile stage reports, in order, whether it runs in this process or in
  * the child (through a pipe): the same records either way. */
 enum stage_msg {
-	MSG_BEGIN = 1, /* database idx of stream is being compiled */
-	MSG_ERROR,     /* predicate idx of stream is refused; text follows */
-	MSG_DB,	       /* database idx of stream, serialized, follows */
-	MSG_SEQ_BEGIN, /* the pattern of rule idx is being compiled */
-	MSG_SEQ_ERROR, /* the pattern of rule idx is refused; text follows */
-	MSG_SEQ_DB,    /* its database, serialized, follows */
+	MSG_BEGIN = 1,	/* database idx of stream is being compiled */
+	MSG_ERROR,	/* predicate idx of stream is refused; text follows */
+	MSG_DB,		/* database idx of stream, serialized, follows */
+	MSG_SEQ_BEGIN,	/* the pattern of rule idx is being compiled */
+	MSG_SEQ_ERROR,	/* the pattern of rule idx is refused; text follows */
+	MSG_SEQ_DB,	/* its database, serialized, follows */
+	MSG_BANK_DB,	/* the lanes' database of the bank whose first lane is rule idx */
+	MSG_BANK_SPLIT, /* that bank cannot be compiled whole: its lanes go alone */
 	MSG_DONE,
 };
 
@@ -80,30 +82,38 @@ static void sb_put(struct strbuf *b, const char *text)
 	b->len += n;
 }
 
-/* Variable v: every symbol byte with bit v set, as runs of byte ranges. */
-static void sb_class(struct strbuf *b, unsigned int v)
+/* Variable v of a lane whose symbol s is byte base + s (s < n): the bytes of the
+ * symbols with bit v set, as runs of byte ranges. */
+static void sb_class(struct strbuf *b, unsigned int v, unsigned int base, unsigned int n)
 {
 	char buf[16];
 	unsigned int lo, hi;
 
 	sb_put(b, "[");
-	for (lo = 1; lo < 256; lo = hi + 1) {
-		for (; lo < 256 && !(lo >> v & 1); lo++)
+	for (lo = 1; lo < n; lo = hi + 1) {
+		for (; lo < n && !(lo >> v & 1); lo++)
 			;
-		if (lo == 256)
+		if (lo == n)
 			break;
-		for (hi = lo; hi + 1 < 256 && ((hi + 1) >> v & 1); hi++)
+		for (hi = lo; hi + 1 < n && ((hi + 1) >> v & 1); hi++)
 			;
 		if (hi == lo)
-			snprintf(buf, sizeof(buf), "\\x%02x", lo);
+			snprintf(buf, sizeof(buf), "\\x%02x", base + lo);
 		else
-			snprintf(buf, sizeof(buf), "\\x%02x-\\x%02x", lo, hi);
+			snprintf(buf, sizeof(buf), "\\x%02x-\\x%02x", base + lo, base + hi);
 		sb_put(b, buf);
 	}
 	sb_put(b, "]");
 }
 
-static void sb_re(struct strbuf *b, const struct pat_re *re)
+/* How a pattern's symbols are written: on bytes base.. base + n - 1, each row's byte
+ * after any number of other lanes' bytes when the bank has several (gap). */
+struct lane_fmt {
+	unsigned int base, n;
+	bool gap;
+};
+
+static void sb_re(struct strbuf *b, const struct pat_re *re, const struct lane_fmt *lf)
 {
 	char buf[32];
 	uint32_t k;
@@ -111,13 +121,18 @@ static void sb_re(struct strbuf *b, const struct pat_re *re)
 	sb_put(b, "(?:");
 	switch (re->kind) {
 	case PAT_RE_VAR:
-		sb_class(b, re->var);
+		if (lf->gap) {
+			snprintf(buf, sizeof(buf), "[^\\x%02x-\\x%02x]*", lf->base,
+				 lf->base + lf->n - 1);
+			sb_put(b, buf);
+		}
+		sb_class(b, re->var, lf->base, lf->n);
 		break;
 	default:
 		for (k = 0; k < re->n_kids; k++) {
 			if (k > 0 && re->kind == PAT_RE_ALT)
 				sb_put(b, "|");
-			sb_re(b, re->kids[k]);
+			sb_re(b, re->kids[k], lf);
 		}
 		break;
 	}
@@ -131,16 +146,128 @@ static void sb_re(struct strbuf *b, const struct pat_re *re)
 	sb_put(b, buf);
 }
 
-char *pat_seq_expr(const struct pat_re *re)
+/* The expression of a pattern as lane lf of its bank. */
+static char *lane_expr(const struct pat_re *re, const struct lane_fmt *lf)
 {
 	struct strbuf b = { 0 };
 
-	sb_re(&b, re);
+	sb_re(&b, re, lf);
 	if (b.nomem) {
 		free(b.p);
 		return NULL;
 	}
 	return b.p;
+}
+
+char *pat_seq_expr(const struct pat_re *re)
+{
+	static const struct lane_fmt alone = { 0, 256, false };
+
+	return lane_expr(re, &alone);
+}
+
+/* The values a lane of n_vars variables takes: every set of them. */
+static unsigned int lane_values(const struct pat_rule *r)
+{
+	return 1u << r->n_vars;
+}
+
+void pat_plan_banks(struct pat_ruleset *rs)
+{
+	uint32_t k, j;
+
+	for (k = 0; k < rs->n_rules; k++) {
+		struct pat_rule *r = &rs->rules[k];
+
+		r->bank = k;
+		r->lane = 0;
+		r->lane_base = 0;
+		r->n_lanes = 1;
+		if (r->kind != PAT_R_PATTERN)
+			continue;
+		/* the first bank of the same stream and PARTITION BY with room */
+		for (j = 0; j < k; j++) {
+			struct pat_rule *lead = &rs->rules[j];
+			unsigned int used = 0;
+			uint32_t i;
+
+			if (lead->kind != PAT_R_PATTERN || lead->bank != j ||
+			    lead->stream != r->stream || lead->n_partition != r->n_partition ||
+			    memcmp(lead->partition_cols, r->partition_cols,
+				   r->n_partition * sizeof(*r->partition_cols)) != 0 ||
+			    lead->n_lanes == PAT_BANK_LANES)
+				continue;
+			for (i = j; i < k; i++)
+				if (rs->rules[i].kind == PAT_R_PATTERN && rs->rules[i].bank == j)
+					used = rs->rules[i].lane_base + lane_values(&rs->rules[i]);
+			if (used + lane_values(r) > 256)
+				continue;
+			r->bank = j;
+			r->lane = lead->n_lanes++;
+			r->lane_base = (uint8_t)used;
+			break;
+		}
+	}
+}
+
+/* Bank lead's lanes alone, each a bank of one (its database would not compile). */
+static void split_bank(struct pat_ruleset *rs, uint32_t lead)
+{
+	uint32_t k;
+
+	for (k = lead; k < rs->n_rules; k++) {
+		struct pat_rule *r = &rs->rules[k];
+
+		if (r->kind != PAT_R_PATTERN || r->bank != lead)
+			continue;
+		r->bank = k;
+		r->lane = 0;
+		r->lane_base = 0;
+		r->n_lanes = 1;
+	}
+}
+
+/* Compiles the lanes' database of the bank led by rule lead (of several lanes). */
+static int bank_stage(const struct pat_ruleset *rs, uint32_t lead, emit_fn emit, void *ctx)
+{
+	const struct pat_rule *l = &rs->rules[lead];
+	char *exprs[PAT_BANK_LANES] = { 0 };
+	unsigned int flags[PAT_BANK_LANES], ids[PAT_BANK_LANES];
+	hs_compile_error_t *err = NULL;
+	hs_database_t *db = NULL;
+	char *bytes = NULL;
+	size_t len = 0;
+	uint32_t k, n = 0;
+	int rc;
+
+	for (k = lead; k < rs->n_rules && n < l->n_lanes; k++) {
+		const struct pat_rule *r = &rs->rules[k];
+		struct lane_fmt lf;
+
+		if (r->kind != PAT_R_PATTERN || r->bank != lead)
+			continue;
+		lf = (struct lane_fmt){ r->lane_base, lane_values(r), true };
+		exprs[n] = lane_expr(r->pattern, &lf);
+		flags[n] = 0;
+		ids[n] = r->lane;
+		if (exprs[n++] == NULL) {
+			rc = emit(ctx, MSG_BANK_SPLIT, 0, lead, NULL, 0);
+			goto out;
+		}
+	}
+	if (hs_compile_multi((const char *const *)exprs, flags, ids, n, HS_MODE_STREAM, NULL, &db,
+			     &err) != HS_SUCCESS ||
+	    hs_serialize_database(db, &bytes, &len) != HS_SUCCESS || len > UINT32_MAX)
+		rc = emit(ctx, MSG_BANK_SPLIT, 0, lead, NULL, 0);
+	else
+		rc = emit(ctx, MSG_BANK_DB, 0, lead, bytes, (uint32_t)len);
+out:
+	for (k = 0; k < n; k++)
+		free(exprs[k]);
+	free(bytes);
+	hs_free_database(db);
+	hs_free_compile_error(err);
+	return rc;
 }
 
 /* Checks (and, unless check_only, compiles) the pattern of PATTERN rule k. Returns the
@@ -233,6 +360,10 @@ static void run_stage(const struct pat_ruleset *rs, enum pat_hs_mode mode, emit_
 		emit(ctx, MSG_DONE, 0, 0, NULL, 0);
 		return;
 	}
+	for (k = 0; k < rs->n_rules; k++)
+		if (rs->rules[k].kind == PAT_R_PATTERN && rs->rules[k].bank == k &&
+		    rs->rules[k].n_lanes > 1 && bank_stage(rs, k, emit, ctx) != 0)
+			return;
 	for (si = 0; si < rs->n_streams; si++) {
 		uint32_t n_dbs = db_columns(rs, si, cols), d;
 
@@ -330,6 +461,21 @@ static int apply(void *ctx, uint32_t type, uint32_t si, uint32_t idx, const void
 	const struct pat_pred *pr;
 	struct pat_hs *hs;
 
+	if (type == MSG_BANK_DB || type == MSG_BANK_SPLIT) {
+		struct pat_rule *r = idx < rs->n_rules ? &rs->rules[idx] : NULL;
+
+		if (r == NULL || r->kind != PAT_R_PATTERN || r->bank != idx || r->n_lanes < 2)
+			return -EPROTO;
+		if (type == MSG_BANK_SPLIT) {
+			split_bank(rs, idx);
+			return 0;
+		}
+		if (hs_deserialize_database(data, len, &r->bank_db) != HS_SUCCESS) {
+			r->bank_db = NULL;
+			return -ENOMEM;
+		}
+		return 0;
+	}
 	if (type >= MSG_SEQ_BEGIN && type <= MSG_SEQ_DB) {
 		struct pat_rule *r = idx < rs->n_rules ? &rs->rules[idx] : NULL;
 
@@ -594,6 +740,7 @@ int pat_hs_build(struct pat_parser *p, bool check_only)
 		return -ENOMEM;
 	ap->p = p;
 	ap->cur_seq = -1;
+	pat_plan_banks(rs);
 	for (k = 0; k < rs->n_rules; k++)
 		any |= rs->rules[k].kind == PAT_R_PATTERN;
 	for (si = 0; si < rs->n_streams; si++) {
@@ -651,8 +798,10 @@ int pat_hs_scratch(const struct pat_ruleset *rs, hs_scratch_t **proto)
 
 	*proto = NULL;
 	for (k = 0; k < rs->n_rules; k++) {
-		if (rs->rules[k].seq_db != NULL &&
-		    hs_alloc_scratch(rs->rules[k].seq_db, proto) != HS_SUCCESS) {
+		if ((rs->rules[k].seq_db != NULL &&
+		     hs_alloc_scratch(rs->rules[k].seq_db, proto) != HS_SUCCESS) ||
+		    (rs->rules[k].bank_db != NULL &&
+		     hs_alloc_scratch(rs->rules[k].bank_db, proto) != HS_SUCCESS)) {
 			hs_free_scratch(*proto);
 			*proto = NULL;
 			return -ENOMEM;

@@ -1162,6 +1162,7 @@ void pat_rule_free(struct pat_rule *r)
 	}
 	pat_re_free(r->pattern);
 	hs_free_database(r->seq_db);
+	hs_free_database(r->bank_db);
 	memset(r, 0, sizeof(*r));
 }
 

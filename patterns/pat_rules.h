@@ -37,6 +37,8 @@
 #define PAT_MAX_DEPTH 64
 /* Variables of a MATCH_RECOGNIZE pattern (spec). */
 #define PAT_MAX_VARS 8
+/* patterns sharing one Hyperscan stream a partition (docs/rules.md, Patterns: cost) */
+#define PAT_BANK_LANES 16
 /* Largest bound of a pattern quantifier {n,m}. */
 #define PAT_MAX_REPEAT 10000
 /* A pattern's size once its quantifiers are unrolled (the verifier's steps, pat_re_steps). */
@@ -224,6 +226,17 @@ struct pat_rule {
 	/* the pattern over row symbols (pat_seq_expr), Hyperscan streaming mode; NULL
 	 * when the rule set was only checked */
 	struct hs_database *seq_db;
+	/* PATTERN: its bank. The patterns of a stream with the same PARTITION BY share
+	 * banks of up to PAT_BANK_LANES (pat_hs.c): one Hyperscan stream a partition for
+	 * the bank, fed a byte a row for each pattern (its lane), each lane on its own
+	 * byte values, so that a row costs one lookup and one scan for the bank. */
+	uint32_t bank;	   /* the rule index of the bank's first lane */
+	uint8_t lane;	   /* this rule's place in its bank */
+	uint8_t lane_base; /* the byte of its symbol 0 (symbol s: lane_base + s) */
+	uint8_t n_lanes;   /* on the bank's first lane: how many */
+	/* on the first lane of a bank of several: the lanes' database (match id: the
+	 * lane); a bank of one scans seq_db */
+	struct hs_database *bank_db;
 };
 
 /* A pattern's size once its quantifiers are unrolled (the verifier's program), and the

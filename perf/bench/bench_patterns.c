@@ -10,11 +10,14 @@
  * Three numbers per (P, K), all in the same run on the same rows:
  * - classify: the DEFINEs of every pattern on every row (cep_symbol), which the data
  *   path does on the RX lcore;
- * - riptide: cep_take of every pattern on every row, with the symbols, which is what a
- *   state lcore does (partition lookup, Hyperscan stream, kept rows, verification and
- *   matches to a callback);
- * - reference: the same symbols straight into Hyperscan, one stream per (card, pattern)
- *   found by index, one byte a row: what Hyperscan streaming alone costs.
+ * - riptide: cep_take of every bank (up to PAT_BANK_LANES patterns, pat_plan_banks())
+ *   on every row, with the symbols, which is what a state lcore does (partition
+ *   lookup, Hyperscan stream, kept rows, verification and matches to a callback);
+ * - reference: the same symbols straight into Hyperscan on the banks' databases, one
+ *   stream per (card, bank) found by index, a byte a row and pattern: what Hyperscan
+ *   streaming alone costs for the same scans;
+ * - per-pattern reference: one stream per (card, pattern) on each pattern's own
+ *   database, a byte a row: Hyperscan alone without banks.
  * Prints one JSON object per (P, K).
  */
 #include <errno.h>
@@ -59,7 +62,8 @@ static void on_match(void *ctx, const struct cep_match *m)
 }
 
 struct result {
-	double classify_ns, riptide_ns, reference_ns;
+	double classify_ns, riptide_ns, reference_ns, single_ns;
+	unsigned int banks;
 	uint64_t matches, ref_ends, peak_partitions, bytes;
 	size_t stream_size;
 	int state_full;
@@ -92,7 +96,10 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 	struct pat_ruleset *rs = NULL;
 	struct pat_diags d = { 0 };
 	struct cep_prog *progs = calloc(n_pat, sizeof(*progs));
+	struct cep_bank *banks = calloc(n_pat, sizeof(*banks));
 	struct cep_state **st = calloc(n_pat, sizeof(*st));
+	uint32_t *lead = calloc(n_pat, sizeof(*lead)), n_banks = 0, q;
+	void *ctx[PAT_BANK_LANES] = { 0 };
 	hs_stream_t **ref = NULL;
 	hs_scratch_t *scratch = NULL;
 	char *keys = malloc((size_t)n_keys * KEY_LEN), *src = rules_text(n_pat, n_keys);
@@ -109,8 +116,9 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 	int rc = -ENOMEM;
 
 	memset(res, 0, sizeof(*res));
-	if (progs == NULL || st == NULL || keys == NULL || src == NULL || pick == NULL ||
-	    declined == NULL || syms == NULL || amount == NULL || hash == NULL)
+	if (progs == NULL || banks == NULL || lead == NULL || st == NULL || keys == NULL ||
+	    src == NULL || pick == NULL || declined == NULL || syms == NULL || amount == NULL ||
+	    hash == NULL)
 		goto out;
 	if (pat_compile_ex("bench.rql", src, strlen(src), &inproc, &rs, &d) != 0) {
 		fprintf(stderr, "compile: %s\n", d.n ? d.msgs[0] : "?");
@@ -119,13 +127,32 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 	}
 	if (pat_hs_scratch(rs, &scratch) != 0)
 		goto out;
-	for (p = 0; p < n_pat; p++) {
+	for (p = 0; p < n_pat; p++)
 		if (cep_prog_init(&progs[p], &rs->rules[p], &rs->streams[0]) != 0)
 			goto out;
-		st[p] = cep_state_new(&progs[p], scratch, on_match, NULL);
-		if (st[p] == NULL)
+	/* the banks, as the data path builds them (dp_window.c banks_init) */
+	for (p = 0; p < n_pat; p++) {
+		const struct pat_rule *r = &rs->rules[p];
+		const struct cep_prog *lanes[PAT_BANK_LANES];
+		uint8_t base[PAT_BANK_LANES];
+
+		if (r->bank != p)
+			continue;
+		for (q = p; q < n_pat; q++) {
+			if (rs->rules[q].bank != p)
+				continue;
+			lanes[rs->rules[q].lane] = &progs[q];
+			base[rs->rules[q].lane] = rs->rules[q].lane_base;
+		}
+		if (cep_bank_init(&banks[n_banks], r->n_lanes > 1 ? r->bank_db : r->seq_db, lanes,
+				  base, r->n_lanes) != 0)
+			goto out;
+		lead[n_banks] = p;
+		st[n_banks] = cep_state_new(&banks[n_banks], scratch, on_match, ctx);
+		if (st[n_banks++] == NULL)
 			goto out;
 	}
+	res->banks = n_banks;
 	for (i = 0; i < n_keys; i++) {
 		char tmp[16];
 
@@ -156,13 +183,15 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 	res->classify_ns = (bench_now_ns() - t0) / (double)n_rows;
 
 	/* riptide: the state lcore's part, over bursts as it dequeues them: every take's
-	 * partition key hashed and its index slot's load started, then the takes in
-	 * order, each with the partition record of the take TAKE_AHEAD later on its way */
+	 * (a row and a bank) partition key hashed and its index slot's load started, then
+	 * the takes in order, each with the partition record of the take TAKE_AHEAD later
+	 * on its way */
 	for (i = 0; i < BURST; i++)
 		rows[i] = row;
 	t0 = bench_now_ns();
 	for (b = 0; b < n_rows; b += BURST) {
-		uint32_t n = n_rows - b < BURST ? (uint32_t)(n_rows - b) : BURST, t, nt = n * n_pat;
+		uint32_t n = n_rows - b < BURST ? (uint32_t)(n_rows - b) : BURST, t,
+			 nt = n * n_banks;
 
 		for (t = 0; t < n; t++) {
 			struct fmt_row *r = &rows[t];
@@ -172,20 +201,30 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 			r->v[C_TS].i = r->ts_ms;
 			r->v[C_CARD].s.p = (const uint8_t *)keys + (size_t)pick[i] * KEY_LEN;
 			r->v[C_AMOUNT].d = amount[i];
-			for (p = 0; p < n_pat; p++) {
-				hash[t * n_pat + p] = cep_hash(st[p], r);
-				cep_prefetch_slot(st[p], hash[t * n_pat + p]);
+			for (q = 0; q < n_banks; q++) {
+				hash[t * n_banks + q] = cep_hash(st[q], r);
+				cep_prefetch_slot(st[q], hash[t * n_banks + q]);
 			}
 		}
 		for (t = 0; t < nt && t < TAKE_AHEAD; t++)
-			cep_prefetch_key(st[t % n_pat], hash[t]);
+			cep_prefetch_key(st[t % n_banks], hash[t]);
 		for (t = 0; t < nt; t++) {
+			const struct pat_rule *r;
+			uint8_t sym[PAT_BANK_LANES] = { 0 };
+			uint16_t lost;
+
 			if (t + TAKE_AHEAD < nt)
-				cep_prefetch_key(st[(t + TAKE_AHEAD) % n_pat],
+				cep_prefetch_key(st[(t + TAKE_AHEAD) % n_banks],
 						 hash[t + TAKE_AHEAD]);
-			p = t % n_pat;
-			if (cep_take_hashed(st[p], &rows[t / n_pat],
-					    syms[(b + t / n_pat) * n_pat + p], hash[t]) == CEP_FULL)
+			q = t % n_banks;
+			i = b + t / n_banks;
+			r = &rs->rules[lead[q]];
+			for (p = lead[q]; p < n_pat; p++)
+				if (rs->rules[p].bank == lead[q])
+					sym[rs->rules[p].lane] = syms[i * n_pat + p];
+			if (cep_take_hashed(st[q], &rows[t / n_banks], i,
+					    (uint16_t)((1u << r->n_lanes) - 1), sym, hash[t],
+					    &lost) == CEP_FULL)
 				res->state_full++;
 		}
 		if ((b & 1023) == 0) {
@@ -194,8 +233,8 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 			struct cep_usage u;
 			uint64_t live = 0, bytes = 0;
 
-			for (p = 0; p < n_pat; p++) {
-				cep_usage(st[p], &u);
+			for (q = 0; q < n_banks; q++) {
+				cep_usage(st[q], &u);
 				live += u.keys;
 				bytes += u.bytes;
 			}
@@ -209,10 +248,36 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 	res->riptide_ns = (bench_now_ns() - t0 - t_usage) / (double)n_rows;
 	res->matches = n_matches;
 
-	/* reference: Hyperscan streaming alone, a stream per (card, pattern) by index */
+	/* reference: Hyperscan streaming alone on the banks' databases, a stream per
+	 * (card, bank) by index, the lanes' bytes of a row in one write */
 	ref = calloc((size_t)n_keys * n_pat, sizeof(*ref));
 	if (ref == NULL)
 		goto out;
+	for (i = 0; i < (uint64_t)n_keys * n_banks; i++)
+		if (hs_open_stream(banks[i % n_banks].db, 0, &ref[i]) != HS_SUCCESS)
+			goto out;
+	t0 = bench_now_ns();
+	for (i = 0; i < n_rows; i++) {
+		for (q = 0; q < n_banks; q++) {
+			uint8_t bytes[PAT_BANK_LANES];
+			uint32_t nb = 0;
+
+			for (p = lead[q]; p < n_pat && nb < banks[q].n_lanes; p++)
+				if (rs->rules[p].bank == lead[q])
+					bytes[nb++] = (uint8_t)(rs->rules[p].lane_base +
+								syms[i * n_pat + p]);
+			hs_scan_stream(ref[(size_t)pick[i] * n_banks + q], (const char *)bytes, nb,
+				       0, scratch, bench_count_match, &ends);
+		}
+	}
+	res->reference_ns = (bench_now_ns() - t0) / (double)n_rows;
+	res->ref_ends = ends;
+	hs_stream_size(banks[0].db, &res->stream_size);
+	for (i = 0; i < (uint64_t)n_keys * n_banks; i++) {
+		hs_close_stream(ref[i], NULL, NULL, NULL);
+		ref[i] = NULL;
+	}
+	/* the same without banks: a stream per (card, pattern) on its own database */
 	for (i = 0; i < (uint64_t)n_keys * n_pat; i++)
 		if (hs_open_stream(rs->rules[i % n_pat].seq_db, 0, &ref[i]) != HS_SUCCESS)
 			goto out;
@@ -222,9 +287,7 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 			hs_scan_stream(ref[(size_t)pick[i] * n_pat + p],
 				       (const char *)&syms[i * n_pat + p], 1, 0, scratch,
 				       bench_count_match, &ends);
-	res->reference_ns = (bench_now_ns() - t0) / (double)n_rows;
-	res->ref_ends = ends;
-	hs_stream_size(rs->rules[0].seq_db, &res->stream_size);
+	res->single_ns = (bench_now_ns() - t0) / (double)n_rows;
 	rc = 0;
 out:
 	if (ref != NULL)
@@ -237,6 +300,8 @@ out:
 		if (progs[p].ins != NULL)
 			cep_prog_fini(&progs[p]);
 	}
+	free(banks);
+	free(lead);
 	hs_free_scratch(scratch);
 	pat_ruleset_free(rs);
 	pat_diags_free(&d);
@@ -335,15 +400,17 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			printf("{\"patterns\":%u,\"keys\":%u,\"rows\":%" PRIu64
-			       ",\"classify_ns\":%.1f,\"riptide_ns\":%.1f,\"reference_ns\":%.1f,"
+			       ",\"banks\":%u,\"classify_ns\":%.1f,\"riptide_ns\":%.1f,"
+			       "\"reference_ns\":%.1f,\"per_pattern_reference_ns\":%.1f,"
 			       "\"ratio\":%.2f,\"rows_per_s\":%.0f,\"ns_per_row_pattern\":%.1f,"
 			       "\"matches\":%" PRIu64 ",\"reference_ends\":%" PRIu64
 			       ",\"live_partitions\":%" PRIu64
 			       ",\"bytes_per_partition\":%.0f,\"hs_stream_bytes\":%zu,"
 			       "\"state_full\":%d}\n",
-			       pats[a], keys[b], n, r.classify_ns, r.riptide_ns, r.reference_ns,
-			       r.riptide_ns / r.reference_ns, 1e9 / r.riptide_ns,
-			       r.riptide_ns / pats[a], r.matches, r.ref_ends, r.peak_partitions,
+			       pats[a], keys[b], n, r.banks, r.classify_ns, r.riptide_ns,
+			       r.reference_ns, r.single_ns, r.riptide_ns / r.reference_ns,
+			       1e9 / r.riptide_ns, r.riptide_ns / pats[a], r.matches, r.ref_ends,
+			       r.peak_partitions,
 			       r.peak_partitions ? (double)r.bytes / (double)r.peak_partitions
 						 : 0.0,
 			       r.stream_size, r.state_full);

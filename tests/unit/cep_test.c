@@ -96,6 +96,8 @@ struct op {
 	struct pat_ruleset *rs;
 	const struct pat_rule *r;
 	struct cep_prog prog;
+	struct cep_bank bank; /* of one lane: the rule alone */
+	uint64_t seq;
 	hs_scratch_t *scratch;
 	struct cep_state *st;
 	uint64_t preds[4];
@@ -123,7 +125,15 @@ static int op_open(struct op *o, const char *rule)
 	if (cep_prog_init(&o->prog, o->r, &o->rs->streams[0]) != 0 ||
 	    pat_hs_scratch(o->rs, &o->scratch) != 0)
 		return -1;
-	o->st = cep_state_new(&o->prog, o->scratch, collect, NULL);
+	{
+		const struct cep_prog *lanes[1] = { &o->prog };
+		static const uint8_t base[1] = { 0 };
+		void *ctx[1] = { NULL };
+
+		if (cep_bank_init(&o->bank, o->r->seq_db, lanes, base, 1) != 0)
+			return -1;
+		o->st = cep_state_new(&o->bank, o->scratch, collect, ctx);
+	}
 	o->env.preds = o->preds;
 	o->env.buf = o->buf;
 	o->env.cap = sizeof(o->buf);
@@ -169,15 +179,19 @@ static enum cep_verdict take_row(struct op *o, const struct fmt_row *r)
 
 	if (hs != NULL)
 		pat_hs_scan(hs, r, o->scratch, o->preds);
+	uint8_t sym[PAT_BANK_LANES] = { 0 };
+	uint16_t lost;
+
 	o->env.row = r;
+	sym[0] = cep_symbol(o->r, &o->env);
 	if (o->hashed) {
 		uint64_t h = cep_hash(o->st, r);
 
 		cep_prefetch_slot(o->st, h);
 		cep_prefetch_key(o->st, h);
-		return cep_take_hashed(o->st, r, cep_symbol(o->r, &o->env), h);
+		return cep_take_hashed(o->st, r, o->seq++, 1, sym, h, &lost);
 	}
-	return cep_take(o->st, r, cep_symbol(o->r, &o->env));
+	return cep_take(o->st, r, o->seq++, 1, sym, &lost);
 }
 
 static enum cep_verdict take(struct op *o, int64_t ts, const char *k, int64_t v)
@@ -515,15 +529,16 @@ static void test_bounds(void)
 				"CREATE PATTERN p AS SELECT * FROM s MATCH_RECOGNIZE ("
 				"PARTITION BY k ORDER BY ts MEASURES SUM(A.v) AS s, MAX(A.d) AS m "
 				"PATTERN (A+ B) " DEFINE_AB ");") == 0);
-	CU_ASSERT_EQUAL(o.prog.max_rows, WIN_ARENA_MAX / (24 + 2 * 8));
-	CU_ASSERT_TRUE(o.prog.truncates);
-	for (i = 0; i < (int)o.prog.max_rows; i++)
+	/* a row: time, seq and lanes, symbols, which columns are present, the columns */
+	CU_ASSERT_EQUAL(o.bank.max_rows, WIN_ARENA_MAX / (32 + 8 + 2 * 8));
+	CU_ASSERT_TRUE(o.bank.truncates & 1);
+	for (i = 0; i < (int)o.bank.max_rows; i++)
 		CU_ASSERT_EQUAL(take(&o, i, "a", 1), CEP_TAKEN);
 	CU_ASSERT_EQUAL(take(&o, i, "a", 1), CEP_FULL);
 	CU_ASSERT_EQUAL(take(&o, i + 1, "a", 2), CEP_FULL);
 	CU_ASSERT_EQUAL_FATAL(n_matches, 1);
-	CU_ASSERT_EQUAL(matches[0].rows, o.prog.max_rows);
-	CU_ASSERT_EQUAL(matches[0].slot[0], o.prog.max_rows - 1); /* every A row's v is 1 */
+	CU_ASSERT_EQUAL(matches[0].rows, o.bank.max_rows);
+	CU_ASSERT_EQUAL(matches[0].slot[0], o.bank.max_rows - 1); /* every A row's v is 1 */
 	op_close(&o);
 
 	/* a bounded pattern keeps only what its longest match needs: no loss */
@@ -534,7 +549,7 @@ static void test_bounds(void)
 		CU_ASSERT_EQUAL(take(&o, i, "a", 1), CEP_TAKEN);
 	cep_usage(o.st, &u);
 	CU_ASSERT_EQUAL(u.rows, 4);
-	CU_ASSERT_FALSE(o.prog.truncates);
+	CU_ASSERT_FALSE(o.bank.truncates & 1);
 	CU_ASSERT_EQUAL(take(&o, 10, "a", 2), CEP_TAKEN);
 	CU_ASSERT_EQUAL_FATAL(n_matches, 1);
 	CU_ASSERT_STRING_EQUAL(matches[0].vars, "AAAB");
