@@ -385,10 +385,13 @@ static void look_ahead(struct dp_shard_in *in, unsigned int r, void *const *ev, 
 			if (w != NULL) { /* an aggregate */
 				in->hash[k][j] = win_hash(w, &in->rows[k]);
 				win_prefetch_slot(w, in->hash[k][j]);
-			} else if (cs != NULL) { /* a pattern: the row may wait; cep_take
-						  * hashes it again when it is taken */
+			} else if (cs != NULL && pl->srules[idx].bank_lead == idx) {
+				/* a bank of patterns (at its first lane): the row may wait;
+				 * cep_take hashes it again when it is taken */
 				in->hash[k][j] = cep_hash(cs, &in->rows[k]);
 				cep_prefetch_slot(cs, in->hash[k][j]);
+			} else {
+				in->ahead_idx[k][j] = DP_REF_DEAD;
 			}
 		}
 	}
@@ -402,6 +405,8 @@ static inline void fetch_ahead(const struct dp_shard_in *in, unsigned int k)
 	for (j = 0; j < in->n_ahead[k]; j++) {
 		uint32_t idx = in->ahead_idx[k][j];
 
+		if (idx == DP_REF_DEAD)
+			continue;
 		if (in->wl.win[idx] != NULL)
 			win_prefetch_key(in->wl.win[idx], in->hash[k][j]);
 		else if (in->wl.cep[idx] != NULL)

@@ -831,6 +831,238 @@ static void test_property(void)
 	CU_ASSERT(total_matches > 1000); /* the test looks at matches, not at silence */
 }
 
+/* ---- banks: several patterns on one Hyperscan stream a partition ---- */
+
+struct lane_out {
+	const struct pat_rule *r;
+	char buf[16384];
+	size_t len;
+};
+
+static void collect_lane(void *ctx, const struct cep_match *m)
+{
+	struct lane_out *o = ctx;
+	char vars[256];
+	uint32_t k;
+
+	for (k = 0; k < m->rows && k + 1 < sizeof(vars); k++)
+		vars[k] = o->r->vars[m->vars[k]][0];
+	vars[k] = '\0';
+	o->len += (size_t)snprintf(o->buf + o->len, sizeof(o->buf) - o->len,
+				   "%s%.*s%" PRId64 "-%" PRId64 ":%s", o->len ? " " : "",
+				   (int)m->key->v[C_K].s.len, (const char *)m->key->v[C_K].s.p,
+				   m->start, m->end, vars);
+}
+
+/* A rule set of the patterns pats[0..n) (each with its WITHIN), compiled. */
+static struct pat_ruleset *compile_set(char pats[][512], const int64_t *within, const int *idx,
+				       int n)
+{
+	static const struct pat_options inproc = { .hs_mode = PAT_HS_INPROCESS };
+	struct pat_ruleset *rs = NULL;
+	struct pat_diags d = { 0 };
+	char src[16384], def[128], wtxt[64];
+	size_t len = (size_t)snprintf(src, sizeof(src), "%s", stream_src);
+	int i;
+
+	for (i = 0; i < n; i++) {
+		wtxt[0] = '\0';
+		if (within[idx[i]] >= 0)
+			snprintf(wtxt, sizeof(wtxt), "WITHIN INTERVAL '%" PRId64 "' MILLISECOND",
+				 within[idx[i]]);
+		define_abc(def, sizeof(def), pats[idx[i]]);
+		len += (size_t)snprintf(src + len, sizeof(src) - len,
+					"CREATE PATTERN p%d AS SELECT * FROM s MATCH_RECOGNIZE ("
+					"PARTITION BY k ORDER BY ts PATTERN (%s) %s %s);\n",
+					idx[i], pats[idx[i]], wtxt, def);
+	}
+	if (pat_compile_ex("t.rql", src, len, &inproc, &rs, &d) != 0)
+		rs = NULL;
+	pat_diags_free(&d);
+	return rs;
+}
+
+/* The operator of rs's one bank of n lanes (progs built here), or of rule k alone. */
+struct bank_op {
+	struct cep_prog progs[PAT_BANK_LANES];
+	struct cep_bank bank;
+	struct cep_state *st;
+	int n;
+};
+
+static int bank_open(struct bank_op *b, const struct pat_ruleset *rs, int k, hs_scratch_t *scratch,
+		     struct lane_out *outs)
+{
+	const struct cep_prog *lanes[PAT_BANK_LANES];
+	uint8_t base[PAT_BANK_LANES];
+	void *ctx[PAT_BANK_LANES];
+	int i, n = k < 0 ? (int)rs->n_rules : 1;
+
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < n; i++) {
+		const struct pat_rule *r = &rs->rules[k < 0 ? i : k];
+		int l = k < 0 ? r->lane : 0;
+
+		if (cep_prog_init(&b->progs[l], r, &rs->streams[0]) != 0)
+			return -1;
+		lanes[l] = &b->progs[l];
+		base[l] = k < 0 ? r->lane_base : 0;
+		ctx[l] = &outs[l];
+		outs[l].r = r;
+		b->n++;
+	}
+	if (cep_bank_init(&b->bank, k < 0 ? rs->rules[0].bank_db : rs->rules[k].seq_db, lanes, base,
+			  (uint32_t)n) != 0)
+		return -1;
+	b->st = cep_state_new(&b->bank, scratch, collect_lane, ctx);
+	return b->st ? 0 : -1;
+}
+
+static void bank_close(struct bank_op *b)
+{
+	int i;
+
+	cep_state_free(b->st);
+	for (i = 0; i < b->n; i++)
+		cep_prog_fini(&b->progs[i]);
+}
+
+/* Random patterns in one bank give each lane the matches that the pattern alone
+ * gives (test_property checks those against backtracking); a reload in the middle
+ * (lanes reordered, one gone, one new) merges the old bank's partitions into the new
+ * one, and the surviving patterns go on as if nothing happened. */
+static void test_banks(void)
+{
+	int run, total = 0;
+
+	srand(20261123);
+	for (run = 0; run < 120; run++) {
+		char pats[8][512] = { { 0 } };
+		int64_t within[8];
+		int n = 2 + rand() % 4, i, l, cut = 20 + rand() % 100, idx1[8], idx2[8], n2 = 0;
+		struct pat_ruleset *rs1, *rs2, *alone;
+		hs_scratch_t *scratch = NULL;
+		static struct lane_out bank_out[PAT_BANK_LANES], new_out[PAT_BANK_LANES],
+			single_out[8][1];
+		struct bank_op b1, b2, single[8];
+		uint64_t preds[4] = { 0 };
+		uint8_t buf[256];
+		struct pat_env env = { .preds = preds, .buf = buf, .cap = sizeof(buf) };
+		int64_t ts = 0;
+		bool ok = true;
+
+		/* patterns 0..n-1 before the reload; after it: n-1..1 and pattern n */
+		for (i = 0; i <= n; i++) {
+			gen_re(pats[i], sizeof(pats[i]), 0);
+			within[i] = rand() % 3 == 0 ? -1 : 1000 + rand() % 5000;
+			idx1[i] = i;
+		}
+		for (i = n - 1; i >= 1; i--)
+			idx2[n2++] = i;
+		idx2[n2++] = n;
+		rs1 = compile_set(pats, within, idx1, n);
+		rs2 = compile_set(pats, within, idx2, n2);
+		alone = compile_set(pats, within, idx1, n + 1);
+		if (rs1 == NULL || rs2 == NULL || alone == NULL) {
+			pat_ruleset_free(rs1);
+			pat_ruleset_free(rs2);
+			pat_ruleset_free(alone);
+			run--; /* e.g. a last element that may be absent */
+			continue;
+		}
+		CU_ASSERT_EQUAL(rs1->rules[0].n_lanes, n);
+		CU_ASSERT_EQUAL(rs1->rules[n - 1].bank, 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rs1->rules[0].bank_db);
+		CU_ASSERT_FATAL(pat_hs_scratch(rs1, &scratch) == 0 &&
+				pat_hs_scratch(rs2, &scratch) == 0 &&
+				pat_hs_scratch(alone, &scratch) == 0);
+		memset(bank_out, 0, sizeof(bank_out));
+		memset(new_out, 0, sizeof(new_out));
+		memset(single_out, 0, sizeof(single_out));
+		CU_ASSERT_FATAL(bank_open(&b1, rs1, -1, scratch, bank_out) == 0);
+		CU_ASSERT_FATAL(bank_open(&b2, rs2, -1, scratch, new_out) == 0);
+		for (i = 0; i <= n; i++)
+			CU_ASSERT_FATAL(bank_open(&single[i], alone, i, scratch, single_out[i]) ==
+					0);
+		for (i = 0; i < PROP_ROWS; i++) {
+			int v = rand() % 10 == 0 ? 0 : 1 + rand() % 7;
+			char key[2] = { (char)('a' + rand() % PROP_PARTS), 0 };
+			struct fmt_row r;
+			uint8_t sym[PAT_BANK_LANES] = { 0 }, one[PAT_BANK_LANES] = { 0 };
+			uint16_t lost, lanes = 0;
+
+			ts += rand() % 4 == 0 ? 0 : rand() % 1500;
+			r = row_of(ts, key, v, (double)v, NULL);
+			env.row = &r;
+			if (i == cut) { /* the reload */
+				int8_t map[PAT_BANK_LANES];
+
+				memset(map, -1, sizeof(map));
+				for (l = 0; l < n2; l++)
+					if (idx2[l] < n)
+						map[idx2[l]] = (int8_t)rs2->rules[l].lane;
+				CU_ASSERT_EQUAL(cep_merge(b2.st, b1.st, map, &lost), 0);
+				CU_ASSERT_EQUAL(lost, 0);
+				CU_ASSERT_EQUAL(cep_rescan(b2.st), 0);
+			}
+			/* the patterns alone (pattern n from the reload on) */
+			for (l = 0; l <= n; l++) {
+				if (l == n && i < cut)
+					continue;
+				one[0] = cep_symbol(&alone->rules[l], &env);
+				cep_take(single[l].st, &r, (uint64_t)i, 1, one, &lost);
+			}
+			/* the bank */
+			if (i < cut) {
+				for (l = 0; l < n; l++)
+					sym[rs1->rules[l].lane] = cep_symbol(&rs1->rules[l], &env);
+				cep_take(b1.st, &r, (uint64_t)i, (uint16_t)((1u << n) - 1), sym,
+					 &lost);
+			} else {
+				for (l = 0; l < n2; l++) {
+					sym[rs2->rules[l].lane] = cep_symbol(&rs2->rules[l], &env);
+					lanes |= (uint16_t)(1u << rs2->rules[l].lane);
+				}
+				cep_take(b2.st, &r, (uint64_t)i, lanes, sym, &lost);
+			}
+		}
+		/* each pattern: the bank's matches (before the reload, then after) are
+		 * the pattern's alone */
+		for (i = 0; i <= n; i++) {
+			char got[32768] = "";
+			size_t len = 0;
+
+			if (i < n)
+				len += (size_t)snprintf(got, sizeof(got), "%s",
+							bank_out[rs1->rules[i].lane].buf);
+			for (l = 0; l < n2; l++)
+				if (idx2[l] == i && new_out[rs2->rules[l].lane].len > 0)
+					snprintf(got + len, sizeof(got) - len, "%s%s",
+						 len ? " " : "", new_out[rs2->rules[l].lane].buf);
+			if (i == 0) /* gone at the reload: its matches before it */
+				continue;
+			if (strcmp(got, single_out[i][0].buf) != 0) {
+				fprintf(stderr,
+					"bank of %d, pattern %d (%s), reload at row %d:\n got  %s\n "
+					"want %s\n",
+					n, i, pats[i], cut, got, single_out[i][0].buf);
+				ok = false;
+			}
+			total += single_out[i][0].len > 0;
+		}
+		CU_ASSERT_TRUE(ok);
+		bank_close(&b1);
+		bank_close(&b2);
+		for (i = 0; i <= n; i++)
+			bank_close(&single[i]);
+		hs_free_scratch(scratch);
+		pat_ruleset_free(rs1);
+		pat_ruleset_free(rs2);
+		pat_ruleset_free(alone);
+	}
+	CU_ASSERT(total > 100); /* the test looks at matches, not at silence */
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -841,6 +1073,7 @@ int main(void)
 		{ "bounds", test_bounds },
 		{ "DEFINE with LIKE and REGEXP", test_define_predicates },
 		{ "property: Hyperscan path vs backtracking", test_property },
+		{ "property: banks vs each pattern alone, across a reload", test_banks },
 		{ NULL, NULL },
 	};
 
