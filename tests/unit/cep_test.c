@@ -941,7 +941,7 @@ static void test_banks(void)
 		int64_t within[8];
 		int n = 2 + rand() % 4, i, l, cut = 20 + rand() % 100, idx1[8], idx2[8], n2 = 0;
 		struct pat_ruleset *rs1, *rs2, *alone;
-		hs_scratch_t *scratch = NULL;
+		hs_scratch_t *s1 = NULL, *s2 = NULL, *s3 = NULL;
 		static struct lane_out bank_out[PAT_BANK_LANES], new_out[PAT_BANK_LANES],
 			single_out[8][1];
 		struct bank_op b1, b2, single[8];
@@ -973,17 +973,15 @@ static void test_banks(void)
 		CU_ASSERT_EQUAL(rs1->rules[0].n_lanes, n);
 		CU_ASSERT_EQUAL(rs1->rules[n - 1].bank, 0);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(rs1->rules[0].bank_db);
-		CU_ASSERT_FATAL(pat_hs_scratch(rs1, &scratch) == 0 &&
-				pat_hs_scratch(rs2, &scratch) == 0 &&
-				pat_hs_scratch(alone, &scratch) == 0);
+		CU_ASSERT_FATAL(pat_hs_scratch(rs1, &s1) == 0 && pat_hs_scratch(rs2, &s2) == 0 &&
+				pat_hs_scratch(alone, &s3) == 0);
 		memset(bank_out, 0, sizeof(bank_out));
 		memset(new_out, 0, sizeof(new_out));
 		memset(single_out, 0, sizeof(single_out));
-		CU_ASSERT_FATAL(bank_open(&b1, rs1, -1, scratch, bank_out) == 0);
-		CU_ASSERT_FATAL(bank_open(&b2, rs2, -1, scratch, new_out) == 0);
+		CU_ASSERT_FATAL(bank_open(&b1, rs1, -1, s1, bank_out) == 0);
+		CU_ASSERT_FATAL(bank_open(&b2, rs2, -1, s2, new_out) == 0);
 		for (i = 0; i <= n; i++)
-			CU_ASSERT_FATAL(bank_open(&single[i], alone, i, scratch, single_out[i]) ==
-					0);
+			CU_ASSERT_FATAL(bank_open(&single[i], alone, i, s3, single_out[i]) == 0);
 		for (i = 0; i < PROP_ROWS; i++) {
 			int v = rand() % 10 == 0 ? 0 : 1 + rand() % 7;
 			char key[2] = { (char)('a' + rand() % PROP_PARTS), 0 };
@@ -1055,7 +1053,9 @@ static void test_banks(void)
 		bank_close(&b2);
 		for (i = 0; i <= n; i++)
 			bank_close(&single[i]);
-		hs_free_scratch(scratch);
+		hs_free_scratch(s1);
+		hs_free_scratch(s2);
+		hs_free_scratch(s3);
 		pat_ruleset_free(rs1);
 		pat_ruleset_free(rs2);
 		pat_ruleset_free(alone);
