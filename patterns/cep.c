@@ -279,8 +279,14 @@ struct cep_part {
 	int64_t last_ts;
 	uint8_t *rows; /* a ring of cap rows, from the arena */
 	uint32_t cap, head, n, pad;
-	uint64_t floor[PAT_BANK_LANES];
+	uint64_t floor[]; /* one a lane */
 };
+
+/* A partition record's bytes in bank b. */
+static inline size_t part_size(const struct cep_bank *b)
+{
+	return sizeof(struct cep_part) + b->n_lanes * sizeof(uint64_t);
+}
 
 /* A thread of the verifier: where it is in the program, and the last row it took
  * (an index into the path nodes, UINT32_MAX: none yet). */
@@ -473,7 +479,7 @@ static uint32_t part_open(struct cep_state *st, uint32_t *slot, uint16_t *lost)
 	pt->hs = hs;
 	pt->rows = NULL;
 	pt->cap = pt->head = pt->n = 0;
-	memset(pt->floor, 0, sizeof(pt->floor));
+	memset(pt->floor, 0, st->b->n_lanes * sizeof(*pt->floor));
 	lru_append(st, i);
 	note_peak(st);
 	return i;
@@ -921,7 +927,7 @@ enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row
 			return CEP_FULL;
 		}
 		part_at(st, i)->last_ts = ts;
-		for (l = 0; l < PAT_BANK_LANES; l++)
+		for (l = 0; l < b->n_lanes; l++)
 			part_at(st, i)->floor[l] = seq;
 	}
 	pt = part_at(st, i);
@@ -1149,7 +1155,7 @@ int cep_merge(struct cep_state *to, struct cep_state *from, const int8_t *map, u
 				*lost |= lanes_of(from->b, map);
 				continue;
 			}
-			memset(part_at(to, ti), 0, sizeof(struct cep_part));
+			memset(part_at(to, ti), 0, part_size(to->b));
 			part_at(to, ti)->last_ts = INT64_MIN;
 			lru_append(to, ti);
 		}
@@ -1239,7 +1245,7 @@ struct cep_state *cep_state_new(const struct cep_bank *b, hs_scratch_t *scratch,
 	    st->at == NULL)
 		goto fail;
 	if ((rc = win_arena_init(&st->arena, b->max_bytes)) != 0 ||
-	    (rc = win_keys_init(&st->keys, &b->lane[0]->ks, sizeof(struct cep_part), b->max_keys,
+	    (rc = win_keys_init(&st->keys, &b->lane[0]->ks, part_size(b), b->max_keys,
 				&st->arena)) != 0)
 		goto fail;
 	return st;
