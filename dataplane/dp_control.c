@@ -325,7 +325,6 @@ static json_t *rules_load(struct dp_runtime *rt, const struct ctl_request *req)
 	struct pat_ruleset *rs;
 	struct dp_pipeline *pl;
 	uint32_t k, carried = 0, added = 0, removed = 0;
-	bool set_up;
 	char *text;
 	json_t *r;
 	int rc;
@@ -353,7 +352,6 @@ static json_t *rules_load(struct dp_runtime *rt, const struct ctl_request *req)
 	g->rs = rs;
 	g->pl = pl;
 	rc = dp_pipeline_init_after(pl, rs, rt->topics, &rt->slots, old->pl, old->rs);
-	set_up = rc == 0;
 	if (rc == 0) {
 		pl->ruleset = old->pl->ruleset + 1;
 		pl->has_sink = old->pl->has_sink;
@@ -365,8 +363,6 @@ static json_t *rules_load(struct dp_runtime *rt, const struct ctl_request *req)
 	if (rc != 0) {
 		rt->reload_failures++;
 		pthread_mutex_unlock(&rt->lock);
-		if (set_up)
-			dp_pipeline_undo(pl, rs, old->rs);
 		gen_free(g);
 		free(text);
 		return ctl_error("cannot set up the new rule set: %s%s", strerror(-rc),

@@ -175,41 +175,6 @@ static bool same_sig(const char *a, const char *b)
 	return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
-/* The partitions' Hyperscan streams of a surviving pattern belong to the old
- * database: the new rule runs on it, and the old rule set frees the new one. The same
- * call again puts them back. */
-static void swap_dbs(struct pat_ruleset *rs, struct pat_ruleset *prev_rs, const int32_t *rule_from)
-{
-	uint32_t i;
-
-	for (i = 0; i < rs->n_rules; i++) {
-		struct pat_rule *r = &rs->rules[i];
-		struct hs_database *db = r->seq_db;
-
-		if (rule_from[i] < 0 || r->kind != PAT_R_PATTERN)
-			continue;
-		r->seq_db = prev_rs->rules[rule_from[i]].seq_db;
-		prev_rs->rules[rule_from[i]].seq_db = db;
-	}
-}
-
-void dp_pipeline_undo(struct dp_pipeline *pl, struct pat_ruleset *rs, struct pat_ruleset *prev_rs)
-{
-	uint32_t k;
-
-	for (k = 0; k < pl->n_srules; k++) {
-		const struct dp_srule *a = &pl->srules[k];
-		struct pat_rule *r = &rs->rules[a->r - rs->rules], *o;
-		struct hs_database *db = r->seq_db;
-
-		if (pl->srule_from[k] < 0 || !a->pattern)
-			continue;
-		o = &prev_rs->rules[pl->prev->srules[pl->srule_from[k]].r - prev_rs->rules];
-		r->seq_db = o->seq_db;
-		o->seq_db = db;
-	}
-}
-
 int dp_pipeline_init_after(struct dp_pipeline *pl, struct pat_ruleset *rs,
 			   struct sink_topics *topics, struct dp_slots *slots,
 			   const struct dp_pipeline *prev, struct pat_ruleset *prev_rs)
@@ -246,7 +211,6 @@ int dp_pipeline_init_after(struct dp_pipeline *pl, struct pat_ruleset *rs,
 			break;
 		}
 	}
-	swap_dbs(rs, prev_rs, rule_from);
 	rc = dp_pipeline_init(pl, rs, topics, slots);
 	if (rc == 0) {
 		rc = -ENOMEM;
@@ -255,10 +219,8 @@ int dp_pipeline_init_after(struct dp_pipeline *pl, struct pat_ruleset *rs,
 		if (pl->srule_from != NULL && pl->prev_srule_to != NULL)
 			rc = 0;
 	}
-	if (rc != 0) {
-		swap_dbs(rs, prev_rs, rule_from); /* back: the old set runs on */
+	if (rc != 0)
 		goto out;
-	}
 	pl->prev = prev;
 	for (i = 0; i < rs->n_streams; i++) {
 		pl->stream_from[i] = stream_from[i];

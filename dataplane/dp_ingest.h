@@ -176,9 +176,6 @@ int dp_pipeline_init(struct dp_pipeline *pl, const struct pat_ruleset *rs,
 int dp_pipeline_init_after(struct dp_pipeline *pl, struct pat_ruleset *rs,
 			   struct sink_topics *topics, struct dp_slots *slots,
 			   const struct dp_pipeline *prev, struct pat_ruleset *prev_rs);
-/* A pl of dp_pipeline_init_after() that will not run: the Hyperscan databases go back
- * to the rule sets they came from. */
-void dp_pipeline_undo(struct dp_pipeline *pl, struct pat_ruleset *rs, struct pat_ruleset *prev_rs);
 void dp_pipeline_fini(struct dp_pipeline *pl);
 
 /* A stateful rule that an event goes to a state lcore for: its index in pl->srules,

@@ -143,7 +143,6 @@ int cep_prog_init(struct cep_prog *p, const struct pat_rule *r, const struct pat
 	memset(p, 0, sizeof(*p));
 	if (r->seq_db == NULL)
 		return -EINVAL;
-	p->db = r->seq_db;
 	p->within = r->within_ms;
 	p->first = first_vars(r->pattern, &nullable);
 	p->min_rows = (uint32_t)pat_re_min_rows(r->pattern);

@@ -71,7 +71,6 @@ struct cep_slot {
 
 /* What a PATTERN rule runs on, built once per rule set; immutable. */
 struct cep_prog {
-	const hs_database_t *db; /* the rule alone (a bank of one scans it) */
 	uint32_t n_ins;
 	struct cep_ins *ins;
 	uint8_t first;	       /* symbols that can begin a match (one of these bits) */
