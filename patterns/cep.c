@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,16 +204,24 @@ uint8_t cep_symbol(const struct pat_rule *r, struct pat_env *env)
 	return sym;
 }
 
-/* A kept row: its time, its place in its stream (seq), the lanes that took it and
- * their symbols, which kept columns have a value, and the values (numbers inline, a
- * string as a pointer to an arena block of its length and bytes). */
+/* A kept row: its time, its place in its stream (seq), the lanes that took it, those
+ * it could begin a match of (a first variable takes it) and their symbols, a byte a
+ * lane of the bank; then, from the bank's val_off (row_vals()), which kept columns
+ * have a value and the values (numbers inline, a string as a pointer to an arena
+ * block of its length and bytes). */
 struct cep_row_hdr {
 	int64_t ts;
 	uint64_t seq : 48;
 	uint64_t lanes : 16;
-	uint8_t sym[PAT_BANK_LANES];
-	uint64_t v[]; /* with kept columns: v[0] which are present, v[1 + k] column k */
+	uint16_t begins;
+	uint8_t sym[]; /* n_lanes */
 };
+
+/* The values of row rw: v[0] which kept columns are present, v[1 + k] column k. */
+static inline uint64_t *row_vals(const struct cep_bank *b, const struct cep_row_hdr *rw)
+{
+	return (uint64_t *)((uintptr_t)rw + b->val_off);
+}
 
 /* ---- banks ---- */
 
@@ -233,6 +242,8 @@ int cep_bank_init(struct cep_bank *b, const hs_database_t *db, const struct cep_
 
 		b->lane[l] = p;
 		b->base[l] = base[l];
+		b->first[l] = p->first;
+		b->lane_within[l] = p->within;
 		if (p->within < 0 || b->within < 0)
 			b->within = -1;
 		else if (p->within > b->within)
@@ -254,7 +265,8 @@ int cep_bank_init(struct cep_bank *b, const hs_database_t *db, const struct cep_
 		}
 	}
 	b->max_bytes = sum;
-	b->row_size = sizeof(struct cep_row_hdr) + (b->n_cols ? 8 * (1 + (size_t)b->n_cols) : 0);
+	b->val_off = (offsetof(struct cep_row_hdr, sym) + n + 7) & ~(size_t)7;
+	b->row_size = b->val_off + (b->n_cols ? 8 * (1 + (size_t)b->n_cols) : 0);
 	/* the rows a partition keeps: the longest match, within PAT_MAX_MATCH_ROWS and
 	 * one arena block */
 	b->max_rows = (uint32_t)(WIN_ARENA_MAX / b->row_size);
@@ -369,11 +381,12 @@ static void lru_append(struct cep_state *st, uint32_t i)
 static void row_free(struct cep_state *st, struct cep_row_hdr *rw)
 {
 	const struct cep_bank *b = st->b;
+	const uint64_t *v = row_vals(b, rw);
 	uint32_t k;
 
 	for (k = 0; k < b->n_cols; k++) {
-		if (b->col_type[k] == PAT_T_STRING && (rw->v[0] >> k & 1)) {
-			uint8_t *s = (uint8_t *)(uintptr_t)rw->v[1 + k];
+		if (b->col_type[k] == PAT_T_STRING && (v[0] >> k & 1)) {
+			uint8_t *s = (uint8_t *)(uintptr_t)v[1 + k];
 			uint32_t len;
 
 			memcpy(&len, s, 4);
@@ -426,23 +439,37 @@ static void note_peak(struct cep_state *st)
 	}
 }
 
+/* Whether row rw of pt could still begin a match of lane l at time now. */
+static inline bool lane_live(const struct cep_bank *b, const struct cep_part *pt,
+			     const struct cep_row_hdr *rw, uint32_t l, int64_t now)
+{
+	return rw->seq >= pt->floor[l] &&
+	       (b->lane_within[l] < 0 || rw->ts >= now - b->lane_within[l]);
+}
+
 /* The lanes for which row rw could still begin a match at time now. */
 static uint16_t live_lanes(const struct cep_state *st, const struct cep_part *pt,
 			   const struct cep_row_hdr *rw, int64_t now)
 {
-	const struct cep_bank *b = st->b;
 	uint16_t live = 0;
-	uint32_t l;
+	uint32_t m;
 
-	for (l = 0; l < b->n_lanes; l++) {
-		const struct cep_prog *p = b->lane[l];
-
-		if (!(rw->lanes >> l & 1) || rw->seq < pt->floor[l] || !(rw->sym[l] & p->first) ||
-		    (p->within >= 0 && rw->ts < now - p->within))
-			continue;
-		live |= (uint16_t)(1u << l);
-	}
+	for (m = rw->begins; m != 0; m &= m - 1)
+		if (lane_live(st->b, pt, rw, (uint32_t)__builtin_ctz(m), now))
+			live |= (uint16_t)(1u << __builtin_ctz(m));
 	return live;
+}
+
+/* Whether some lane could still begin a match on row rw at time now. */
+static bool row_live(const struct cep_state *st, const struct cep_part *pt,
+		     const struct cep_row_hdr *rw, int64_t now)
+{
+	uint32_t m;
+
+	for (m = rw->begins; m != 0; m &= m - 1)
+		if (lane_live(st->b, pt, rw, (uint32_t)__builtin_ctz(m), now))
+			return true;
+	return false;
 }
 
 /* Opens the current key's partition at *slot, forgetting the one idle longest when
@@ -521,13 +548,15 @@ static uint8_t *keep_string(struct cep_state *st, const uint8_t *p, uint32_t len
 	return b;
 }
 
-/* Appends row (seq) for lanes, their symbols sym. Returns false when a string does
- * not fit the arena (the row is kept without it: counted by the caller). */
+/* Appends row (seq) for lanes, their symbols sym, those it begins a match of begins.
+ * Returns false when a string does not fit the arena (the row is kept without it:
+ * counted by the caller). */
 static bool append(struct cep_state *st, struct cep_part *pt, const struct fmt_row *row,
-		   uint64_t seq, uint16_t lanes, const uint8_t *sym)
+		   uint64_t seq, uint16_t lanes, uint16_t begins, const uint8_t *sym)
 {
 	const struct cep_bank *b = st->b;
 	struct cep_row_hdr *rw;
+	uint64_t *vals;
 	bool whole = true;
 	uint32_t k;
 
@@ -537,9 +566,11 @@ static bool append(struct cep_state *st, struct cep_part *pt, const struct fmt_r
 	rw->ts = row->ts_ms;
 	rw->seq = seq;
 	rw->lanes = lanes;
-	memcpy(rw->sym, sym, sizeof(rw->sym));
+	rw->begins = begins;
+	memcpy(rw->sym, sym, b->n_lanes);
+	vals = row_vals(b, rw);
 	if (b->n_cols > 0)
-		rw->v[0] = 0;
+		vals[0] = 0;
 	for (k = 0; k < b->n_cols; k++) {
 		uint32_t c = b->cols[k];
 		const struct fmt_value *v = &row->v[c];
@@ -553,13 +584,13 @@ static bool append(struct cep_state *st, struct cep_part *pt, const struct fmt_r
 				whole = false;
 				continue;
 			}
-			rw->v[1 + k] = (uint64_t)(uintptr_t)s;
+			vals[1 + k] = (uint64_t)(uintptr_t)s;
 		} else if (b->col_type[k] == PAT_T_BOOLEAN) {
-			rw->v[1 + k] = v->b;
+			vals[1 + k] = v->b;
 		} else {
-			memcpy(&rw->v[1 + k], &v->i, 8);
+			memcpy(&vals[1 + k], &v->i, 8);
 		}
-		rw->v[0] |= UINT64_C(1) << k;
+		vals[0] |= UINT64_C(1) << k;
 	}
 	return whole;
 }
@@ -668,25 +699,25 @@ static int run(struct cep_state *st, const struct cep_part *pt, uint32_t l, uint
 	return 0;
 }
 
-static void load(const struct cep_row_hdr *rw, uint32_t k, uint8_t type, struct pat_val *v)
+static void load(const uint64_t *vals, uint32_t k, uint8_t type, struct pat_val *v)
 {
 	v->type = type;
-	v->null = !(rw->v[0] >> k & 1);
+	v->null = !(vals[0] >> k & 1);
 	if (v->null)
 		return;
 	switch (type) {
 	case PAT_T_STRING: {
-		const uint8_t *b = (const uint8_t *)(uintptr_t)rw->v[1 + k];
+		const uint8_t *b = (const uint8_t *)(uintptr_t)vals[1 + k];
 
 		memcpy(&v->s.len, b, 4);
 		v->s.p = b + 4;
 		break;
 	}
 	case PAT_T_BOOLEAN:
-		v->b = rw->v[1 + k] != 0;
+		v->b = vals[1 + k] != 0;
 		break;
 	default:
-		memcpy(&v->i, &rw->v[1 + k], 8);
+		memcpy(&v->i, &vals[1 + k], 8);
 		break;
 	}
 }
@@ -714,8 +745,8 @@ static void measures(struct cep_state *st, const struct cep_part *pt, uint32_t l
 			count++;
 			if (sl->fn == PAT_M_COUNT)
 				continue;
-			load(row_at(st, pt, st->at[s + r]), st->b->col_of[l][sl->k], sl->in_type,
-			     &v);
+			load(row_vals(st->b, row_at(st, pt, st->at[s + r])),
+			     st->b->col_of[l][sl->k], sl->in_type, &v);
 			if (sl->fn == PAT_M_FIRST || sl->fn == PAT_M_LAST) {
 				if (sl->fn == PAT_M_LAST || count == 1)
 					*out = v;
@@ -797,7 +828,7 @@ static int verify(struct cep_state *st, uint32_t i, uint32_t l)
 	for (s = 0; s + p->min_rows <= m; s++) {
 		const struct cep_row_hdr *rw = row_at(st, pt, st->at[s]);
 
-		if (!(rw->sym[l] & p->first))
+		if (!(rw->begins >> l & 1))
 			continue;
 		rc = run(st, pt, l, s, e, &path);
 		if (rc < 0)
@@ -884,7 +915,7 @@ enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint6
 /* Drops the rows at the front that no lane can begin a match from at time now. */
 static void trim(struct cep_state *st, struct cep_part *pt, int64_t now)
 {
-	while (pt->n > 0 && live_lanes(st, pt, row_at(st, pt, 0), now) == 0)
+	while (pt->n > 0 && !row_live(st, pt, row_at(st, pt, 0), now))
 		drop_front(st, pt);
 }
 
@@ -907,7 +938,7 @@ enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row
 		if (!(lanes >> l & 1))
 			continue;
 		syms[l] = sym[l];
-		if (sym[l] & b->lane[l]->first)
+		if (sym[l] & b->first[l])
 			begins |= (uint16_t)(1u << l);
 	}
 	cep_advance(st, ts);
@@ -948,7 +979,7 @@ enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row
 		*lost |= live_lanes(st, pt, row_at(st, pt, 0), ts);
 		drop_front(st, pt);
 	}
-	if (!append(st, pt, row, seq, lanes, syms))
+	if (!append(st, pt, row, seq, lanes, begins, syms))
 		*lost |= lanes;
 	if (hs_scan_stream(pt->hs, (const char *)bytes, row_bytes(b, lanes, syms, bytes), 0,
 			   st->scratch, on_end, &hits) != HS_SUCCESS) {
@@ -1023,6 +1054,8 @@ static bool copy_row(struct cep_state *to, struct cep_row_hdr *dst, const struct
 		     const struct cep_row_hdr *rw, const int8_t *map, bool merge)
 {
 	const struct cep_bank *tb = to->b, *fb = from->b;
+	const uint64_t *sv = row_vals(fb, rw);
+	uint64_t *dv = row_vals(tb, dst);
 	bool whole = true;
 	uint32_t l, k, j;
 
@@ -1036,16 +1069,18 @@ static bool copy_row(struct cep_state *to, struct cep_row_hdr *dst, const struct
 			continue;
 		dst->lanes |= (uint16_t)(1u << map[l]);
 		dst->sym[map[l]] = rw->sym[l];
+		if (rw->sym[l] & tb->first[map[l]])
+			dst->begins |= (uint16_t)(1u << map[l]);
 	}
 	for (k = 0; k < tb->n_cols; k++) {
-		if (dst->v[0] >> k & 1)
+		if (dv[0] >> k & 1)
 			continue;
 		for (j = 0; j < fb->n_cols && fb->cols[j] != tb->cols[k]; j++)
 			;
-		if (j == fb->n_cols || !(rw->v[0] >> j & 1))
+		if (j == fb->n_cols || !(sv[0] >> j & 1))
 			continue;
 		if (tb->col_type[k] == PAT_T_STRING) {
-			const uint8_t *s = (const uint8_t *)(uintptr_t)rw->v[1 + j];
+			const uint8_t *s = (const uint8_t *)(uintptr_t)sv[1 + j];
 			uint32_t len;
 			uint8_t *c;
 
@@ -1055,11 +1090,11 @@ static bool copy_row(struct cep_state *to, struct cep_row_hdr *dst, const struct
 				whole = false;
 				continue;
 			}
-			dst->v[1 + k] = (uint64_t)(uintptr_t)c;
+			dv[1 + k] = (uint64_t)(uintptr_t)c;
 		} else {
-			dst->v[1 + k] = rw->v[1 + j];
+			dv[1 + k] = sv[1 + j];
 		}
-		dst->v[0] |= UINT64_C(1) << k;
+		dv[0] |= UINT64_C(1) << k;
 	}
 	return whole;
 }

@@ -107,6 +107,8 @@ struct cep_bank {
 	uint32_t n_lanes;
 	const struct cep_prog *lane[PAT_BANK_LANES];
 	uint8_t base[PAT_BANK_LANES];
+	uint8_t first[PAT_BANK_LANES];	     /* each lane's cep_prog.first */
+	int64_t lane_within[PAT_BANK_LANES]; /* each lane's cep_prog.within */
 	int64_t within;	    /* the longest of the lanes' (-1: some lane has none) */
 	uint32_t max_rows;  /* the most rows a partition keeps */
 	uint16_t truncates; /* lanes whose matches may be longer than that */
@@ -117,7 +119,8 @@ struct cep_bank {
 	uint8_t col_of[PAT_BANK_LANES][PAT_MAX_COLUMNS];
 	uint32_t max_keys; /* the most of the lanes' */
 	size_t max_bytes;  /* the sum of the lanes' */
-	size_t row_size;
+	size_t val_off;	   /* where a kept row's values start */
+	size_t row_size;   /* a kept row's bytes */
 };
 
 /* The bank of n programs (lane l: lanes[l], its symbols from byte base[l]) scanned

@@ -529,8 +529,9 @@ static void test_bounds(void)
 				"CREATE PATTERN p AS SELECT * FROM s MATCH_RECOGNIZE ("
 				"PARTITION BY k ORDER BY ts MEASURES SUM(A.v) AS s, MAX(A.d) AS m "
 				"PATTERN (A+ B) " DEFINE_AB ");") == 0);
-	/* a row: time, seq and lanes, symbols, which columns are present, the columns */
-	CU_ASSERT_EQUAL(o.bank.max_rows, WIN_ARENA_MAX / (32 + 8 + 2 * 8));
+	/* a row: time, seq and lanes, the lanes it begins and its one lane's symbol (to
+	 * 8 bytes), which columns are present, the columns */
+	CU_ASSERT_EQUAL(o.bank.max_rows, WIN_ARENA_MAX / (24 + 8 + 2 * 8));
 	CU_ASSERT_TRUE(o.bank.truncates & 1);
 	for (i = 0; i < (int)o.bank.max_rows; i++)
 		CU_ASSERT_EQUAL(take(&o, i, "a", 1), CEP_TAKEN);
