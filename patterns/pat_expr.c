@@ -50,6 +50,44 @@ static int compare(const struct pat_val *a, const struct pat_val *b)
 	}
 }
 
+/* The value of a column of the current event (PAT_OP_COL e). */
+static inline void col_val(const struct pat_expr *e, const struct fmt_row *row, struct pat_val *out)
+{
+	out->type = e->type;
+	if (!(row->present >> e->idx & 1)) {
+		null_of(out, e->type);
+		return;
+	}
+	out->null = false;
+	if (e->type == PAT_T_STRING) {
+		out->s.p = row->v[e->idx].s.p;
+		out->s.len = row->v[e->idx].s.len;
+	} else if (e->type == PAT_T_DOUBLE) {
+		out->d = row->v[e->idx].d;
+	} else if (e->type == PAT_T_BOOLEAN) {
+		out->b = row->v[e->idx].b;
+	} else {
+		out->i = row->v[e->idx].i;
+	}
+}
+
+/* The value of a literal (PAT_OP_CONST e). */
+static inline void const_val(const struct pat_expr *e, struct pat_val *out)
+{
+	out->type = e->type;
+	out->null = e->type == PAT_T_NULL;
+	if (e->type == PAT_T_STRING) {
+		out->s.p = (const uint8_t *)e->s;
+		out->s.len = e->len;
+	} else if (e->type == PAT_T_DOUBLE) {
+		out->d = e->d;
+	} else if (e->type == PAT_T_BOOLEAN) {
+		out->b = e->i != 0;
+	} else {
+		out->i = e->i;
+	}
+}
+
 static void arith(const struct pat_expr *e, const struct pat_val *a, const struct pat_val *b,
 		  struct pat_val *out)
 {
@@ -113,37 +151,33 @@ static void arith(const struct pat_expr *e, const struct pat_val *a, const struc
 	}
 }
 
+/* Whether comparison op holds for c, the order of its operands (compare()). */
+static inline bool holds(uint8_t op, int c)
+{
+	switch (op) {
+	case PAT_OP_EQ:
+		return c == 0;
+	case PAT_OP_NE:
+		return c != 0;
+	case PAT_OP_LT:
+		return c < 0;
+	case PAT_OP_LE:
+		return c <= 0;
+	case PAT_OP_GT:
+		return c > 0;
+	default:
+		return c >= 0;
+	}
+}
+
 /* a op b for the comparison operators, three-valued. */
 static void comparison(const struct pat_expr *e, const struct pat_val *a, const struct pat_val *b,
 		       struct pat_val *out)
 {
-	int c;
-
-	if (a->null || b->null) {
+	if (a->null || b->null)
 		null_of(out, PAT_T_BOOLEAN);
-		return;
-	}
-	c = compare(a, b);
-	switch (e->op) {
-	case PAT_OP_EQ:
-		bool_of(out, c == 0);
-		break;
-	case PAT_OP_NE:
-		bool_of(out, c != 0);
-		break;
-	case PAT_OP_LT:
-		bool_of(out, c < 0);
-		break;
-	case PAT_OP_LE:
-		bool_of(out, c <= 0);
-		break;
-	case PAT_OP_GT:
-		bool_of(out, c > 0);
-		break;
-	default:
-		bool_of(out, c >= 0);
-		break;
-	}
+	else
+		bool_of(out, holds(e->op, compare(a, b)));
 }
 
 /* NOT of a three-valued result, when neg. */
@@ -262,36 +296,10 @@ void pat_eval(const struct pat_expr *e, struct pat_env *env, struct pat_val *out
 
 	switch ((enum pat_op)e->op) {
 	case PAT_OP_CONST:
-		out->type = e->type;
-		out->null = e->type == PAT_T_NULL;
-		if (e->type == PAT_T_STRING) {
-			out->s.p = (const uint8_t *)e->s;
-			out->s.len = e->len;
-		} else if (e->type == PAT_T_DOUBLE) {
-			out->d = e->d;
-		} else if (e->type == PAT_T_BOOLEAN) {
-			out->b = e->i != 0;
-		} else {
-			out->i = e->i;
-		}
+		const_val(e, out);
 		return;
 	case PAT_OP_COL:
-		out->type = e->type;
-		if (!(row->present >> e->idx & 1)) {
-			null_of(out, e->type);
-			return;
-		}
-		out->null = false;
-		if (e->type == PAT_T_STRING) {
-			out->s.p = row->v[e->idx].s.p;
-			out->s.len = row->v[e->idx].s.len;
-		} else if (e->type == PAT_T_DOUBLE) {
-			out->d = row->v[e->idx].d;
-		} else if (e->type == PAT_T_BOOLEAN) {
-			out->b = row->v[e->idx].b;
-		} else {
-			out->i = row->v[e->idx].i;
-		}
+		col_val(e, row, out);
 		return;
 	case PAT_OP_NEG:
 		pat_eval(e->a, env, &a);
@@ -413,10 +421,98 @@ int pat_expr_required_pred(const struct pat_expr *e)
 	return -1;
 }
 
+/* The same comparison with its operands swapped (a < b is b > a). */
+static inline uint8_t mirrored(uint8_t op)
+{
+	switch (op) {
+	case PAT_OP_LT:
+		return PAT_OP_GT;
+	case PAT_OP_LE:
+		return PAT_OP_GE;
+	case PAT_OP_GT:
+		return PAT_OP_LT;
+	case PAT_OP_GE:
+		return PAT_OP_LE;
+	default:
+		return op;
+	}
+}
+
+/* Whether the n bytes at p and q are equal: what a string equality mostly compares
+ * is a few bytes, which two loads a side decide (never a byte past n). */
+static inline bool bytes_eq(const uint8_t *p, const uint8_t *q, uint32_t n)
+{
+	uint64_t a, b, c, d;
+	uint32_t w, x, y, z;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&a, p, 8);
+		memcpy(&b, q, 8);
+		memcpy(&c, p + n - 8, 8);
+		memcpy(&d, q + n - 8, 8);
+		return ((a ^ b) | (c ^ d)) == 0;
+	}
+	if (n >= 4 && n < 8) {
+		memcpy(&w, p, 4);
+		memcpy(&x, q, 4);
+		memcpy(&y, p + n - 4, 4);
+		memcpy(&z, q + n - 4, 4);
+		return ((w ^ x) | (y ^ z)) == 0;
+	}
+	return n == 0 || memcmp(p, q, n) == 0;
+}
+
+/* Whether column col op literal k is TRUE (a NULL on either side: it is not). */
+static bool col_holds(uint8_t op, const struct pat_expr *col, const struct pat_expr *k,
+		      const struct fmt_row *row)
+{
+	struct pat_val a, b;
+
+	col_val(col, row, &a);
+	const_val(k, &b);
+	if (a.null || b.null)
+		return false;
+	if ((op == PAT_OP_EQ || op == PAT_OP_NE) && a.type == PAT_T_STRING)
+		return (a.s.len == b.s.len && bytes_eq(a.s.p, b.s.p, a.s.len)) == (op == PAT_OP_EQ);
+	return holds(op, compare(&a, &b));
+}
+
+/*
+ * A condition is TRUE when it evaluates to TRUE; for AND that is when every operand
+ * is TRUE, for OR when one is, whatever the others (FALSE or NULL) are. So AND and OR
+ * are decided here operand by operand, and a column compared with a literal without
+ * building the tree's values; anything else is evaluated whole.
+ */
 bool pat_eval_cond(const struct pat_expr *e, struct pat_env *env)
 {
 	struct pat_val v;
+	uint32_t k;
 
+	switch (e->op) {
+	case PAT_OP_AND:
+		for (k = 0; k < e->n_list; k++)
+			if (!pat_eval_cond(e->list[k], env))
+				return false;
+		return true;
+	case PAT_OP_OR:
+		for (k = 0; k < e->n_list; k++)
+			if (pat_eval_cond(e->list[k], env))
+				return true;
+		return false;
+	case PAT_OP_EQ:
+	case PAT_OP_NE:
+	case PAT_OP_LT:
+	case PAT_OP_LE:
+	case PAT_OP_GT:
+	case PAT_OP_GE:
+		if (e->a->op == PAT_OP_COL && e->b->op == PAT_OP_CONST)
+			return col_holds(e->op, e->a, e->b, env->row);
+		if (e->a->op == PAT_OP_CONST && e->b->op == PAT_OP_COL)
+			return col_holds(mirrored(e->op), e->b, e->a, env->row);
+		break;
+	default:
+		break;
+	}
 	pat_eval(e, env, &v);
 	return !v.null && v.b;
 }

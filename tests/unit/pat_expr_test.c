@@ -17,11 +17,13 @@
 #include "unit.h"
 
 /* The event: a = 7, d = 2.5, b = 'abc', f = TRUE, t = 1000, n = NULL (BIGINT),
- * e = '' and u = 'héllo\nwörld', s = NULL (STRING). */
-enum { C_A, C_D, C_B, C_F, C_T, C_N, C_E, C_U, C_S };
+ * e = '' and u = 'héllo\nwörld', s = NULL (STRING), y = 'abcde', w = 'card-0012345'
+ * and x = 'abcdefghijklmnopqrstu' (5, 12 and 21 bytes). */
+enum { C_A, C_D, C_B, C_F, C_T, C_N, C_E, C_U, C_S, C_Y, C_W, C_X };
 static const char stream[] =
 	"CREATE STREAM s (a BIGINT, d DOUBLE, b STRING, f BOOLEAN, t TIMESTAMP, n BIGINT, "
-	"e STRING, u STRING, s STRING) WITH (format = 'json', port = 1);\n";
+	"e STRING, u STRING, s STRING, y STRING, w STRING, x STRING) WITH (format = 'json', "
+	"port = 1);\n";
 
 static struct fmt_row row;
 
@@ -41,11 +43,16 @@ static void make_row(void)
 	row.v[C_T].i = 1000;
 	set_str(C_E, "");
 	set_str(C_U, "h\xc3\xa9llo\nw\xc3\xb6rld");
-	row.present =
-		1u << C_A | 1u << C_D | 1u << C_B | 1u << C_F | 1u << C_T | 1u << C_E | 1u << C_U;
+	set_str(C_Y, "abcde");
+	set_str(C_W, "card-0012345");
+	set_str(C_X, "abcdefghijklmnopqrstu");
+	row.present = 1u << C_A | 1u << C_D | 1u << C_B | 1u << C_F | 1u << C_T | 1u << C_E |
+		      1u << C_U | 1u << C_Y | 1u << C_W | 1u << C_X;
 }
 
-/* The value of expr over the row; its text form in out ("NULL", "TRUE", "7", ...). */
+/* The value of expr over the row; its text form in out ("NULL", "TRUE", "7", ...). A
+ * condition's must be what pat_eval_cond() decides without the whole tree: TRUE
+ * only when the value is TRUE. */
 static void eval(const char *expr, char *out, size_t len)
 {
 	static const struct pat_options opt = { .hs_mode = PAT_HS_INPROCESS };
@@ -73,6 +80,8 @@ static void eval(const char *expr, char *out, size_t len)
 		env.preds = preds;
 	}
 	pat_eval(rs->rules[0].items[0].e, &env, &v);
+	if (rs->rules[0].items[0].e->type == PAT_T_BOOLEAN)
+		CU_ASSERT_EQUAL(pat_eval_cond(rs->rules[0].items[0].e, &env), !v.null && v.b);
 	if (v.null)
 		snprintf(out, len, "NULL");
 	else if (v.type == PAT_T_BOOLEAN)
@@ -184,13 +193,65 @@ static void test_arithmetic(void)
 static void test_comparisons(void)
 {
 	static const struct ecase c[] = {
-		{ "a = 7", "TRUE" },	 { "a = 7.0", "TRUE" },	  { "a != 7", "FALSE" },
-		{ "a <> 8", "TRUE" },	 { "a < 7.5", "TRUE" },	  { "a <= 7", "TRUE" },
-		{ "a > 7", "FALSE" },	 { "a >= 7", "TRUE" },	  { "d > 2", "TRUE" },
-		{ "t > 999", "TRUE" },	 { "t = 1000", "TRUE" },  { "b = 'abc'", "TRUE" },
-		{ "b < 'abd'", "TRUE" }, { "b > 'ab'", "TRUE" },  { "b < 'abcd'", "TRUE" },
-		{ "e < 'a'", "TRUE" },	 { "e = ''", "TRUE" },	  { "f = TRUE", "TRUE" },
-		{ "f > FALSE", "TRUE" }, { "'B' < 'a'", "TRUE" }, { "'é' > 'z'", "TRUE" },
+		{ "a = 7", "TRUE" },
+		{ "a = 7.0", "TRUE" },
+		{ "a != 7", "FALSE" },
+		{ "a <> 8", "TRUE" },
+		{ "a < 7.5", "TRUE" },
+		{ "a <= 7", "TRUE" },
+		{ "a > 7", "FALSE" },
+		{ "a >= 7", "TRUE" },
+		{ "d > 2", "TRUE" },
+		{ "t > 999", "TRUE" },
+		{ "t = 1000", "TRUE" },
+		{ "b = 'abc'", "TRUE" },
+		{ "b < 'abd'", "TRUE" },
+		{ "b > 'ab'", "TRUE" },
+		{ "b < 'abcd'", "TRUE" },
+		{ "e < 'a'", "TRUE" },
+		{ "e = ''", "TRUE" },
+		{ "f = TRUE", "TRUE" },
+		{ "f > FALSE", "TRUE" },
+		{ "'B' < 'a'", "TRUE" },
+		{ "'é' > 'z'", "TRUE" },
+		/* a literal on the left, NULL columns, AND and OR of comparisons */
+		{ "7 = a", "TRUE" },
+		{ "6 < a", "TRUE" },
+		{ "7.5 > a", "TRUE" },
+		{ "8 <= a", "FALSE" },
+		{ "'abd' > b", "TRUE" },
+		{ "'abc' <> b", "FALSE" },
+		{ "b = 'ab'", "FALSE" },
+		{ "b <> 'abcd'", "TRUE" },
+		{ "e <> ''", "FALSE" },
+		{ "e = 'a'", "FALSE" },
+		{ "s = 'x'", "NULL" },
+		{ "s <> 'x'", "NULL" },
+		{ "1 = n", "NULL" },
+		{ "'x' < s", "NULL" },
+		{ "f = FALSE", "FALSE" },
+		{ "a > 1 OR s = 'x'", "TRUE" },
+		{ "s = 'x' OR b = 'abc'", "TRUE" },
+		{ "s = 'x' AND b = 'abc'", "NULL" },
+		{ "b = 'abc' AND (a = 8 OR d = 2.5)", "TRUE" },
+		{ "b = 'abc' AND (a = 8 OR d = 2.4)", "FALSE" },
+		{ "NOT (b = 'abc') OR t >= 1000", "TRUE" },
+		/* string equality at each length's loads: first, middle and last bytes */
+		{ "b = 'abd'", "FALSE" },
+		{ "b <> 'abc'", "FALSE" },
+		{ "y = 'abcde'", "TRUE" },
+		{ "y = 'xbcde'", "FALSE" },
+		{ "y = 'abXde'", "FALSE" },
+		{ "y = 'abcdX'", "FALSE" },
+		{ "y <> 'abcdX'", "TRUE" },
+		{ "w = 'card-0012345'", "TRUE" },
+		{ "w = 'bard-0012345'", "FALSE" },
+		{ "w = 'card-0X12345'", "FALSE" },
+		{ "w = 'card-0012346'", "FALSE" },
+		{ "x = 'abcdefghijklmnopqrstu'", "TRUE" },
+		{ "x = 'abcdefghijkXmnopqrstu'", "FALSE" },
+		{ "x = 'abcdefghijklmnopqrstX'", "FALSE" },
+		{ "'abcdefghijklmnopqrstu' = x", "TRUE" },
 	};
 
 	RUN(c);
