@@ -100,6 +100,8 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 	struct cep_bank *banks = calloc(n_pat, sizeof(*banks));
 	struct cep_state **st = calloc(n_pat, sizeof(*st));
 	uint32_t *lead = calloc(n_pat, sizeof(*lead)), n_banks = 0, q;
+	/* bank q's patterns by lane (the data path's dp_srule bank_lead and lane) */
+	uint32_t(*member)[PAT_BANK_LANES] = calloc(n_pat, sizeof(*member));
 	void *ctx[PAT_BANK_LANES] = { 0 };
 	hs_stream_t **ref = NULL;
 	hs_scratch_t *scratch = NULL;
@@ -117,9 +119,9 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 	int rc = -ENOMEM;
 
 	memset(res, 0, sizeof(*res));
-	if (progs == NULL || banks == NULL || lead == NULL || st == NULL || keys == NULL ||
-	    src == NULL || pick == NULL || declined == NULL || syms == NULL || amount == NULL ||
-	    hash == NULL)
+	if (progs == NULL || banks == NULL || lead == NULL || member == NULL || st == NULL ||
+	    keys == NULL || src == NULL || pick == NULL || declined == NULL || syms == NULL ||
+	    amount == NULL || hash == NULL)
 		goto out;
 	if (pat_compile_ex("bench.rql", src, strlen(src), &inproc, &rs, &d) != 0) {
 		fprintf(stderr, "compile: %s\n", d.n ? d.msgs[0] : "?");
@@ -144,6 +146,7 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 				continue;
 			lanes[rs->rules[q].lane] = &progs[q];
 			base[rs->rules[q].lane] = rs->rules[q].lane_base;
+			member[n_banks][rs->rules[q].lane] = q;
 		}
 		if (cep_bank_init(&banks[n_banks], r->n_lanes > 1 ? r->bank_db : r->seq_db, lanes,
 				  base, r->n_lanes) != 0)
@@ -210,21 +213,19 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 		for (t = 0; t < nt && t < TAKE_AHEAD; t++)
 			cep_prefetch_key(st[t % n_banks], hash[t]);
 		for (t = 0; t < nt; t++) {
-			const struct pat_rule *r;
-			uint8_t sym[PAT_BANK_LANES] = { 0 };
+			uint8_t sym[PAT_BANK_LANES];
 			uint16_t lost;
+			uint32_t l;
 
 			if (t + TAKE_AHEAD < nt)
 				cep_prefetch_key(st[(t + TAKE_AHEAD) % n_banks],
 						 hash[t + TAKE_AHEAD]);
 			q = t % n_banks;
 			i = b + t / n_banks;
-			r = &rs->rules[lead[q]];
-			for (p = lead[q]; p < n_pat; p++)
-				if (rs->rules[p].bank == lead[q])
-					sym[rs->rules[p].lane] = syms[i * n_pat + p];
+			for (l = 0; l < banks[q].n_lanes; l++)
+				sym[l] = syms[i * n_pat + member[q][l]];
 			if (cep_take_hashed(st[q], &rows[t / n_banks], i,
-					    (uint16_t)((1u << r->n_lanes) - 1), sym, hash[t],
+					    (uint16_t)((1u << banks[q].n_lanes) - 1), sym, hash[t],
 					    &lost) == CEP_FULL)
 				res->state_full++;
 		}
@@ -307,6 +308,7 @@ out:
 	}
 	free(banks);
 	free(lead);
+	free(member);
 	hs_free_scratch(scratch);
 	pat_ruleset_free(rs);
 	pat_diags_free(&d);
