@@ -179,6 +179,9 @@ void dp_rules_event(struct dp_ingest *in, uint8_t si, const struct fmt_row *row,
 
 	in->env.row = row;
 	in->env.preds = NULL;
+	in->env.memo = &in->memo;
+	in->memo.known = 0;
+	in->memo.val = 0;
 	if (st->hs != NULL && (st->n_alerts > 0 || st->n_srules > 0)) {
 		if (pat_hs_scan(st->hs, row, in->hs_scratch, in->preds) != 0) {
 			in->c->rule_errors++; /* no rule of the stream sees this event */

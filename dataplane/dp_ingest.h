@@ -212,6 +212,7 @@ struct dp_ingest {
 	hs_scratch_t *hs_scratch; /* this lcore's clone */
 	uint64_t *preds;	  /* predicate bits of the current event */
 	struct pat_env env;
+	struct pat_memo memo;			/* env's, cleared for each event */
 	struct pat_val vals[PAT_MAX_ITEMS * 2]; /* a pattern: its PARTITION BY and MEASURES */
 	uint32_t *pass; /* the stateful rules of an event (DP_REF, pl->n_srules entries) */
 	/* RX to result timing: the dp_cycles() of the RX burst whose packet is being

@@ -2,6 +2,7 @@
 #include "pat_expr.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static inline void null_of(struct pat_val *out, uint8_t type)
@@ -488,6 +489,9 @@ bool pat_eval_cond(const struct pat_expr *e, struct pat_env *env)
 	struct pat_val v;
 	uint32_t k;
 
+	if (e->memo != 0 && env->memo != NULL &&
+	    (env->memo->known >> (e->memo - 1) & 1)) /* decided for this event */
+		return env->memo->val >> (e->memo - 1) & 1;
 	switch (e->op) {
 	case PAT_OP_AND:
 		for (k = 0; k < e->n_list; k++)
@@ -504,15 +508,143 @@ bool pat_eval_cond(const struct pat_expr *e, struct pat_env *env)
 	case PAT_OP_LT:
 	case PAT_OP_LE:
 	case PAT_OP_GT:
-	case PAT_OP_GE:
+	case PAT_OP_GE: {
+		uint64_t bit;
+		bool t;
+
 		if (e->a->op == PAT_OP_COL && e->b->op == PAT_OP_CONST)
-			return col_holds(e->op, e->a, e->b, env->row);
-		if (e->a->op == PAT_OP_CONST && e->b->op == PAT_OP_COL)
-			return col_holds(mirrored(e->op), e->b, e->a, env->row);
-		break;
+			t = col_holds(e->op, e->a, e->b, env->row);
+		else if (e->a->op == PAT_OP_CONST && e->b->op == PAT_OP_COL)
+			t = col_holds(mirrored(e->op), e->b, e->a, env->row);
+		else
+			break;
+		if (e->memo != 0 && env->memo != NULL) {
+			bit = UINT64_C(1) << (e->memo - 1);
+			env->memo->known |= bit;
+			env->memo->val |= t ? bit : 0;
+		}
+		return t;
+	}
 	default:
 		break;
 	}
 	pat_eval(e, env, &v);
 	return !v.null && v.b;
+}
+
+/* ---- shared comparisons ---- */
+
+/* Whether e is a comparison of a column with a literal, the form pat_eval_cond()
+ * decides directly; *col and *k its operands, *op as if the column stood left. */
+static bool col_literal(const struct pat_expr *e, const struct pat_expr **col,
+			const struct pat_expr **k, uint8_t *op)
+{
+	if (e->op < PAT_OP_EQ || e->op > PAT_OP_GE)
+		return false;
+	if (e->a->op == PAT_OP_COL && e->b->op == PAT_OP_CONST) {
+		*col = e->a;
+		*k = e->b;
+		*op = e->op;
+		return true;
+	}
+	if (e->a->op == PAT_OP_CONST && e->b->op == PAT_OP_COL) {
+		*col = e->b;
+		*k = e->a;
+		*op = mirrored(e->op);
+		return true;
+	}
+	return false;
+}
+
+/* Whether comparisons x and y (col_literal()) always decide alike. */
+static bool same_comparison(const struct pat_expr *x, const struct pat_expr *y)
+{
+	const struct pat_expr *cx, *kx, *cy, *ky;
+	uint8_t ox, oy;
+
+	col_literal(x, &cx, &kx, &ox);
+	col_literal(y, &cy, &ky, &oy);
+	if (ox != oy || cx->idx != cy->idx || kx->type != ky->type)
+		return false;
+	switch (kx->type) {
+	case PAT_T_STRING:
+		return kx->len == ky->len && memcmp(kx->s, ky->s, kx->len) == 0;
+	case PAT_T_DOUBLE:
+		return kx->d == ky->d;
+	default:
+		return kx->i == ky->i;
+	}
+}
+
+struct memo_plan {
+	struct pat_expr **cmp; /* the comparisons of one stream's conditions */
+	uint32_t n, cap;
+	bool nomem;
+};
+
+/* The comparisons that condition e decides through AND and OR. */
+static void collect(struct memo_plan *m, struct pat_expr *e)
+{
+	const struct pat_expr *c, *k;
+	uint32_t j;
+	uint8_t op;
+
+	if (e == NULL)
+		return;
+	if (e->op == PAT_OP_AND || e->op == PAT_OP_OR) {
+		for (j = 0; j < e->n_list; j++)
+			collect(m, e->list[j]);
+		return;
+	}
+	if (!col_literal(e, &c, &k, &op))
+		return;
+	if (m->n == m->cap) {
+		uint32_t cap = m->cap ? 2 * m->cap : 64;
+		struct pat_expr **v = realloc(m->cmp, cap * sizeof(*v));
+
+		if (v == NULL) {
+			m->nomem = true; /* no sharing: each decides its own */
+			return;
+		}
+		m->cmp = v;
+		m->cap = cap;
+	}
+	m->cmp[m->n++] = e;
+}
+
+void pat_memo_plan(struct pat_ruleset *rs)
+{
+	struct memo_plan m = { 0 };
+	uint32_t si, r, v, a, b, slots;
+
+	for (si = 0; si < rs->n_streams; si++) {
+		m.n = 0;
+		for (r = 0; r < rs->n_rules; r++) {
+			if (rs->rules[r].stream != si)
+				continue;
+			collect(&m, rs->rules[r].where);
+			if (rs->rules[r].kind == PAT_R_PATTERN)
+				for (v = 0; v < rs->rules[r].n_vars; v++)
+					collect(&m, rs->rules[r].define[v]);
+		}
+		if (m.nomem)
+			break;
+		/* a slot for each comparison that another one repeats */
+		slots = 0;
+		for (a = 0; a < m.n && slots < PAT_MEMO_SLOTS; a++) {
+			bool shared = false;
+
+			if (m.cmp[a]->memo != 0)
+				continue;
+			for (b = a + 1; b < m.n; b++) {
+				if (m.cmp[b]->memo == 0 && same_comparison(m.cmp[a], m.cmp[b])) {
+					m.cmp[b]->memo = (uint8_t)(slots + 1);
+					shared = true;
+				}
+			}
+			if (shared)
+				m.cmp[a]->memo = (uint8_t)(++slots);
+		}
+	}
+	free(m.cmp);
 }

@@ -31,8 +31,18 @@ struct pat_val {
 };
 
 /* What an evaluation reads, and where LOWER/UPPER write. */
+/* The comparisons an event's conditions share (pat_memo_plan()): bit k of known is
+ * set once slot k is decided, its value in val. */
+#define PAT_MEMO_SLOTS 64
+struct pat_memo {
+	uint64_t known, val;
+};
+
 struct pat_env {
 	const struct fmt_row *row;
+	/* NULL, or where pat_eval_cond() keeps the shared comparisons of this row: the
+	 * caller clears known whenever row is another event */
+	struct pat_memo *memo;
 	const uint64_t *preds; /* the event's predicate bits (NULL: the stream has none) */
 	/* results of aggregates (PAT_OP_AGG) and measures (PAT_OP_MEASURE) by slot, set
 	 * by the window and pattern operators before HAVING, select lists, MEASURES */
@@ -55,5 +65,13 @@ int pat_expr_required_pred(const struct pat_expr *e);
 
 /* A WHERE, HAVING or DEFINE: true only when e is TRUE (NULL is false). */
 bool pat_eval_cond(const struct pat_expr *e, struct pat_env *env);
+
+/*
+ * Marks the comparisons of a column with a literal that several conditions of one
+ * stream hold (the WHEREs and DEFINEs of its rules, through AND and OR), up to
+ * PAT_MEMO_SLOTS a stream: pat_eval_cond() with a memo decides each of them once an
+ * event (ten patterns on `status = 'declined'` compare the status once).
+ */
+void pat_memo_plan(struct pat_ruleset *rs);
 
 #endif

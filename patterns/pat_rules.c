@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "pat_rules.h"
+#include "pat_expr.h"
 #include "pat_internal.h"
 #include "pat_lex.h"
 
@@ -722,6 +723,8 @@ int pat_compile_ex(const char *file, const char *src, size_t len, const struct p
 		else if (p.n_errors)
 			rc = -EINVAL;
 	}
+	if (rc == 0)
+		pat_memo_plan(p.rs);
 	sort_diags(diags, n_diags, strlen(file));
 out:
 	for (k = 0; k < p.n_bad_streams; k++)

@@ -149,6 +149,8 @@ struct pat_expr {
 	uint8_t fn;   /* PAT_OP_AGG: enum pat_agg_fn; PAT_OP_MEASURE: enum pat_measure_fn;
 			 PAT_OP_MATCH: 0 LIKE, 1 REGEXP */
 	uint8_t var;  /* PAT_OP_MEASURE: the pattern variable */
+	uint8_t memo; /* a comparison that conditions of its stream share: slot + 1
+			 (pat_memo_plan(), pat_expr.h); 0: none */
 	uint32_t line, col;
 	uint32_t idx; /* COL: column; MATCH: predicate; AGG, MEASURE: slot */
 	uint32_t arg; /* MATCH, AGG, MEASURE: the column (UINT32_MAX: none, COUNT(*)) */

@@ -113,6 +113,7 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 	static struct fmt_row rows[BURST];
 	struct fmt_row row;
 	struct pat_env env = { 0 };
+	struct pat_memo memo;
 	uint8_t buf[64];
 	uint64_t i, ends = 0;
 	unsigned int p;
@@ -172,6 +173,7 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 	row.present = 1u << C_TS | 1u << C_CARD | 1u << C_AMOUNT | 1u << C_STATUS;
 	row.v[C_CARD].s.len = KEY_LEN;
 	env.row = &row;
+	env.memo = &memo;
 	env.buf = buf;
 	env.cap = sizeof(buf);
 
@@ -181,6 +183,7 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 		row.v[C_AMOUNT].d = amount[i];
 		row.v[C_STATUS].s.p = (const uint8_t *)(declined[i] ? "declined" : "approved");
 		row.v[C_STATUS].s.len = 8;
+		memo.known = memo.val = 0; /* another event (dp_rules_event) */
 		for (p = 0; p < n_pat; p++)
 			syms[i * n_pat + p] = cep_symbol(&rs->rules[p], &env);
 	}

@@ -375,6 +375,141 @@ static void test_functions(void)
 	RUN(c);
 }
 
+/* The rule set of the memo tests: two streams; comparisons shared within a stream (in
+ * either order of their operands, in WHEREs and DEFINEs, under AND and OR), others
+ * not (another operator, column or literal, under NOT, in the other stream). */
+static const char memo_src[] =
+	"CREATE STREAM p (ts TIMESTAMP, card STRING, amount DOUBLE, status STRING, n BIGINT) "
+	"WITH (format = 'json', port = 1, timestamp = 'ts');\n"
+	"CREATE STREAM q (status STRING) WITH (format = 'json', port = 2);\n"
+	"CREATE ALERT f AS SELECT card FROM p WHERE status = 'decline';\n"
+	"CREATE PATTERN a AS SELECT * FROM p MATCH_RECOGNIZE (PARTITION BY card ORDER BY ts "
+	"PATTERN (D B) DEFINE D AS status = 'declined', "
+	"B AS status = 'approved' AND amount > 500);\n"
+	"CREATE PATTERN b AS SELECT * FROM p MATCH_RECOGNIZE (PARTITION BY card ORDER BY ts "
+	"PATTERN (D B) DEFINE D AS 'declined' = status OR n >= 3, "
+	"B AS status = 'approved' AND 700 < amount);\n"
+	"CREATE ALERT c AS SELECT card FROM p WHERE n >= 3 AND NOT (status = 'approved');\n"
+	"CREATE ALERT d AS SELECT card FROM p WHERE status <> 'declined' OR 500 < amount;\n"
+	"CREATE ALERT e AS SELECT status FROM q WHERE status = 'declined';\n";
+
+static struct pat_ruleset *memo_rules(void)
+{
+	static const struct pat_options opt = { .hs_mode = PAT_HS_INPROCESS };
+	struct pat_diags d = { 0 };
+	struct pat_ruleset *rs = NULL;
+
+	if (pat_compile_ex("m.rql", memo_src, strlen(memo_src), &opt, &rs, &d) != 0)
+		fprintf(stderr, "\n  %s\n", d.n ? d.msgs[0] : "?");
+	pat_diags_free(&d);
+	return rs;
+}
+
+static const struct pat_rule *rule_named(const struct pat_ruleset *rs, const char *name)
+{
+	for (uint32_t k = 0; k < rs->n_rules; k++)
+		if (strcmp(rs->rules[k].name, name) == 0)
+			return &rs->rules[k];
+	return NULL;
+}
+
+static void test_memo_plan(void)
+{
+	struct pat_ruleset *rs = memo_rules();
+	const struct pat_rule *a, *b, *c, *d, *e;
+	uint8_t declined, approved, n3, over500;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+	a = rule_named(rs, "a");
+	b = rule_named(rs, "b");
+	c = rule_named(rs, "c");
+	d = rule_named(rs, "d");
+	e = rule_named(rs, "e");
+	CU_ASSERT_FATAL(a && b && c && d && e);
+	declined = a->define[0]->memo;
+	approved = a->define[1]->list[0]->memo;
+	over500 = a->define[1]->list[1]->memo;
+	n3 = b->define[0]->list[1]->memo;
+	/* status = 'declined' in a, 'declined' = status in b: one slot */
+	CU_ASSERT(declined != 0);
+	CU_ASSERT_EQUAL(b->define[0]->list[0]->memo, declined);
+	/* status = 'approved' in both patterns' B */
+	CU_ASSERT(approved != 0 && approved != declined);
+	CU_ASSERT_EQUAL(b->define[1]->list[0]->memo, approved);
+	/* amount > 500 in a's DEFINE, 500 < amount in d's WHERE; 700 < amount only in b */
+	CU_ASSERT(over500 != 0);
+	CU_ASSERT_EQUAL(d->where->list[1]->memo, over500);
+	CU_ASSERT_EQUAL(b->define[1]->list[1]->memo, 0);
+	/* n >= 3 in b's DEFINE (under OR) and c's WHERE (under AND) */
+	CU_ASSERT(n3 != 0);
+	CU_ASSERT_EQUAL(c->where->list[0]->memo, n3);
+	/* under NOT: decided by the whole tree, no slot; <> is another comparison */
+	CU_ASSERT_EQUAL(c->where->list[1]->a->memo, 0);
+	CU_ASSERT_EQUAL(d->where->list[0]->memo, 0);
+	/* the other stream's status = 'declined' is alone in its stream; 'decline' is
+	 * another literal */
+	CU_ASSERT_EQUAL(e->where->memo, 0);
+	CU_ASSERT_EQUAL(rule_named(rs, "f")->where->memo, 0);
+	pat_ruleset_free(rs);
+}
+
+/* Every condition of stream p decided with a memo shared over an event's conditions
+ * (cleared for each event, as the data path does) as without one, on rows that take
+ * each shared comparison both ways, NULLs included. */
+static void test_memo_eval(void)
+{
+	static const char *status[] = { "declined", "approved", "decline", NULL };
+	static const double amount[] = { 100, 600, 800 };
+	static const int64_t n[] = { 1, 3, -1 };
+	struct pat_ruleset *rs = memo_rules();
+	struct pat_memo memo;
+	struct pat_env with = { .row = &row, .memo = &memo }, without = { .row = &row };
+	uint32_t s, m, x, k, v, checked = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+	for (s = 0; s < 4; s++) {
+		for (m = 0; m < 3; m++) {
+			for (x = 0; x < 3; x++) {
+				memset(&row, 0, sizeof(row));
+				row.present = 1u << 0 | 1u << 1 | 1u << 2;
+				row.v[1].s.p = (const uint8_t *)"card-1";
+				row.v[1].s.len = 6;
+				row.v[2].d = amount[m];
+				if (status[s] != NULL) {
+					row.present |= 1u << 3;
+					set_str(3, status[s]);
+				}
+				if (n[x] >= 0) {
+					row.present |= 1u << 4;
+					row.v[4].i = n[x];
+				}
+				memo.known = memo.val = 0;
+				for (k = 0; k < rs->n_rules; k++) {
+					const struct pat_rule *r = &rs->rules[k];
+
+					if (r->stream != 0)
+						continue;
+					if (r->where != NULL) {
+						CU_ASSERT_EQUAL(pat_eval_cond(r->where, &with),
+								pat_eval_cond(r->where, &without));
+						checked++;
+					}
+					for (v = 0; v < r->n_vars; v++) {
+						CU_ASSERT_EQUAL(
+							pat_eval_cond(r->define[v], &with),
+							pat_eval_cond(r->define[v], &without));
+						checked++;
+					}
+				}
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(checked, 36 * 7);
+	/* the memo was used: the last event decided the shared comparisons */
+	CU_ASSERT(memo.known != 0);
+	pat_ruleset_free(rs);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -385,6 +520,8 @@ int main(void)
 		{ "LIKE", test_like },
 		{ "REGEXP", test_regexp },
 		{ "functions", test_functions },
+		{ "shared comparisons: which", test_memo_plan },
+		{ "shared comparisons: decided once, as alone", test_memo_eval },
 		{ NULL, NULL },
 	};
 
