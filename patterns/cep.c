@@ -267,13 +267,12 @@ int cep_bank_init(struct cep_bank *b, const hs_database_t *db, const struct cep_
 	b->max_bytes = sum;
 	b->val_off = (offsetof(struct cep_row_hdr, sym) + n + 7) & ~(size_t)7;
 	b->row_size = b->val_off + (b->n_cols ? 8 * (1 + (size_t)b->n_cols) : 0);
-	/* the rows a partition keeps: the longest match, within PAT_MAX_MATCH_ROWS and
-	 * one arena block */
+	/* the rows a partition keeps: within PAT_MAX_MATCH_ROWS and one arena block;
+	 * the longest match, when every row is for every lane */
 	b->max_rows = (uint32_t)(WIN_ARENA_MAX / b->row_size);
 	if (b->max_rows > PAT_MAX_MATCH_ROWS)
 		b->max_rows = PAT_MAX_MATCH_ROWS;
-	if (longest < b->max_rows)
-		b->max_rows = (uint32_t)longest;
+	b->keep_rows = longest < b->max_rows ? (uint32_t)longest : b->max_rows;
 	for (l = 0; l < n; l++)
 		if (lanes[l]->longest > b->max_rows)
 			b->truncates |= (uint16_t)(1u << l);
@@ -289,7 +288,8 @@ struct cep_part {
 	uint32_t prev, next; /* by last row, oldest first */
 	int64_t last_ts;
 	uint8_t *rows; /* a ring of cap rows, from the arena */
-	uint32_t cap, head, n, pad;
+	uint32_t cap, head, n;
+	uint32_t partial; /* some row kept is not for every lane */
 	uint64_t floor[]; /* one a lane */
 };
 
@@ -504,7 +504,7 @@ static uint32_t part_open(struct cep_state *st, uint32_t *slot, uint16_t *lost)
 	pt = part_at(st, i);
 	pt->hs = hs;
 	pt->rows = NULL;
-	pt->cap = pt->head = pt->n = 0;
+	pt->cap = pt->head = pt->n = pt->partial = 0;
 	memset(pt->floor, 0, st->b->n_lanes * sizeof(*pt->floor));
 	lru_append(st, i);
 	note_peak(st);
@@ -521,8 +521,12 @@ static bool make_room(struct cep_state *st, struct cep_part *pt)
 	if (pt->n < pt->cap)
 		return true;
 	cap = pt->cap ? pt->cap * 2 : 4;
+	if (!pt->partial && cap > st->b->keep_rows)
+		cap = st->b->keep_rows;
 	if (cap > st->b->max_rows)
 		cap = st->b->max_rows;
+	if (cap <= pt->n) /* the caller drops a row at max_rows: never here */
+		return false;
 	b = win_alloc(&st->arena, (size_t)cap * rs);
 	if (b == NULL)
 		return false;
@@ -912,6 +916,28 @@ enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint6
 	return cep_take_hashed(st, row, seq, lanes, sym, win_keys_hash(&st->keys, row), lost);
 }
 
+/* The lanes that may still need pt's first row, a row is about to be added: those it
+ * could begin a match of whose longest match is more rows of the lane than the
+ * partition keeps from it. */
+static uint16_t front_needed(const struct cep_state *st, const struct cep_part *pt, int64_t now)
+{
+	const struct cep_bank *b = st->b;
+	uint16_t need = 0;
+	uint32_t m, l, k;
+	uint64_t rows;
+
+	for (m = live_lanes(st, pt, row_at(st, pt, 0), now); m != 0; m &= m - 1) {
+		l = (uint32_t)__builtin_ctz(m);
+		rows = pt->n;
+		if (pt->partial) /* only the rows for lane l count */
+			for (rows = 0, k = 0; k < pt->n; k++)
+				rows += row_at(st, pt, k)->lanes >> l & 1;
+		if (rows < b->lane[l]->longest)
+			need |= (uint16_t)(1u << l);
+	}
+	return need;
+}
+
 /* Drops the rows at the front that no lane can begin a match from at time now. */
 static void trim(struct cep_state *st, struct cep_part *pt, int64_t now)
 {
@@ -965,10 +991,17 @@ enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row
 	lru_append(st, i);
 	pt->last_ts = ts;
 	trim(st, pt, ts); /* WITHIN: too old to be in a match that ends here or later */
-	if (pt->n == b->max_rows) {
-		/* a loss only when a match may be longer */
-		*lost |= live_lanes(st, pt, row_at(st, pt, 0), ts) & b->truncates;
-		drop_front(st, pt);
+	if (lanes != (uint16_t)((1u << b->n_lanes) - 1))
+		pt->partial = 1;
+	if (pt->n >= b->keep_rows) {
+		/* the oldest row goes unless a match may need it (rows not for every
+		 * lane, or a match longer than the bounds: a loss at max_rows) */
+		uint16_t need = front_needed(st, pt, ts);
+
+		if (need == 0 || pt->n >= b->max_rows) {
+			*lost |= need;
+			drop_front(st, pt);
+		}
 	}
 	if (!make_room(st, pt)) {
 		if (pt->n == 0) {
@@ -1126,7 +1159,8 @@ static void merge_part(struct cep_state *to, uint32_t ti, const struct cep_state
 			tp->floor[map[k]] = fp->floor[k];
 	if (fp->last_ts > tp->last_ts)
 		tp->last_ts = fp->last_ts;
-	/* rows of both, by seq, one row for one seq; the newest max_rows kept */
+	/* rows of both, by seq, one row for one seq; the newest max_rows kept (the
+	 * takes that follow bring them to keep_rows) */
 	cap = tp->n + fp->n;
 	if (cap > to->b->max_rows)
 		cap = to->b->max_rows;
@@ -1160,6 +1194,8 @@ static void merge_part(struct cep_state *to, uint32_t ti, const struct cep_state
 				*lost |= lanes_of(from->b, map);
 			c++;
 		}
+		if (dst->lanes != (uint16_t)((1u << to->b->n_lanes) - 1))
+			tp->partial = 1;
 		total++;
 	}
 	if (tp->rows != NULL)

@@ -112,6 +112,8 @@ struct cep_bank {
 	int64_t within;	    /* the longest of the lanes' (-1: some lane has none) */
 	uint32_t max_rows;  /* the most rows a partition keeps */
 	uint16_t truncates; /* lanes whose matches may be longer than that */
+	uint32_t keep_rows; /* enough for the longest match when every row is for
+			       every lane (at most max_rows) */
 	/* the kept columns: every lane's, each once; lane l's column k is col_of[l][k] */
 	uint32_t n_cols;
 	uint32_t cols[PAT_MAX_COLUMNS];
