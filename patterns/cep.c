@@ -950,7 +950,7 @@ enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row
 {
 	const struct cep_bank *b = st->b;
 	uint8_t syms[PAT_BANK_LANES] = { 0 }, bytes[PAT_BANK_LANES];
-	uint16_t begins = 0, hits = 0;
+	uint16_t begins = 0, hits = 0, taken = 0;
 	int64_t ts = row->ts_ms;
 	struct cep_part *pt;
 	uint32_t i, slot, l;
@@ -964,6 +964,8 @@ enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row
 		if (!(lanes >> l & 1))
 			continue;
 		syms[l] = sym[l];
+		if (sym[l] != 0)
+			taken |= (uint16_t)(1u << l);
 		if (sym[l] & b->first[l])
 			begins |= (uint16_t)(1u << l);
 	}
@@ -974,6 +976,14 @@ enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row
 		return CEP_FULL;
 	}
 	i = win_keys_find(&st->keys, &slot);
+	if (taken == 0 && lanes == (uint16_t)((1u << b->n_lanes) - 1)) {
+		/* no variable of any lane takes the row: no match ends on it, and it
+		 * breaks every match through it; every floor passes it, so nothing kept
+		 * can begin a match any more: the partition closes, unscanned */
+		if (i != WIN_NONE)
+			part_close(st, i);
+		return CEP_TAKEN;
+	}
 	if (i == WIN_NONE) {
 		if (begins == 0)
 			return CEP_TAKEN; /* nothing in progress, nothing begins */
