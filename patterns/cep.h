@@ -33,8 +33,9 @@
  *
  * Bounds: max_keys partitions (the one idle longest is forgotten to make room for a
  * new one) and max_bytes of rows and long keys; a partition keeps the longest match
- * the lanes allow, at most PAT_MAX_MATCH_ROWS rows and one arena block of them
- * (WIN_ARENA_MAX bytes: fewer rows when a row keeps many measure columns). Whatever a
+ * the lanes allow (more while rows not for every lane are kept and a match may need
+ * them), at most PAT_MAX_MATCH_ROWS rows and one arena block of them (WIN_ARENA_MAX
+ * bytes: fewer rows when a row keeps many measure columns). Whatever a
  * bound makes the operator forget is reported (CEP_FULL, with the lanes) for the
  * caller to count.
  */
