@@ -8,8 +8,9 @@
  * advances 6000 / K ms a row, so that a card has about ten rows a WITHIN.
  *
  * Three numbers per (P, K), all in the same run on the same rows:
- * - classify: the DEFINEs of every pattern on every row (cep_symbol), which the data
- *   path does on the RX lcore;
+ * - classify: the DEFINEs of every pattern on every row (cep_symbol, with a memo of
+ *   the comparisons they share cleared each row), which the data path does on the RX
+ *   lcore;
  * - riptide: cep_take of every bank (up to PAT_BANK_LANES patterns, pat_plan_banks())
  *   on every row, with the symbols, which is what a state lcore does (partition
  *   lookup, Hyperscan stream, kept rows, verification and matches to a callback);
