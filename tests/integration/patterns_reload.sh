@@ -7,7 +7,8 @@
 # first lane) and adds big_spend. Declines sent before the load must complete
 # card_testing matches with approvals sent after it (the partial matches carried over,
 # under the new version); velocity, gone, must not complete; big_spend sees only what
-# came after its load. With every layout of lcores.
+# came after its load. With every layout of lcores, and again with a watermark delay
+# (the rows of before the load then wait across it).
 . "$(dirname "$0")/lib/common.sh"
 require_root
 LIB=$(cd "$(dirname "$0")/lib" && pwd)
@@ -41,6 +42,13 @@ big_spend="CREATE PATTERN big_spend WITH (topic = 'fraud') AS
     );"
 printf '%s\n%s\n%s\n' "$stream" "$velocity" "$card_testing" >"$WORK/a.rql"
 printf '%s\n%s\n%s\n' "$stream" "$card_testing" "$big_spend" >"$WORK/b.rql"
+# The same with a watermark delay: phase 1's rows still wait for the watermark at the
+# load, and are taken under set b (card_testing's kept, velocity's dropped, and not
+# for big_spend, which came after them), beside phase 2's.
+for f in a b; do
+	sed "s/timestamp = 'ts');/timestamp = 'ts', watermark_delay = '2 SECONDS');/" \
+		"$WORK/$f.rql" >"$WORK/$f-delay.rql"
+done
 
 # Phase 1 (set a): ct1 three declines, ct2 two, v1 two countries abroad, bs1 one
 # payment over 1000 (abroad: velocity keeps it, big_spend does not exist yet).
@@ -95,10 +103,10 @@ send() {
 	check_eq "$tag: riptide took phase $phase" "$got" "$want"
 }
 
-run() { # TAG riptide-options...
-	local tag=$1 rpid
-	shift
-	ip netns exec "$ns" "$RIPTIDE" --rules "$WORK/a.rql" --input af_packet:rtp1 \
+run() { # TAG SET-SUFFIX riptide-options...
+	local tag=$1 sfx=$2 rpid
+	shift 2
+	ip netns exec "$ns" "$RIPTIDE" --rules "$WORK/a$sfx.rql" --input af_packet:rtp1 \
 		--control "$WORK/$tag.sock" --out "$WORK/$tag-out" --stats-out "$WORK/$tag-stats.json" \
 		"$@" >"$WORK/$tag.log" 2>&1 &
 	rpid=$!
@@ -109,7 +117,12 @@ run() { # TAG riptide-options...
 		return
 	fi
 	send "$tag" 1
-	"$CTL" --socket "$WORK/$tag.sock" --json rules load "$WORK/b.rql" >"$WORK/$tag-load.json" 2>&1
+	# at the load, the bank's partitions: every card's without a delay; with one,
+	# only ct1's (its first row at the watermark), the other rows wait
+	check_eq "$tag: partitions held at the load" \
+		"$("$CTL" --socket "$WORK/$tag.sock" --json stats | jq .result.state.card_testing.peak_keys)" \
+		"$([ -z "$sfx" ] && echo 4 || echo 1)"
+	"$CTL" --socket "$WORK/$tag.sock" --json rules load "$WORK/b$sfx.rql" >"$WORK/$tag-load.json" 2>&1
 	check_eq "$tag: rules load" "$?" 0
 	check_eq "$tag: b: one rule added, one removed, one carried" \
 		"$(jq -c '.result | [.ruleset, .added, .removed, .carried]' "$WORK/$tag-load.json")" "[2,1,1,1]"
@@ -126,6 +139,8 @@ run() { # TAG riptide-options...
 			"$WORK/$tag-stats.json")" "[0,0,0]"
 }
 
-run one --workers 1
-run state --workers 2 --share-cores --state-lcores 1
+run one "" --workers 1
+run state "" --workers 2 --share-cores --state-lcores 1
+run delay-one -delay --workers 1
+run delay-state -delay --workers 2 --share-cores --state-lcores 1
 finish
