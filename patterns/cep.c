@@ -90,9 +90,9 @@ static void emit_re(struct emitter *e, const struct pat_re *re)
 	patch(e, splits, true, e->n);
 }
 
-/* The variables that can take a match's first row. Sets *nullable when re can match
- * no row. */
-static uint8_t first_vars(const struct pat_re *re, bool *nullable)
+/* The variables that can take a match's first row (last: its last row). Sets
+ * *nullable when re can match no row. */
+static uint8_t edge_vars(const struct pat_re *re, bool last, bool *nullable)
 {
 	uint8_t f = 0;
 	bool kid_null;
@@ -106,14 +106,14 @@ static uint8_t first_vars(const struct pat_re *re, bool *nullable)
 	case PAT_RE_SEQ:
 		*nullable = true;
 		for (k = 0; k < re->n_kids && *nullable; k++) {
-			f |= first_vars(re->kids[k], &kid_null);
+			f |= edge_vars(re->kids[last ? re->n_kids - 1 - k : k], last, &kid_null);
 			*nullable = kid_null;
 		}
 		break;
 	default:
 		*nullable = false;
 		for (k = 0; k < re->n_kids; k++) {
-			f |= first_vars(re->kids[k], &kid_null);
+			f |= edge_vars(re->kids[k], last, &kid_null);
 			*nullable |= kid_null;
 		}
 		break;
@@ -145,7 +145,8 @@ int cep_prog_init(struct cep_prog *p, const struct pat_rule *r, const struct pat
 	if (r->seq_db == NULL)
 		return -EINVAL;
 	p->within = r->within_ms;
-	p->first = first_vars(r->pattern, &nullable);
+	p->first = edge_vars(r->pattern, false, &nullable);
+	p->last = edge_vars(r->pattern, true, &nullable);
 	p->min_rows = (uint32_t)pat_re_min_rows(r->pattern);
 	win_keyspec_init(&p->ks, r->partition_cols, r->n_partition, s);
 	for (k = 0; k < r->n_aggs; k++) {
@@ -243,6 +244,11 @@ int cep_bank_init(struct cep_bank *b, const hs_database_t *db, const struct cep_
 		b->lane[l] = p;
 		b->base[l] = base[l];
 		b->first[l] = p->first;
+		b->last[l] = p->last;
+		for (k = 0; k < l && base[k] != base[l]; k++)
+			;
+		b->shape[l] = (uint8_t)k; /* the first lane on the same bytes */
+		b->shape_lanes[k] |= (uint16_t)(1u << l);
 		b->lane_within[l] = p->within;
 		if (p->within < 0 || b->within < 0)
 			b->within = -1;
@@ -289,7 +295,8 @@ struct cep_part {
 	int64_t last_ts;
 	uint8_t *rows; /* a ring of cap rows, from the arena */
 	uint32_t cap, head, n;
-	uint32_t partial; /* some row kept is not for every lane */
+	uint16_t partial; /* some row kept is not for every lane */
+	uint16_t suspect; /* lanes whose shape's bytes held rows not for them (row_bytes) */
 	uint64_t floor[]; /* one a lane */
 };
 
@@ -504,7 +511,7 @@ static uint32_t part_open(struct cep_state *st, uint32_t *slot, uint16_t *lost)
 	pt = part_at(st, i);
 	pt->hs = hs;
 	pt->rows = NULL;
-	pt->cap = pt->head = pt->n = pt->partial = 0;
+	pt->cap = pt->head = pt->n = pt->partial = pt->suspect = 0;
 	memset(pt->floor, 0, st->b->n_lanes * sizeof(*pt->floor));
 	lru_append(st, i);
 	note_peak(st);
@@ -883,15 +890,25 @@ static int ignore_end(unsigned int id, unsigned long long from, unsigned long lo
 	return 0;
 }
 
-/* The bytes of a row's lanes, in lane order. Returns how many. */
+/* The bytes of a row for lanes: one a shape that some of them have, in lane order,
+ * its symbol every symbol of its lanes together (what any of them takes: Hyperscan
+ * finds where a match of some lane of the shape may end, the verifier which). Lanes
+ * of a shape that the row is not for would see it as theirs: *suspect gets them.
+ * Returns how many. */
 static uint32_t row_bytes(const struct cep_bank *b, uint16_t lanes, const uint8_t *sym,
-			  uint8_t *out)
+			  uint8_t *out, uint16_t *suspect)
 {
-	uint32_t l, n = 0;
+	uint32_t l, m, n = 0;
+	uint8_t s;
 
-	for (l = 0; l < b->n_lanes; l++)
-		if (lanes >> l & 1)
-			out[n++] = (uint8_t)(b->base[l] + sym[l]);
+	for (l = 0; l < b->n_lanes; l++) {
+		if (b->shape[l] != l || !(lanes & b->shape_lanes[l]))
+			continue;
+		for (s = 0, m = lanes & b->shape_lanes[l]; m != 0; m &= m - 1)
+			s |= sym[__builtin_ctz(m)];
+		*suspect |= (uint16_t)(b->shape_lanes[l] & ~lanes);
+		out[n++] = (uint8_t)(b->base[l] + s);
+	}
 	return n;
 }
 
@@ -950,10 +967,10 @@ enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row
 {
 	const struct cep_bank *b = st->b;
 	uint8_t syms[PAT_BANK_LANES] = { 0 }, bytes[PAT_BANK_LANES];
-	uint16_t begins = 0, hits = 0, taken = 0;
+	uint16_t begins = 0, hits = 0, taken = 0, suspect = 0, cand;
 	int64_t ts = row->ts_ms;
 	struct cep_part *pt;
-	uint32_t i, slot, l;
+	uint32_t i, slot, l, m, n;
 	int rc;
 
 	*lost = 0;
@@ -1024,15 +1041,21 @@ enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row
 	}
 	if (!append(st, pt, row, seq, lanes, begins, syms))
 		*lost |= lanes;
-	if (hs_scan_stream(pt->hs, (const char *)bytes, row_bytes(b, lanes, syms, bytes), 0,
-			   st->scratch, on_end, &hits) != HS_SUCCESS) {
+	n = row_bytes(b, lanes, syms, bytes, &suspect);
+	if (hs_scan_stream(pt->hs, (const char *)bytes, n, 0, st->scratch, on_end, &hits) !=
+	    HS_SUCCESS) {
 		part_close(st, i);
 		return CEP_ERROR;
 	}
+	pt->suspect |= suspect;
+	/* the lanes whose match may end here: those of the shapes Hyperscan named, and
+	 * any that a row not for it made the stream unsure of, if this row can end one */
+	for (m = hits, cand = pt->suspect; m != 0; m &= m - 1)
+		cand |= b->shape_lanes[__builtin_ctz(m)];
 	for (l = 0; l < b->n_lanes; l++) {
 		if (!(lanes >> l & 1))
 			continue;
-		if (hits >> l & 1) {
+		if ((cand >> l & 1) && (syms[l] & b->last[l])) {
 			rc = verify(st, i, l);
 			if (rc < 0) {
 				part_close(st, i);
@@ -1271,12 +1294,14 @@ int cep_rescan(struct cep_state *to)
 				continue;
 			}
 		}
+		pt->suspect = 0;
 		for (k = 0; k < pt->n; k++) {
 			const struct cep_row_hdr *rw = row_at(to, pt, k);
 
-			if (hs_scan_stream(pt->hs, (const char *)bytes,
-					   row_bytes(to->b, rw->lanes, rw->sym, bytes), 0,
-					   to->scratch, ignore_end, NULL) != HS_SUCCESS) {
+			if (hs_scan_stream(
+				    pt->hs, (const char *)bytes,
+				    row_bytes(to->b, rw->lanes, rw->sym, bytes, &pt->suspect), 0,
+				    to->scratch, ignore_end, NULL) != HS_SUCCESS) {
 				part_close(to, i);
 				rc = -EIO;
 				break;

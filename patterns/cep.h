@@ -75,6 +75,7 @@ struct cep_prog {
 	uint32_t n_ins;
 	struct cep_ins *ins;
 	uint8_t first;	       /* symbols that can begin a match (one of these bits) */
+	uint8_t last;	       /* symbols that can end one */
 	int64_t within;	       /* ms, -1: none */
 	uint32_t min_rows;     /* the fewest rows of a match */
 	uint64_t longest;      /* the most (UINT64_MAX: unbounded) */
@@ -98,17 +99,24 @@ void cep_prog_fini(struct cep_prog *p);
 /*
  * A bank: the patterns of one stream with one PARTITION BY that share a partition
  * table, the kept rows and one Hyperscan stream a partition (pat_plan_banks()). Each
- * pattern is a lane: a row gives each lane its symbol as byte base[lane] + symbol,
- * and db (every lane's expression, match id the lane) finds where a match of each
- * lane ends. A bank of one lane scans its rule's seq_db (base 0). Built once per rule
- * set from its lanes' programs, which must outlive it; immutable.
+ * pattern is a lane; lanes of one shape (one PATTERN over their variables' numbers)
+ * have one base. A row is a byte a shape, base + the symbols of its lanes together,
+ * and db (an expression a shape, match id its first lane) finds where a match of some
+ * lane of the shape may end; the verifier decides which. A bank of one lane scans its
+ * rule's seq_db (base 0). Built once per rule set from its lanes' programs, which must
+ * outlive it; immutable.
  */
 struct cep_bank {
 	const hs_database_t *db;
 	uint32_t n_lanes;
 	const struct cep_prog *lane[PAT_BANK_LANES];
 	uint8_t base[PAT_BANK_LANES];
-	uint8_t first[PAT_BANK_LANES];	     /* each lane's cep_prog.first */
+	uint8_t first[PAT_BANK_LANES]; /* each lane's cep_prog.first */
+	uint8_t last[PAT_BANK_LANES];  /* each lane's cep_prog.last */
+	/* lanes of one shape (one base) share a byte a row: the first of them, by lane,
+	 * and on it the lanes of the shape */
+	uint8_t shape[PAT_BANK_LANES];
+	uint16_t shape_lanes[PAT_BANK_LANES];
 	int64_t lane_within[PAT_BANK_LANES]; /* each lane's cep_prog.within */
 	int64_t within;	    /* the longest of the lanes' (-1: some lane has none) */
 	uint32_t max_rows;  /* the most rows a partition keeps */
@@ -126,8 +134,9 @@ struct cep_bank {
 	size_t row_size;   /* a kept row's bytes */
 };
 
-/* The bank of n programs (lane l: lanes[l], its symbols from byte base[l]) scanned
- * by db. Returns 0 or -EINVAL (no database, too many lanes). */
+/* The bank of n programs (lane l: lanes[l], its symbols from byte base[l]; lanes with
+ * one base are of one shape) scanned by db. Returns 0 or -EINVAL (no database, too
+ * many lanes). */
 int cep_bank_init(struct cep_bank *b, const hs_database_t *db, const struct cep_prog *const *lanes,
 		  const uint8_t *base, uint32_t n);
 

@@ -172,6 +172,21 @@ static unsigned int lane_values(const struct pat_rule *r)
 	return 1u << r->n_vars;
 }
 
+/* Whether two patterns have one shape: the same expression over their variables'
+ * numbers (whatever the variables' DEFINEs). */
+static bool same_shape(const struct pat_re *a, const struct pat_re *b)
+{
+	uint32_t k;
+
+	if (a->kind != b->kind || a->var != b->var || a->min != b->min || a->max != b->max ||
+	    a->n_kids != b->n_kids)
+		return false;
+	for (k = 0; k < a->n_kids; k++)
+		if (!same_shape(a->kids[k], b->kids[k]))
+			return false;
+	return true;
+}
+
 void pat_plan_banks(struct pat_ruleset *rs)
 {
 	uint32_t k, j;
@@ -189,6 +204,7 @@ void pat_plan_banks(struct pat_ruleset *rs)
 		for (j = 0; j < k; j++) {
 			struct pat_rule *lead = &rs->rules[j];
 			unsigned int used = 0;
+			int shape = -1;
 			uint32_t i;
 
 			if (lead->kind != PAT_R_PATTERN || lead->bank != j ||
@@ -197,14 +213,23 @@ void pat_plan_banks(struct pat_ruleset *rs)
 				   r->n_partition * sizeof(*r->partition_cols)) != 0 ||
 			    lead->n_lanes == PAT_BANK_LANES)
 				continue;
-			for (i = j; i < k; i++)
-				if (rs->rules[i].kind == PAT_R_PATTERN && rs->rules[i].bank == j)
-					used = rs->rules[i].lane_base + lane_values(&rs->rules[i]);
-			if (used + lane_values(r) > 256)
+			for (i = j; i < k; i++) {
+				const struct pat_rule *o = &rs->rules[i];
+
+				if (o->kind != PAT_R_PATTERN || o->bank != j)
+					continue;
+				if (o->lane_base + lane_values(o) > used)
+					used = o->lane_base + lane_values(o);
+				if (shape < 0 && o->n_vars == r->n_vars &&
+				    same_shape(o->pattern, r->pattern))
+					shape = (int)i;
+			}
+			if (shape < 0 && used + lane_values(r) > 256)
 				continue;
 			r->bank = j;
 			r->lane = lead->n_lanes++;
-			r->lane_base = (uint8_t)used;
+			/* a lane of a shape the bank has shares that lane's byte values */
+			r->lane_base = shape >= 0 ? rs->rules[shape].lane_base : (uint8_t)used;
 			break;
 		}
 	}
@@ -227,26 +252,43 @@ static void split_bank(struct pat_ruleset *rs, uint32_t lead)
 	}
 }
 
-/* Compiles the lanes' database of the bank led by rule lead (of several lanes). */
+/* The rules of the bank led by lead that begin a shape (the first lane on their byte
+ * values: the others of the shape share its expression), in lane order. */
+static uint32_t bank_shapes(const struct pat_ruleset *rs, uint32_t lead, uint32_t *out)
+{
+	bool seen[256] = { false };
+	uint32_t k, n = 0;
+
+	for (k = lead; k < rs->n_rules; k++) {
+		const struct pat_rule *r = &rs->rules[k];
+
+		if (r->kind != PAT_R_PATTERN || r->bank != lead || seen[r->lane_base])
+			continue;
+		seen[r->lane_base] = true;
+		out[n++] = k;
+	}
+	return n;
+}
+
+/* Compiles the database of the bank led by rule lead (of several lanes): an
+ * expression a shape, its match id the shape's first lane. The shapes' bytes are
+ * apart, each after any number of the others' (gaps) when there are several. */
 static int bank_stage(const struct pat_ruleset *rs, uint32_t lead, emit_fn emit, void *ctx)
 {
-	const struct pat_rule *l = &rs->rules[lead];
 	char *exprs[PAT_BANK_LANES] = { 0 };
 	unsigned int flags[PAT_BANK_LANES], ids[PAT_BANK_LANES];
 	hs_compile_error_t *err = NULL;
 	hs_database_t *db = NULL;
 	char *bytes = NULL;
 	size_t len = 0;
-	uint32_t k, n = 0;
+	uint32_t shapes[PAT_BANK_LANES], n_shapes, k, n = 0;
 	int rc;
 
-	for (k = lead; k < rs->n_rules && n < l->n_lanes; k++) {
-		const struct pat_rule *r = &rs->rules[k];
-		struct lane_fmt lf;
+	n_shapes = bank_shapes(rs, lead, shapes);
+	for (k = 0; k < n_shapes; k++) {
+		const struct pat_rule *r = &rs->rules[shapes[k]];
+		struct lane_fmt lf = { r->lane_base, lane_values(r), n_shapes > 1 };
 
-		if (r->kind != PAT_R_PATTERN || r->bank != lead)
-			continue;
-		lf = (struct lane_fmt){ r->lane_base, lane_values(r), true };
 		exprs[n] = lane_expr(r->pattern, &lf);
 		flags[n] = 0;
 		ids[n] = r->lane;

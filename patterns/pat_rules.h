@@ -230,14 +230,16 @@ struct pat_rule {
 	struct hs_database *seq_db;
 	/* PATTERN: its bank. The patterns of a stream with the same PARTITION BY share
 	 * banks of up to PAT_BANK_LANES (pat_hs.c): one Hyperscan stream a partition for
-	 * the bank, fed a byte a row for each pattern (its lane), each lane on its own
-	 * byte values, so that a row costs one lookup and one scan for the bank. */
+	 * the bank, fed a byte a row for each shape (the patterns, its lanes, with one
+	 * PATTERN over their variables' numbers, share byte values), so that a row costs
+	 * one lookup and one scan for the bank. */
 	uint32_t bank;	   /* the rule index of the bank's first lane */
 	uint8_t lane;	   /* this rule's place in its bank */
-	uint8_t lane_base; /* the byte of its symbol 0 (symbol s: lane_base + s) */
+	uint8_t lane_base; /* the byte of its symbol 0 (symbol s: lane_base + s), its
+			      shape's: the first lane of the shape has it */
 	uint8_t n_lanes;   /* on the bank's first lane: how many */
-	/* on the first lane of a bank of several: the lanes' database (match id: the
-	 * lane); a bank of one scans seq_db */
+	/* on the first lane of a bank of several: the shapes' database (match id: the
+	 * shape's first lane); a bank of one scans seq_db */
 	struct hs_database *bank_db;
 };
 

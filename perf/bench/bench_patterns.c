@@ -5,7 +5,8 @@
  * (PATTERN (D{3,} B) WITHIN 60 s, each with its own approval threshold), partitioned by
  * card, on rows whose card is drawn at random among K. A row is declined with
  * probability 0.3, else approved with an amount uniform in [0, 1000); event time
- * advances 6000 / K ms a row, so that a card has about ten rows a WITHIN.
+ * advances 6000 / K ms a row, so that a card has about ten rows a WITHIN. With
+ * --shapes S, D{3,} B is written S ways (the same matches, S shapes a bank).
  *
  * Three numbers per (P, K), all in the same run on the same rows:
  * - classify: the DEFINEs of every pattern on every row (cep_symbol, with a memo of
@@ -15,8 +16,8 @@
  *   on every row, with the symbols, which is what a state lcore does (partition
  *   lookup, Hyperscan stream, kept rows, verification and matches to a callback);
  * - reference: the same symbols straight into Hyperscan on the banks' databases, one
- *   stream per (card, bank) found by index, a byte a row and pattern: what Hyperscan
- *   streaming alone costs for the same scans;
+ *   stream per (card, bank) found by index, a byte a row and shape (the symbols of
+ *   its patterns together): what Hyperscan streaming alone costs for the same scans;
  * - per-pattern reference: one stream per (card, pattern) on each pattern's own
  *   database, a byte a row: Hyperscan alone without banks.
  * Prints one JSON object per (P, K).
@@ -65,11 +66,18 @@ static void on_match(void *ctx, const struct cep_match *m)
 
 struct result {
 	double classify_ns, riptide_ns, reference_ns, single_ns;
-	unsigned int banks;
+	unsigned int banks, shapes; /* shapes: over all banks (a byte a row each) */
 	uint64_t matches, ref_ends, peak_partitions, bytes;
 	size_t stream_size;
 	int state_full;
 };
+
+/* D{3,} B written ten ways: one language (the same matches), ten shapes (--shapes) */
+static const char *const shape_text[] = {
+	"D{3,} B",   "D D{2,} B",  "D D D+ B",	 "D{2} D+ B",	"D D D D* B",
+	"D{3} D* B", "(D D) D+ B", "D (D D+) B", "D{2} (D+) B", "(D{3,}) B",
+};
+static unsigned int n_shapes = 1; /* --shapes: how many of them the patterns use */
 
 static char *rules_text(unsigned int n_pat, uint32_t n_keys)
 {
@@ -85,10 +93,11 @@ static char *rules_text(unsigned int n_pat, uint32_t n_keys)
 			src + len, cap - len,
 			"CREATE PATTERN p%u WITH (max_keys = %u, max_state_mb = 8192) AS SELECT * "
 			"FROM pay MATCH_RECOGNIZE (PARTITION BY card ORDER BY ts MEASURES "
-			"COUNT(D.*) AS declines, LAST(B.amount) AS amount PATTERN (D{3,} B) "
+			"COUNT(D.*) AS declines, LAST(B.amount) AS amount PATTERN (%s) "
 			"WITHIN INTERVAL '60' SECOND DEFINE D AS status = 'declined', B AS status "
 			"= 'approved' AND amount > %u);\n",
-			p, n_keys, 500 + p * (400 / (n_pat > 1 ? n_pat - 1 : 1)));
+			p, n_keys, shape_text[p % n_shapes],
+			500 + p * (400 / (n_pat > 1 ? n_pat - 1 : 1)));
 	return src;
 }
 
@@ -159,6 +168,9 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 			goto out;
 	}
 	res->banks = n_banks;
+	for (q = 0; q < n_banks; q++)
+		for (p = 0; p < banks[q].n_lanes; p++)
+			res->shapes += banks[q].shape[p] == p;
 	for (i = 0; i < n_keys; i++) {
 		char tmp[16];
 
@@ -269,13 +281,20 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 	t0 = bench_now_ns();
 	for (i = 0; i < n_rows; i++) {
 		for (q = 0; q < n_banks; q++) {
+			const struct cep_bank *bk = &banks[q];
 			uint8_t bytes[PAT_BANK_LANES];
-			uint32_t nb = 0;
+			uint32_t nb = 0, l, m;
 
-			for (p = lead[q]; p < n_pat && nb < banks[q].n_lanes; p++)
-				if (rs->rules[p].bank == lead[q])
-					bytes[nb++] = (uint8_t)(rs->rules[p].lane_base +
-								syms[i * n_pat + p]);
+			/* a byte a shape: its lanes' symbols together (cep.c row_bytes) */
+			for (l = 0; l < bk->n_lanes; l++) {
+				uint8_t s = 0;
+
+				if (bk->shape[l] != l)
+					continue;
+				for (m = bk->shape_lanes[l]; m != 0; m &= m - 1)
+					s |= syms[i * n_pat + member[q][__builtin_ctz(m)]];
+				bytes[nb++] = (uint8_t)(bk->base[l] + s);
+			}
 			hs_scan_stream(ref[(size_t)pick[i] * n_banks + q], (const char *)bytes, nb,
 				       0, scratch, bench_count_match, &ends);
 		}
@@ -331,11 +350,13 @@ out:
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: riptide-bench-patterns [--patterns P1,P2,...] [--keys K1,K2,...] "
-		   "[--rows N] [--riptide-only]\n"
+		   "[--rows N] [--shapes S] [--riptide-only]\n"
 		   "  --patterns  patterns on the stream (default 1,10,100)\n"
 		   "  --keys      cards (default 1000,100000,1000000)\n"
 		   "  --rows      rows a run (default max(2,000,000, 4 x keys) / patterns x 10,\n"
 		   "              at least 200,000)\n"
+		   "  --shapes    write D{3,} B S ways (1 to 10, default 1): the same matches,\n"
+		   "              S shapes, which a bank scans a byte a row each\n"
 		   "  --riptide-only  classify and riptide only, no references (to profile)\n"
 		   "Prints a JSON object per (patterns, keys).\n");
 }
@@ -365,6 +386,7 @@ int main(int argc, char **argv)
 		{ "keys", required_argument, NULL, 'k' },
 		{ "rows", required_argument, NULL, 'r' },
 		{ "riptide-only", no_argument, NULL, 'o' },
+		{ "shapes", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -385,6 +407,13 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			riptide_only = 1;
+			break;
+		case 's':
+			n_shapes = (unsigned int)strtoul(optarg, NULL, 10);
+			if (n_shapes < 1 || n_shapes > sizeof(shape_text) / sizeof(shape_text[0])) {
+				usage(stderr);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -416,14 +445,14 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			printf("{\"patterns\":%u,\"keys\":%u,\"rows\":%" PRIu64
-			       ",\"banks\":%u,\"classify_ns\":%.1f,\"riptide_ns\":%.1f,"
+			       ",\"banks\":%u,\"shapes\":%u,\"classify_ns\":%.1f,\"riptide_ns\":%.1f,"
 			       "\"reference_ns\":%.1f,\"per_pattern_reference_ns\":%.1f,"
 			       "\"ratio\":%.2f,\"rows_per_s\":%.0f,\"ns_per_row_pattern\":%.1f,"
 			       "\"matches\":%" PRIu64 ",\"reference_ends\":%" PRIu64
 			       ",\"live_partitions\":%" PRIu64
 			       ",\"bytes_per_partition\":%.0f,\"hs_stream_bytes\":%zu,"
 			       "\"state_full\":%d}\n",
-			       pats[a], keys[b], n, r.banks, r.classify_ns, r.riptide_ns,
+			       pats[a], keys[b], n, r.banks, r.shapes, r.classify_ns, r.riptide_ns,
 			       r.reference_ns, r.single_ns,
 			       r.reference_ns > 0 ? r.riptide_ns / r.reference_ns : 0.0,
 			       1e9 / r.riptide_ns, r.riptide_ns / pats[a], r.matches, r.ref_ends,

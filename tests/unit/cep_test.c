@@ -24,9 +24,9 @@ enum { C_TS, C_K, C_V, C_D, C_M };
 #define DEFINE_AB  "DEFINE A AS v % 2 = 1, B AS v / 2 % 2 = 1"
 #define DEFINE_ABC DEFINE_AB ", C AS v / 4 % 2 = 1"
 
-/* DEFINE A, B and C as bits 0, 1 and 2 of v, those of them that pattern (the text up
- * to WITHIN) names. */
-static void define_abc(char *o, size_t cap, const char *pattern)
+/* DEFINE A, B and C as bits 0, 1 and 2 of v + rot, those of them that pattern (the
+ * text up to WITHIN) names. */
+static void define_abc(char *o, size_t cap, const char *pattern, int rot)
 {
 	const char *end = strstr(pattern, "WITHIN");
 	size_t n = end ? (size_t)(end - pattern) : strlen(pattern), len;
@@ -37,8 +37,12 @@ static void define_abc(char *o, size_t cap, const char *pattern)
 		if (memchr(pattern, 'A' + v, n) == NULL)
 			continue;
 		len = strlen(o);
-		snprintf(o + len, cap - len, "%s%c AS v / %d %% 2 = 1", len > 7 ? ", " : "",
-			 'A' + v, 1 << v);
+		if (rot == 0)
+			snprintf(o + len, cap - len, "%s%c AS v / %d %% 2 = 1", len > 7 ? ", " : "",
+				 'A' + v, 1 << v);
+		else
+			snprintf(o + len, cap - len, "%s%c AS (v + %d) / %d %% 2 = 1",
+				 len > 7 ? ", " : "", 'A' + v, rot, 1 << v);
 	}
 }
 
@@ -367,7 +371,7 @@ static void test_verifier_cases(void)
 		char rule[1024], got[1024], def[128];
 		struct op o;
 
-		define_abc(def, sizeof(def), c->pattern);
+		define_abc(def, sizeof(def), c->pattern, 0);
 		snprintf(rule, sizeof(rule),
 			 "CREATE PATTERN p AS SELECT * FROM s MATCH_RECOGNIZE (PARTITION BY k "
 			 "ORDER BY ts PATTERN %s %s);",
@@ -731,7 +735,7 @@ static void test_property(void)
 		int i, p;
 
 		gen_re(pat, sizeof(pat), 0);
-		define_abc(def, sizeof(def), pat);
+		define_abc(def, sizeof(def), pat, 0);
 		if (!c_defined && strchr(pat, 'C') != NULL)
 			*strstr(def, strstr(def, ", C") ? ", C" : "C AS") = '\0';
 		if (within >= 0)
@@ -871,7 +875,8 @@ static struct pat_ruleset *compile_set(char pats[][512], const int64_t *within, 
 		if (within[idx[i]] >= 0)
 			snprintf(wtxt, sizeof(wtxt), "WITHIN INTERVAL '%" PRId64 "' MILLISECOND",
 				 within[idx[i]]);
-		define_abc(def, sizeof(def), pats[idx[i]]);
+		/* each pattern its own DEFINEs: patterns of one shape take rows apart */
+		define_abc(def, sizeof(def), pats[idx[i]], idx[i]);
 		len += (size_t)snprintf(src + len, sizeof(src) - len,
 					"CREATE PATTERN p%d AS SELECT * FROM s MATCH_RECOGNIZE ("
 					"PARTITION BY k ORDER BY ts PATTERN (%s) %s %s);\n",
@@ -934,7 +939,7 @@ static void bank_close(struct bank_op *b)
  * one, and the surviving patterns go on as if nothing happened. */
 static void test_banks(void)
 {
-	int run, total = 0;
+	int run, total = 0, shared = 0;
 
 	srand(20261123);
 	for (run = 0; run < 120; run++) {
@@ -954,7 +959,11 @@ static void test_banks(void)
 
 		/* patterns 0..n-1 before the reload; after it: n-1..1 and pattern n */
 		for (i = 0; i <= n; i++) {
-			gen_re(pats[i], sizeof(pats[i]), 0);
+			/* now and then the shape of an earlier pattern (a byte for both) */
+			if (i > 0 && rand() % 2 == 0)
+				memcpy(pats[i], pats[rand() % i], sizeof(pats[i]));
+			else
+				gen_re(pats[i], sizeof(pats[i]), 0);
 			within[i] = rand() % 3 == 0 ? -1 : 1000 + rand() % 5000;
 			idx1[i] = i;
 		}
@@ -972,6 +981,9 @@ static void test_banks(void)
 			continue;
 		}
 		CU_ASSERT_EQUAL(rs1->rules[0].n_lanes, n);
+		for (i = 1; i < n; i++) /* a lane on the bytes of an earlier one: a shape */
+			shared += rs1->rules[i].lane_base == rs1->rules[i - 1].lane_base ||
+				  rs1->rules[i].lane_base == rs1->rules[0].lane_base;
 		CU_ASSERT_EQUAL(rs1->rules[n - 1].bank, 0);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(rs1->rules[0].bank_db);
 		CU_ASSERT_FATAL(pat_hs_scratch(rs1, &s1) == 0 && pat_hs_scratch(rs2, &s2) == 0 &&
@@ -1071,6 +1083,31 @@ static void test_banks(void)
 		pat_ruleset_free(alone);
 	}
 	CU_ASSERT(total > 100); /* the test looks at matches, not at silence */
+	CU_ASSERT(shared > 50); /* and at lanes that share a shape's bytes */
+}
+
+/* Shapes in a bank: patterns with one PATTERN over their variables (whatever their
+ * DEFINEs) share byte values and one expression; the others have their own. */
+static void test_shapes(void)
+{
+	char pats[6][512] = { "A+ B", "A+ B", "A B A", "(A+ B)", "A B C", "(A B){2}" };
+	static const int64_t within[6] = { -1, -1, -1, -1, -1, -1 };
+	static const int idx[6] = { 0, 1, 2, 3, 4, 5 };
+	struct pat_ruleset *rs = compile_set(pats, within, idx, 6);
+	const struct pat_rule *r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+	r = rs->rules;
+	CU_ASSERT_EQUAL(r[0].n_lanes, 6);
+	CU_ASSERT_PTR_NOT_NULL(r[0].bank_db);
+	/* p0, p1, p3: one shape (p1 and p3 with other DEFINEs: rot; p3 written in
+	 * parentheses); p2, p4 and p5 each their own, after the bytes used before */
+	CU_ASSERT_EQUAL(r[1].lane_base, r[0].lane_base);
+	CU_ASSERT_EQUAL(r[3].lane_base, r[0].lane_base);
+	CU_ASSERT_EQUAL(r[2].lane_base, 4);
+	CU_ASSERT_EQUAL(r[4].lane_base, 8);
+	CU_ASSERT_EQUAL(r[5].lane_base, 16);
+	pat_ruleset_free(rs);
 }
 
 int main(void)
@@ -1084,6 +1121,7 @@ int main(void)
 		{ "DEFINE with LIKE and REGEXP", test_define_predicates },
 		{ "property: Hyperscan path vs backtracking", test_property },
 		{ "property: banks vs each pattern alone, across a reload", test_banks },
+		{ "banks: shapes", test_shapes },
 		{ NULL, NULL },
 	};
 
