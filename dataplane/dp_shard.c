@@ -414,6 +414,20 @@ static inline void fetch_ahead(const struct dp_shard_in *in, unsigned int k)
 	}
 }
 
+/* The partitions of item k's patterns: their Hyperscan streams and kept rows on their
+ * way (fetch_ahead() brought their records). */
+static inline void fetch_parts(const struct dp_shard_in *in, unsigned int k)
+{
+	unsigned int j;
+
+	for (j = 0; j < in->n_ahead[k]; j++) {
+		uint32_t idx = in->ahead_idx[k][j];
+
+		if (idx != DP_REF_DEAD && in->wl.cep[idx] != NULL)
+			cep_prefetch_part(in->wl.cep[idx], in->hash[k][j]);
+	}
+}
+
 /* One item of ring r, the k-th of the burst look_ahead() saw (-1: another). Returns
  * false at a generation marker newer than the pipeline this lcore runs: the caller
  * keeps it and what follows for after the adoption. */
@@ -542,6 +556,8 @@ unsigned int dp_shard_poll(struct dp_shard_in *in)
 		for (k = 0; k < n; k++) {
 			if (k + DP_AHEAD < n)
 				fetch_ahead(in, k + DP_AHEAD);
+			if (k + DP_AHEAD / 2 < n)
+				fetch_parts(in, k + DP_AHEAD / 2);
 			if (unlikely(!handle(in, r, ev[k], (int)k))) {
 				memcpy(in->stash[r], &ev[k], (n - k) * sizeof(*ev));
 				in->n_stash[r] = (uint16_t)(n - k);

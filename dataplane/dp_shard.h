@@ -43,8 +43,9 @@
 /* A state lcore unpacks a ring burst's events ahead of handling them, hashes their keys
  * for up to DP_AHEAD_RULES rules each (aggregates and patterns) and starts loading the
  * keys' index slots; DP_AHEAD events before handling one it starts loading its keys'
- * records (win_prefetch_*, cep_prefetch_*), so that the cache misses of a burst's
- * events overlap. */
+ * records (win_prefetch_*, cep_prefetch_*), and DP_AHEAD / 2 before what a pattern
+ * partition's record points to (its Hyperscan stream and kept rows), so that the cache
+ * misses of a burst's events overlap. */
 #define DP_AHEAD_RULES 16
 #define DP_AHEAD       8
 

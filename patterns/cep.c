@@ -927,6 +927,20 @@ void cep_prefetch_key(const struct cep_state *st, uint64_t h)
 	win_keys_prefetch_record(&st->keys, h);
 }
 
+void cep_prefetch_part(const struct cep_state *st, uint64_t h)
+{
+	const struct cep_part *pt = win_keys_peek(&st->keys, h);
+
+	if (pt == NULL)
+		return;
+	__builtin_prefetch(pt->hs, 1);
+	if (pt->rows != NULL) {
+		__builtin_prefetch(row_at(st, pt, 0), 1);
+		if (pt->n < pt->cap)
+			__builtin_prefetch(row_at(st, pt, pt->n), 1);
+	}
+}
+
 enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint64_t seq,
 			  uint16_t lanes, const uint8_t *sym, uint16_t *lost)
 {

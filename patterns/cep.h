@@ -186,10 +186,13 @@ enum cep_verdict cep_take(struct cep_state *st, const struct fmt_row *row, uint6
  * for a caller with several rows at hand (as win_add_hashed(), windows/win_agg.h):
  * cep_hash() is the hash of row's PARTITION BY key, cep_prefetch_slot() starts loading
  * its index slot, cep_prefetch_key() (once the slot has had time to arrive) its
- * record. Prefetching changes nothing but the time. */
+ * record, cep_prefetch_part() (once the record has) the partition's Hyperscan stream
+ * and the kept rows that the take reads and writes. Prefetching changes nothing but
+ * the time. */
 uint64_t cep_hash(const struct cep_state *st, const struct fmt_row *row);
 void cep_prefetch_slot(const struct cep_state *st, uint64_t h);
 void cep_prefetch_key(const struct cep_state *st, uint64_t h);
+void cep_prefetch_part(const struct cep_state *st, uint64_t h);
 enum cep_verdict cep_take_hashed(struct cep_state *st, const struct fmt_row *row, uint64_t seq,
 				 uint16_t lanes, const uint8_t *sym, uint64_t h, uint16_t *lost);
 

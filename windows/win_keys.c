@@ -182,6 +182,15 @@ void win_keys_prefetch_record(const struct win_keys *t, uint64_t h)
 	__builtin_prefetch(r + t->recs.stride - 1, 1);
 }
 
+void *win_keys_peek(const struct win_keys *t, uint64_t h)
+{
+	const struct win_index_ent *e = &t->index[(uint32_t)h & t->mask];
+
+	if (e->idx == 0 || e->tag != (uint32_t)(h >> 32))
+		return NULL;
+	return win_keys_data(t, e->idx - 1);
+}
+
 const struct fmt_row *win_keys_row(struct win_keys *t, uint32_t i)
 {
 	const struct win_keyspec *ks = t->ks;

@@ -84,6 +84,11 @@ static inline void win_keys_prefetch_slot(const struct win_keys *t, uint64_t h)
 
 void win_keys_prefetch_record(const struct win_keys *t, uint64_t h);
 
+/* The operator's part of the record that hash h's home slot holds when its tag is h's
+ * (perhaps another key's), else NULL: for a caller that prefetches what the record
+ * points to, once win_keys_prefetch_record() has had time to bring it. */
+void *win_keys_peek(const struct win_keys *t, uint64_t h);
+
 /* The record of the current key, or WIN_NONE; *slot is where it is or would go. */
 uint32_t win_keys_find(const struct win_keys *t, uint32_t *slot);
 

@@ -46,6 +46,7 @@ enum { C_TS, C_CARD, C_AMOUNT, C_STATUS };
  * row and a pattern each) ahead of the one at hand a partition's record is loaded */
 #define BURST	   32
 #define TAKE_AHEAD 8
+#define PART_AHEAD 4 /* and the partition's stream and rows (its record has come) */
 
 static uint64_t n_matches;
 static int riptide_only; /* --riptide-only: skip the references, for perf record */
@@ -237,6 +238,9 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 			if (t + TAKE_AHEAD < nt)
 				cep_prefetch_key(st[(t + TAKE_AHEAD) % n_banks],
 						 hash[t + TAKE_AHEAD]);
+			if (t + PART_AHEAD < nt)
+				cep_prefetch_part(st[(t + PART_AHEAD) % n_banks],
+						  hash[t + PART_AHEAD]);
 			q = t % n_banks;
 			i = b + t / n_banks;
 			for (l = 0; l < banks[q].n_lanes; l++)
