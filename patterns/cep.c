@@ -934,6 +934,11 @@ void cep_prefetch_part(const struct cep_state *st, uint64_t h)
 	if (pt == NULL)
 		return;
 	__builtin_prefetch(pt->hs, 1);
+	/* the neighbours in the order of last rows, which the take relinks */
+	if (pt->prev != WIN_NONE)
+		__builtin_prefetch(&part_at(st, pt->prev)->next, 1);
+	if (pt->next != WIN_NONE)
+		__builtin_prefetch(&part_at(st, pt->next)->prev, 1);
 	if (pt->rows != NULL) {
 		__builtin_prefetch(row_at(st, pt, 0), 1);
 		if (pt->n < pt->cap)
