@@ -940,9 +940,13 @@ void cep_prefetch_part(const struct cep_state *st, uint64_t h)
 	if (pt->next != WIN_NONE)
 		__builtin_prefetch(&part_at(st, pt->next)->prev, 1);
 	if (pt->rows != NULL) {
-		__builtin_prefetch(row_at(st, pt, 0), 1);
-		if (pt->n < pt->cap)
-			__builtin_prefetch(row_at(st, pt, pt->n), 1);
+		__builtin_prefetch(row_at(st, pt, 0), 1); /* trimmed */
+		if (pt->n < pt->cap) {			  /* appended: both ends */
+			const uint8_t *rw = (const uint8_t *)row_at(st, pt, pt->n);
+
+			__builtin_prefetch(rw, 1);
+			__builtin_prefetch(rw + st->b->row_size - 1, 1);
+		}
 	}
 }
 
