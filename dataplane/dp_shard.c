@@ -359,6 +359,12 @@ static void look_ahead(struct dp_shard_in *in, unsigned int r, void *const *ev, 
 	memset(in->n_ahead, 0, n * sizeof(in->n_ahead[0]));
 	if (in->ch_gen[r] < pl->ruleset)
 		return;
+	/* the events' first lines (header, row, the start of its strings: the keys), all
+	 * on their way before the first is read: another lcore wrote them */
+	for (k = 0; k < n; k++) {
+		rte_prefetch0(ev[k]);
+		rte_prefetch0(RTE_PTR_ADD(ev[k], RTE_CACHE_LINE_SIZE));
+	}
 	for (k = 0; k < n; k++) {
 		const struct dp_ev_hdr *h = ev[k];
 		const struct fmt_event_hdr *e;

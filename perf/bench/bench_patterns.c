@@ -215,6 +215,10 @@ static int run(unsigned int n_pat, uint32_t n_keys, uint64_t n_rows, struct resu
 		uint32_t n = n_rows - b < BURST ? (uint32_t)(n_rows - b) : BURST, t,
 			 nt = n * n_banks;
 
+		/* the rows' keys on their way first, as a state lcore's burst of events
+		 * (dp_shard.c look_ahead) */
+		for (t = 0; t < n; t++)
+			__builtin_prefetch(keys + (size_t)pick[b + t] * KEY_LEN);
 		for (t = 0; t < n; t++) {
 			struct fmt_row *r = &rows[t];
 
