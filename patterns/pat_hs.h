@@ -66,9 +66,11 @@ char *pat_seq_expr(const struct pat_re *re);
 
 /* Puts rs's patterns in banks (pat_rule.bank, lane, lane_base, n_lanes): in rule order,
  * each into the first bank of its stream and PARTITION BY with fewer than
- * PAT_BANK_LANES lanes and room for its byte values (2^variables; 256 in all), else a
- * bank of its own. pat_hs_build() does it and compiles each bank of several lanes
- * into bank_db; a bank whose database does not compile is split into banks of one. */
+ * PAT_BANK_LANES lanes and, unless a lane of its shape (the same PATTERN over the
+ * variables' numbers) is there to share byte values with, room for its own
+ * (2^variables; 256 in all), else a bank of its own. pat_hs_build() does it and
+ * compiles each bank of several lanes into bank_db, an expression a shape; a bank
+ * whose database does not compile is split into banks of one. */
 struct pat_ruleset;
 void pat_plan_banks(struct pat_ruleset *rs);
 
