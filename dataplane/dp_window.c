@@ -561,9 +561,10 @@ static int64_t next_close(const struct dp_win_lcore *wl, uint32_t k)
 }
 
 /* Patterns refs[0..n) take a row of stream si, in its timestamp order: each bank
- * once, with the symbols of its lanes among them. */
+ * once, with the symbols of its lanes among them (and its key's hash when bit k of
+ * hash_ok says that hash[k] is refs[k]'s). */
 static void take_row(struct dp_win_lcore *wl, uint8_t si, const struct fmt_row *row,
-		     const uint32_t *refs, uint32_t n)
+		     const uint32_t *refs, uint32_t n, const uint64_t *hash, uint32_t hash_ok)
 {
 	const struct dp_pipeline *pl = wl->pl;
 	struct dp_stream_time *t = &wl->time[si];
@@ -582,6 +583,10 @@ static void take_row(struct dp_win_lcore *wl, uint8_t si, const struct fmt_row *
 		bt = &wl->btake[a->bank_lead];
 		bt->lanes |= (uint16_t)(1u << a->lane);
 		bt->sym[a->lane] = DP_REF_SYM(refs[k]);
+		if (k < 32 && (hash_ok >> k & 1) && a->bank_lead == idx) {
+			bt->h = hash[k];
+			bt->hashed = true;
+		}
 	}
 	for (k = 0; k < n; k++) {
 		uint32_t idx = DP_REF_IDX(refs[k]), lead;
@@ -598,7 +603,8 @@ static void take_row(struct dp_win_lcore *wl, uint8_t si, const struct fmt_row *
 			continue; /* taken at the bank's first reference */
 		b = &pl->srules[lead];
 		cs = wl->cep[lead];
-		switch (cep_take(cs, row, seq, bt->lanes, bt->sym, &lost)) {
+		switch (bt->hashed ? cep_take_hashed(cs, row, seq, bt->lanes, bt->sym, bt->h, &lost)
+				   : cep_take(cs, row, seq, bt->lanes, bt->sym, &lost)) {
 		case CEP_TAKEN:
 			break;
 		case CEP_FULL:
@@ -611,6 +617,7 @@ static void take_row(struct dp_win_lcore *wl, uint8_t si, const struct fmt_row *
 			break;
 		}
 		bt->lanes = 0;
+		bt->hashed = false;
 		if (cep_next_expiry(cs) < t->next_close)
 			t->next_close = cep_next_expiry(cs);
 	}
@@ -694,7 +701,7 @@ static void take_pending(struct dp_win_lcore *wl, uint8_t si, int64_t W)
 		}
 		t->pend[pos] = last;
 		if (fmt_event_unpack(sc, blk->refs + blk->n, blk->ev_len, &wl->prow) == 0)
-			take_row(wl, si, &wl->prow, blk->refs, blk->n);
+			take_row(wl, si, &wl->prow, blk->refs, blk->n, NULL, 0);
 		else
 			wl->out->c->rule_errors++; /* cannot happen: packed here */
 		win_free(&wl->pend_arena, blk, pend_size(blk->n, blk->ev_len));
@@ -773,7 +780,7 @@ static void pattern_row(struct dp_win_lcore *wl, uint8_t si, const struct fmt_ro
 		for (k = 0; k < n; k++)
 			late(wl, &wl->pl->srules[DP_REF_IDX(refs[k])], row);
 	} else if (st->wm_delay_ms == 0 || ts <= t->W) {
-		take_row(wl, si, row, refs, n);
+		take_row(wl, si, row, refs, n, wl->phash, wl->phash_ok);
 	} else {
 		pend(wl, si, row, refs, n);
 	}
@@ -789,12 +796,18 @@ void dp_win_event(struct dp_win_lcore *wl, unsigned int ch, uint8_t si, const st
 	dp_win_watermark(wl, ch, si, wm);
 	if (now_ms > wl->now_ms)
 		wl->now_ms = now_ms;
+	wl->phash_ok = 0;
 	for (k = 0; k < n; k++) {
 		uint32_t idx = DP_REF_IDX(refs[k]);
 		const struct dp_srule *a = &wl->pl->srules[idx];
 		struct win_state *w = wl->win[idx];
 
 		if (a->pattern) {
+			/* a bank's first lane: the look-ahead hashed its key */
+			if (k < n_hash && np < DP_WIN_HASHES && a->bank_lead == idx) {
+				wl->phash[np] = hash[k];
+				wl->phash_ok |= 1u << np;
+			}
 			wl->prefs[np++] = refs[k];
 			continue;
 		}

@@ -52,9 +52,15 @@ struct dp_stream_time {
 struct dp_emit_ctx;
 
 /* A row's lanes for one bank of patterns, gathered from its references. */
+/* The most pattern references of an event whose key hashes the state lcore's
+ * look-ahead hands on (dp_shard.h DP_AHEAD_RULES hashes an event are made). */
+#define DP_WIN_HASHES 16
+
 struct dp_bank_take {
 	uint16_t lanes;
+	bool hashed; /* h is the partition key's hash (the state lcore's look-ahead) */
 	uint8_t sym[PAT_BANK_LANES];
+	uint64_t h;
 };
 
 struct dp_win_lcore {
@@ -65,8 +71,12 @@ struct dp_win_lcore {
 	 * bank's first lane */
 	struct cep_state **cep;
 	struct dp_emit_ctx *ectx;
-	int64_t now_ms;		    /* the processing clock */
-	uint32_t *prefs;	    /* an event's pattern references */
+	int64_t now_ms;	 /* the processing clock */
+	uint32_t *prefs; /* an event's pattern references */
+	/* the key hashes of the first of them, where the look-ahead made one (bit k of
+	 * phash_ok: phash[k] is prefs[k]'s) */
+	uint64_t phash[DP_WIN_HASHES];
+	uint32_t phash_ok;
 	struct dp_bank_take *btake; /* a row's lanes, by bank (its first lane's index) */
 	struct win_arena pend_arena;
 	uint64_t seq;
