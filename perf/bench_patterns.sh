@@ -52,25 +52,9 @@ trap 'rm -rf "$work"' EXIT
 		echo "    DEFINE D AS status = 'declined', B AS status = 'approved' AND amount > $((500 + p * 44)));"
 	done
 } >"$work/rules.rql"
-share=()
-layout='`--workers 2 --state-lcores 1`'
-if [ "$(nproc)" -lt 3 ]; then
-	share=(--share-cores)
-	layout="$layout with \`--share-cores\` on this machine of $(nproc) cores: the state lcore"
-	layout="$layout shares its core with the sleeping main lcore and the sink thread"
-fi
-for ((r = 0; r < 5; r++)); do
-	rm -rf "$work/out"
-	"$build/dataplane/riptide" --rules "$work/rules.rql" --input "pcap:$work/pay.pcap" \
-		--workers 2 --state-lcores 1 "${share[@]}" --out "$work/out" \
-		--stats-out "$work/stats.json" >"$work/run.log" 2>&1 || {
-		cat "$work/run.log" >&2
-		exit 1
-	}
-	jq -c '{events, produced, state_ns: .stages.state.ns, samples: .stages.state.samples,
-		match_ns: .stages.match.ns}' "$work/stats.json"
-done >"$work/dp.jsonl"
-jq -s 'sort_by(.state_ns) | {median: .[2], runs: .}' "$work/dp.jsonl" >"$out/patterns-datapath.json"
+. "$root/perf/tools/state-stage.sh"
+state_stage_runs "$build" "$work" "$out/patterns-datapath.json"
+layout=$state_layout
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 l3=$(lscpu | sed -n 's/^L3 cache: *//p' | head -1)
 {
